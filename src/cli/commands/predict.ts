@@ -1,9 +1,27 @@
 import type { Command } from 'commander';
-import { UserError } from '../../util/errors';
+import { applyExitPolicy } from '../program';
+import { addDataOptions, runModelOnFiles, type DataFlags } from '../../model/cli-data';
+import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
+import { predictionsCsv } from '../../model/predictions';
 
-// Placeholder until the predict command lands (being written now); registered so the CLI builds.
+interface PredictFlags extends DataFlags {
+  model: string;
+  output?: string;
+}
+
 export function registerPredict(program: Command): void {
-  program.command('predict').description('(not yet available)').allowUnknownOption().action(() => {
-    throw new UserError('spymate predict is not available in this build yet');
+  const cmd = program
+    .command('predict')
+    .description('per-window presence predictions for the calls in traces (or feature CSV/ARFF)')
+    .argument('<TRACE...>', 'traces (pcap/pcapng), or CSV/ARFF files of window features')
+    .option('--model <FILE>', 'presence model (default: the shipped one)', DEFAULT_MODEL_PATH)
+    .option('-o, --output <OUT.csv>', 'write the predictions here (mode 0600) instead of stdout');
+  addDataOptions(cmd);
+  applyExitPolicy(cmd);
+  cmd.action((files: string[], f: PredictFlags) => {
+    const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
+    const csv = predictionsCsv(runs, data.sequences.some((s) => s.labels.some((l) => l >= 0)));
+    if (f.output === undefined || f.output === '-') process.stdout.write(csv);
+    else writePrivate(f.output, csv);
   });
 }

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { projectRoot } from '../../src/rules/paths';
+import { spymate, tmpDir } from './helpers';
+
+/** A lab recording with labels, if the fixtures are there (test/fixtures/calls). */
+function recording(): { trace: string; labels: string; local: string } | null {
+  const dir = path.join(projectRoot(), 'test', 'fixtures', 'calls');
+  if (!fs.existsSync(dir)) return null;
+  const name = fs
+    .readdirSync(dir)
+    .filter((f) => /\.pcapng\.gz$/.test(f))
+    .map((f) => f.replace(/\.pcapng\.gz$/, ''))
+    .sort()
+    .find((n) => fs.existsSync(path.join(dir, `${n}.labels.csv`)) && fs.existsSync(path.join(dir, `${n}.json`)));
+  if (!name) return null;
+  const local = (JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { localIp: string }).localIp;
+  return { trace: path.join(dir, `${name}.pcapng.gz`), labels: path.join(dir, `${name}.labels.csv`), local };
+}
+
+test('traces + labels: train, eval with the model\'s window, predict per window; labels covering no window are an error', (t) => {
+  const rec = recording();
+  if (!rec) {
+    t.skip('no lab recording in test/fixtures/calls yet');
+    return;
+  }
+  const dir = tmpDir();
+  const tr = spymate(['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--window', '400', '--cv', '0', '-o', 'm.json'], dir);
+  assert.equal(tr.code, 0, tr.stderr);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'm.json'), 'utf8'));
+  assert.equal(m.windowMs, 400);
+  assert.ok(m.features.includes('out_bytes') && m.features.length >= 12, 'trained on the extractor\'s FEATURE_NAMES');
+  // eval takes the model's window length by default; another one is refused
+  const ev = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--local', rec.local, '--json'], dir);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.ok(JSON.parse(ev.stdout).windows > 100);
+  const bad = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--window', '500'], dir);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /trained on 400 ms windows, this run uses 500 ms; use --window 400/);
+  const pr = spymate(['predict', '--model', 'm.json', rec.trace, '--local', rec.local, '-o', 'p.csv'], dir);
+  assert.equal(pr.code, 0, pr.stderr);
+  const rows = fs.readFileSync(path.join(dir, 'p.csv'), 'utf8').trim().split('\n');
+  assert.equal(rows[0], 'time,flow,raw,final,probability,certainty');
+  assert.ok(rows.length > 100);
+  assert.match(rows[1], /^\d+(\.\d+)?,[0-9a-f]+,[01],[01],[01]\.\d{4},\d+\.\d$/);
+  assert.equal(fs.statSync(path.join(dir, 'p.csv')).mode & 0o777, 0o600);
+  // labels an hour after the call cover no window
+  fs.writeFileSync(path.join(dir, 'late.csv'), 'start,end,label\n3600,3700,person\n');
+  const late = spymate(['train', rec.trace, '--labels', 'late.csv', '-o', 'x.json'], dir);
+  assert.equal(late.code, 1);
+  assert.match(late.stderr.trim(), /^spymate: late\.csv: its intervals cover no window of the calls in .*pcapng\.gz/);
+});
