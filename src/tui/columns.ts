@@ -1,0 +1,191 @@
+import { usageError } from '../util/errors';
+import type { FlowRow } from './types';
+
+/** What a column needs besides its row: the start of monitoring and the pipeline's clock. */
+export interface ColumnContext {
+  monitorStart: number | null;
+  clock: number | null;
+}
+
+export interface ColumnDef {
+  /** positional number on the command line: 0-14 are the Skype Traffic Detector's Table VI */
+  num: number;
+  /** name on the command line and header text */
+  name: string;
+  meaning: string;
+  /** narrowest and widest the column is drawn; content wider than maxWidth is truncated */
+  minWidth: number;
+  maxWidth: number;
+  align: 'left' | 'right';
+  text(row: FlowRow, ctx: ColumnContext): string;
+  /**
+   * The same value as an SQL expression over a flows row, for sorting in the database
+   * (@clock and @start are the pipeline's clock and the start of monitoring); NULL sorts last.
+   */
+  sql: string;
+}
+
+const DASH = '-';
+
+function fixed(n: number | null, digits: number): string {
+  return n === null || !Number.isFinite(n) ? DASH : n.toFixed(digits);
+}
+
+/** 1234567 → "1.2M": short enough for a column, the exact count is in the details view. */
+export function humanCount(n: number, unit = ''): string {
+  const abs = Math.abs(n);
+  const steps: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [size, suffix] of steps) {
+    if (abs >= size) return `${(n / size).toFixed(n / size >= 100 ? 0 : 1)}${suffix}${unit}`;
+  }
+  return `${Math.round(n)}${unit}`;
+}
+
+export function humanBitrate(bps: number): string {
+  return humanCount(bps, 'b/s');
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Local wall-clock date and time, as `date '+%F %T'` prints it. */
+export function formatDateTime(epochS: number): string {
+  const d = new Date(epochS * 1000);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+function sinceStart(ts: number, ctx: ColumnContext): number | null {
+  return ctx.monitorStart === null ? null : ts - ctx.monitorStart;
+}
+
+function timeLeft(row: FlowRow, ctx: ColumnContext): number | null {
+  if (row.ended) return 0;
+  return ctx.clock === null ? null : Math.max(0, row.timeout_at - ctx.clock);
+}
+
+function ringTime(row: FlowRow): number | null {
+  return row.media_ts === null ? null : row.media_ts - row.first_ts;
+}
+
+function presenceShare(row: FlowRow): number | null {
+  // without a model no window is classified: say nothing rather than 0 %
+  if (row.windows === 0 || (row.presence === 'unknown' && row.person_windows === 0)) return null;
+  return (100 * row.person_windows) / row.windows;
+}
+
+type Def = Omit<ColumnDef, 'num'>;
+
+function num(
+  name: string,
+  meaning: string,
+  width: number,
+  sql: string,
+  value: (row: FlowRow, ctx: ColumnContext) => number | null,
+  show: (v: number) => string,
+): Def {
+  return {
+    name,
+    meaning,
+    minWidth: Math.max(width, name.length),
+    maxWidth: Math.max(width, name.length),
+    align: 'right',
+    text: (row, ctx) => {
+      const v = value(row, ctx);
+      return v === null || !Number.isFinite(v) ? DASH : show(v);
+    },
+    sql,
+  };
+}
+
+function str(name: string, meaning: string, minWidth: number, maxWidth: number, sql: string, value: (row: FlowRow) => string): Def {
+  return {
+    name,
+    meaning,
+    minWidth: Math.max(minWidth, name.length),
+    maxWidth: Math.max(maxWidth, name.length),
+    align: 'left',
+    text: value,
+    sql,
+  };
+}
+
+const seconds = (v: number): string => v.toFixed(1);
+
+/** In number order: the position in this list is the column's number (a contract, DESIGN.md). */
+const DEFS: Def[] = [
+  num('certainty', "the classifier's confidence in the flow's current presence label (0-100 %)", 5, 'certainty', (r) => r.certainty, (v) => `${Math.round(v)}%`),
+  str('flowID', 'stable flow ID: the same trace replayed twice gives the same IDs', 8, 40, 'flow_id', (r) => r.flow_id),
+  str('srcIP', 'local (or initiating) endpoint', 7, 39, 'src_ip', (r) => r.src_ip),
+  num('srcPort', 'local port', 5, 'src_port', (r) => r.src_port, String),
+  str('desIP', 'remote endpoint', 7, 39, 'des_ip', (r) => r.des_ip),
+  num('desPort', 'remote port', 5, 'des_port', (r) => r.des_port, String),
+  str('protocol', 'UDP / TCP', 3, 8, 'protocol', (r) => r.protocol),
+  num('datetimeStart', 'wall-clock date and time of the first packet', 19, 'first_ts', (r) => r.first_ts, formatDateTime),
+  num('datetimeEnd', 'wall-clock date and time of the last packet', 19, 'last_ts', (r) => r.last_ts, formatDateTime),
+  num('timeOut', 'seconds left before the record times out', 5, 'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END', timeLeft, (v) => v.toFixed(0)),
+  num('startTime', 'seconds from the start of monitoring to the first packet', 7, 'first_ts - @start', (r, c) => sinceStart(r.first_ts, c), seconds),
+  num('endTime', 'seconds from the start of monitoring to the last packet', 7, 'last_ts - @start', (r, c) => sinceStart(r.last_ts, c), seconds),
+  num('duration', 'endTime - startTime, seconds', 7, 'last_ts - first_ts', (r) => r.last_ts - r.first_ts, seconds),
+  num('ringTime', "seconds from the flow's first packet to its first media window (call set-up)", 6, 'media_ts - first_ts', ringTime, seconds),
+  str('end', 'call-end flag and why: fin, rst, media-stop, timeout, evicted, end-of-trace; "-" while the call lasts', 3, 12,
+    "CASE WHEN ended THEN coalesce(end_reason, 'yes') END", (r) => (r.ended ? r.end_reason ?? 'yes' : DASH)),
+  str('presence', 'person / background / unknown: the final (smoothed, causal) prediction for the last window', 10, 10, 'presence', (r) => r.presence),
+  str('app', 'rule that picked the flow as a call (zoom, teams, meet, webrtc, ...)', 6, 12, 'app', (r) => r.app),
+  num('packets', 'packets, both directions', 7, 'packets', (r) => r.packets, (v) => humanCount(v)),
+  num('bytes', 'bytes on the wire, both directions', 6, 'bytes', (r) => r.bytes, (v) => humanCount(v, 'B')),
+  num('bitrate', 'bit/s over the last window, both directions', 9, 'bitrate', (r) => r.bitrate, humanBitrate),
+  num('presenceShare', 'share of the windows so far predicted "person", %', 5,
+    "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
+    presenceShare, (v) => `${v.toFixed(0)}%`),
+  num('windows', 'windows classified so far', 7, 'windows', (r) => r.windows, String),
+  num('probability', 'P(person) of the last final prediction, 0..1', 5, 'probability', (r) => r.probability, (v) => fixed(v, 2)),
+];
+
+export const COLUMNS: readonly ColumnDef[] = DEFS.map((d, i) => ({ ...d, num: i }));
+
+const BY_NAME = new Map(COLUMNS.map((c) => [c.name.toLowerCase(), c]));
+
+export function columnByName(name: string): ColumnDef | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/**
+ * Shown when the user names no columns, as many as fit the width, in this order: presence at a
+ * glance first, then who talks to whom, then the rest. Table VI order would spend 80 columns on
+ * addresses before the presence label.
+ */
+const DEFAULT_ORDER = [
+  'presence', 'certainty', 'app', 'srcIP', 'desIP', 'desPort', 'bitrate', 'duration', 'srcPort', 'protocol',
+  'presenceShare', 'packets', 'bytes', 'windows', 'flowID', 'ringTime', 'timeOut', 'end', 'startTime', 'endTime',
+  'datetimeStart', 'datetimeEnd', 'probability',
+];
+
+export const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
+
+/**
+ * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.
+ * Each argument is a number or a name (case-insensitive), or a comma list of them.
+ * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit).
+ */
+export function resolveColumns(args: string[]): ColumnDef[] {
+  const tokens = args.flatMap((a) => a.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+  if (tokens.length === 0) return [...DEFAULT_COLUMNS];
+  const out: ColumnDef[] = [];
+  for (const t of tokens) {
+    const col = /^\d+$/.test(t) ? COLUMNS[Number(t)] : columnByName(t);
+    if (!col) {
+      const valid = COLUMNS.map((c) => `${c.num} ${c.name}`).join(', ');
+      throw usageError(`unknown column '${t}'; valid columns are: ${valid} (see --list-columns)`);
+    }
+    if (!out.includes(col)) out.push(col);
+  }
+  return out;
+}
+
+/** The --list-columns text: number, name, meaning, one column a line. */
+export function formatColumnList(): string {
+  const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
+  const lines = COLUMNS.map((c) => `${String(c.num).padStart(2)}  ${c.name.padEnd(nameWidth)}  ${c.meaning}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,161 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { UserError } from '../util/errors';
+
+/**
+ * An address pattern of the display filter. IPv4 patterns (exact, wildcard, CIDR) are a value and
+ * a bit mask, so `10.*.3.*` is as cheap to test as `10.0.0.0/8`. IPv6 patterns are a prefix.
+ */
+export type IpPattern =
+  | { kind: 'v4'; text: string; value: number; mask: number }
+  | { kind: 'v6'; text: string; words: Uint16Array; prefix: number };
+
+const V4_WILDCARD = /^[0-9*]+(\.[0-9*]+){0,3}$/;
+
+/** A refused pattern; `reason` alone is what the Filter dialog shows under the typed text. */
+export class PatternError extends UserError {
+  constructor(readonly pattern: string, readonly reason: string) {
+    super(`bad address pattern '${pattern}': ${reason}`);
+  }
+}
+
+function bad(s: string, why: string): PatternError {
+  return new PatternError(s, why);
+}
+
+function octet(s: string, part: string): number {
+  if (!/^\d{1,3}$/.test(part)) throw bad(s, `'${part}' is not a number from 0 to 255 or *`);
+  const n = Number(part);
+  if (n > 255) throw bad(s, `${n} is out of range 0-255`);
+  return n;
+}
+
+function prefixLength(s: string, text: string, max: number): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) > max) throw bad(s, `prefix length '/${text}' must be 0 to ${max}`);
+  return Number(text);
+}
+
+/** `24.62.*` → 24.62.X.X: a trailing * stands for all the octets left out. */
+function parseV4Wildcard(s: string, body: string): IpPattern {
+  const parts = body.split('.');
+  if (parts.length < 4) {
+    if (parts[parts.length - 1] !== '*') throw bad(s, 'an IPv4 address has 4 parts; end a shorter one with * (e.g. 24.62.*)');
+    while (parts.length < 4) parts.push('*');
+  }
+  let value = 0;
+  let mask = 0;
+  for (const part of parts) {
+    const wild = part === '*';
+    value = value * 256 + (wild ? 0 : octet(s, part));
+    mask = mask * 256 + (wild ? 0 : 255);
+  }
+  return { kind: 'v4', text: s, value: value >>> 0, mask: mask >>> 0 };
+}
+
+function v4Mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** Parses a dotted quad without allocating; -1 when `ip` is not one. */
+export function ipv4ToInt(ip: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return (value * 256 + part) >>> 0;
+}
+
+/** Expands any valid IPv6 text (with ::, with an embedded IPv4 tail) into 8 words. */
+function ipv6Words(ip: string): Uint16Array | null {
+  const zone = ip.indexOf('%');
+  const addr = zone >= 0 ? ip.slice(0, zone) : ip;
+  if (!isIPv6(addr)) return null;
+  let text = addr;
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const v4 = ipv4ToInt(tail);
+    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, null];
+  const headParts = head === '' ? [] : head.split(':');
+  const restParts = rest === null || rest === '' ? [] : rest.split(':');
+  const zeros = rest === null ? 0 : 8 - headParts.length - restParts.length;
+  const all = [...headParts, ...new Array<string>(zeros).fill('0'), ...restParts];
+  const words = new Uint16Array(8);
+  for (let i = 0; i < 8; i++) words[i] = parseInt(all[i], 16);
+  return words;
+}
+
+/**
+ * One filter pattern: an exact IPv4 or IPv6 address, an IPv4 wildcard (`24.62.*`, `10.*.3.*`),
+ * an IPv4 CIDR (`10.0.0.0/8`) or an IPv6 prefix (`2001:db8::/32`). Bad input throws a UserError
+ * saying what is wrong with it.
+ */
+export function parseIpPattern(input: string): IpPattern {
+  const s = input.trim();
+  if (s === '') throw bad(input, 'empty; type an address, a wildcard like 24.62.*, a CIDR like 10.0.0.0/8 or a prefix like 2001:db8::/32');
+  const slash = s.indexOf('/');
+  const body = slash >= 0 ? s.slice(0, slash) : s;
+  const prefixText = slash >= 0 ? s.slice(slash + 1) : null;
+  if (body.includes(':')) {
+    if (body.includes('*')) throw bad(s, 'wildcards are for IPv4; for IPv6 use a prefix like 2001:db8::/32');
+    const words = ipv6Words(body);
+    if (!words) throw bad(s, `'${body}' is not an IPv6 address`);
+    return { kind: 'v6', text: s, words, prefix: prefixText === null ? 128 : prefixLength(s, prefixText, 128) };
+  }
+  if (!V4_WILDCARD.test(body)) throw bad(s, 'use digits, dots and * (IPv4) or hex digits and colons (IPv6)');
+  if (prefixText !== null) {
+    if (body.includes('*')) throw bad(s, 'use either a wildcard or a /prefix, not both');
+    if (!isIPv4(body) && body.split('.').length === 4) throw bad(s, `'${body}' is not an IPv4 address`);
+    if (body.split('.').length !== 4) throw bad(s, 'a CIDR needs a full address, e.g. 10.0.0.0/8');
+    const mask = v4Mask(prefixLength(s, prefixText, 32));
+    return { kind: 'v4', text: s, value: (ipv4ToInt(body) & mask) >>> 0, mask };
+  }
+  return parseV4Wildcard(s, body);
+}
+
+/** `::ffff:a.b.c.d` is the IPv4 address a.b.c.d for an IPv4 pattern. */
+function mappedV4(ip: string): number {
+  const lower = ip.toLowerCase();
+  return lower.startsWith('::ffff:') ? ipv4ToInt(lower.slice(7)) : -1;
+}
+
+export function matchesIp(p: IpPattern, ip: string): boolean {
+  if (p.kind === 'v4') {
+    let v = ipv4ToInt(ip);
+    if (v < 0) v = mappedV4(ip);
+    return v >= 0 && ((v & p.mask) >>> 0) === p.value;
+  }
+  if (!ip.includes(':')) return false;
+  const words = ipv6Words(ip);
+  if (!words) return false;
+  let bits = p.prefix;
+  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if ((words[i] & mask) !== (p.words[i] & mask)) return false;
+  }
+  return true;
+}
+
+/** A flow is shown if either endpoint matches any pattern; no patterns shows every flow. */
+export function matchesAny(patterns: readonly IpPattern[], srcIp: string, desIp: string): boolean {
+  if (patterns.length === 0) return true;
+  for (const p of patterns) if (matchesIp(p, srcIp) || matchesIp(p, desIp)) return true;
+  return false;
+}

@@ -1,0 +1,134 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveColumns } from '../../src/tui/columns';
+import { parseIpPattern } from '../../src/tui/filter';
+import { DbReader } from '../../src/tui/reader';
+import { renderScreen } from '../../src/tui/render';
+import { Session } from '../../src/tui/session';
+import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../tui/fixture-db';
+import { hasTmux, Tmux } from '../tui/tmux';
+import type { BenchSection } from './bench';
+
+/**
+ * The TUI's targets (issue 6): a refresh (query + render model) ≤ 50 ms with 10 000 flows in the
+ * database, and idle CPU ≤ 2 % at --refresh 1, measured on the real UI in tmux.
+ */
+
+const FLOWS = 10_000;
+const RUNS = 30;
+
+function fill(file: string): FixtureDb {
+  const rows = Array.from({ length: FLOWS }, (_, i) =>
+    flowRow({ flow_id: `flow${String(i).padStart(6, '0')}`, src_ip: `10.${(i >> 8) & 255}.${i & 255}.2`, bytes: (i * 7919) % 100_000 }),
+  );
+  return new FixtureDb(file).meta(replayMeta({ flows: FLOWS, calls: FLOWS })).flows(rows).windows('flow000000', windowRows(400, T0));
+}
+
+function ms(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function stats(xs: number[]): { median: number; max: number } {
+  const s = xs.slice().sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
+}
+
+/**
+ * Refreshes as the app does them (Session.refresh: read, rows on screen, windows of the selected
+ * flow) plus the render model, each after a commit by the writer (not timed) so none is skipped.
+ */
+function timeRefreshes(db: FixtureDb, session: Session): { median: number; max: number; cpu: number } {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    db.meta({ clock: T0 + 100 + i });
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    if (!session.refresh()) throw new Error('the refresh did not read the database');
+    renderScreen(session.state);
+    if (i === 0) continue; // warm-up: statement preparation, JIT
+    times.push(ms(t0));
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { ...stats(times), cpu: stats(cpu).median };
+}
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function uiCpu(dbFile: string, seconds: number, writer: (() => void) | null): Promise<number> {
+  const term = new Tmux();
+  try {
+    term.start({ dbPath: dbFile, refreshS: 1, columns: [], filters: [], sourceLabel: 'file:bench.pcapng', labelsPath: null, modelName: 'bench' }, { width: 120, height: 30 });
+    await term.waitFor(/flow0/, 15000);
+    const panePid = term.display('#{pane_pid}');
+    const pid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
+    await new Promise((r) => setTimeout(r, 1000));
+    const c0 = cpuSeconds(pid);
+    const t0 = Date.now();
+    const timer = writer ? setInterval(writer, 500) : null;
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    if (timer) clearInterval(timer);
+    return (100 * (cpuSeconds(pid) - c0)) / ((Date.now() - t0) / 1000);
+  } finally {
+    term.kill();
+  }
+}
+
+export const benchSection: BenchSection = {
+  name: 'tui',
+  async run(ctx) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-bench-tui-'));
+    try {
+      const file = path.join(dir, 'tui.db');
+      const db = fill(file);
+      const reader = new DbReader(file);
+      const session = (columns: string[], filters: string[]): Session =>
+        new Session(
+          reader,
+          { width: 120, height: 30, color: true, unicode: true, refreshS: 1, sourceLabel: 'file:bench.pcapng', modelName: 'bench',
+            labelsPath: path.join(dir, 'labels.csv'), columns: resolveColumns(columns), patterns: filters.map(parseIpPattern) },
+          () => undefined,
+        );
+      const plain = timeRefreshes(db, session([], []));
+      ctx.report(`refresh, ${FLOWS} flows (median)`, plain.median, 'ms', `max ${plain.max.toFixed(1)} ms, CPU ${plain.cpu.toFixed(1)} ms; target ≤ 50; load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
+      const filtered = timeRefreshes(db, session([], ['10.1.*', '10.0.0.0/16', '2001:db8::/32']));
+      ctx.report(`refresh, ${FLOWS} flows, 3 filter patterns (median)`, filtered.median, 'ms', `max ${filtered.max.toFixed(1)} ms, CPU ${filtered.cpu.toFixed(1)} ms`);
+      const s = session(['srcIP', 'timeOut', 'presenceShare'], []);
+      s.dispatch({ type: 'click', x: 1, y: 1, now: 0 }); // sort by srcIP, a text column
+      const byText = timeRefreshes(db, s);
+      ctx.report(`refresh, ${FLOWS} flows, sorted by srcIP (median)`, byText.median, 'ms', `max ${byText.max.toFixed(1)} ms, CPU ${byText.cpu.toFixed(1)} ms`);
+      const keys: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = process.hrtime.bigint();
+        s.dispatch({ type: 'key', key: { name: i % 2 ? 'pagedown' : 'down' }, now: 0 });
+        renderScreen(s.state);
+        keys.push(ms(t0));
+      }
+      ctx.report('key press: Down / PgDn (update, rows read, render model)', stats(keys).median, 'ms', `max ${stats(keys).max.toFixed(2)} ms`);
+      reader.close();
+      if (!hasTmux()) {
+        ctx.report('idle CPU at --refresh 1', NaN, '%', 'skipped: no tmux');
+        return;
+      }
+      const idle = await uiCpu(file, 10, null);
+      ctx.report(`idle CPU at --refresh 1, ${FLOWS} flows (10 s)`, idle, '%', 'target ≤ 2');
+      let k = 0;
+      const busy = await uiCpu(file, 10, () => {
+        k++;
+        db.flows(Array.from({ length: 200 }, (_, i) => flowRow({ flow_id: `flow${String((k * 200 + i) % FLOWS).padStart(6, '0')}`, bytes: k * 1000 + i })));
+      });
+      ctx.report(`CPU at --refresh 1, ${FLOWS} flows, 400 upserts/s (10 s)`, busy, '%');
+      db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,121 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { projectRoot } from '../../src/rules/paths';
+import { resolveColumns } from '../../src/tui/columns';
+import { DbReader, type ViewQuery } from '../../src/tui/reader';
+import { appendLabels, createLabelsFile } from '../../src/tui/labels';
+import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from './fixture-db';
+
+const ALL: ViewQuery = { patterns: [], sort: { column: resolveColumns(['flowID'])[0], desc: false } };
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function tmp(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-tui-'));
+  dirs.push(dir);
+  return dir;
+}
+
+test('the reader waits for a database that does not exist yet, then reads it', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'live.db');
+  const reader = new DbReader(file);
+  const before = reader.read(ALL);
+  assert.equal(before.ok, false);
+  assert.match(before.problem ?? '', /waiting for the database .*live\.db/);
+  assert.equal(fs.existsSync(file), false, 'the UI never creates the database');
+  const db = new FixtureDb(file).meta(replayMeta()).flows([flowRow({ flow_id: 'x' })]);
+  const after = reader.read(ALL);
+  assert.equal(after.ok, true);
+  assert.deepEqual(after.order, ['x']);
+  assert.equal(after.total, 1);
+  assert.equal(reader.rows(after.order)[0].des_port, 3478);
+  assert.equal(after.meta.monitorStart, T0);
+  assert.equal(after.meta.replayPosition, 0.42);
+  assert.equal(after.meta.source, 'file:/tmp/call.pcapng');
+  reader.close();
+  db.close();
+});
+
+test('a file without the tables is waited on, not an error', () => {
+  const file = path.join(tmp(), 'empty.db');
+  fs.writeFileSync(file, '');
+  const snap = new DbReader(file).read(ALL);
+  assert.equal(snap.ok, false);
+  assert.match(snap.problem ?? '', /waiting for the engine to create the tables/);
+});
+
+test('the last windows of a flow come oldest first with their features decoded', () => {
+  const file = path.join(tmp(), 'w.db');
+  const db = new FixtureDb(file).meta(replayMeta()).flows([flowRow({ flow_id: 'x' })]).windows('x', windowRows(50, T0));
+  const reader = new DbReader(file);
+  reader.read(ALL);
+  const w = reader.recentWindows('x', 10);
+  assert.equal(w.length, 10);
+  assert.equal(w[0].start, T0 + 40 * 0.5);
+  assert.equal(w[9].start, T0 + 49 * 0.5);
+  assert.equal(w[9].features.pkt_count, 89);
+  assert.deepEqual(reader.recentWindows('nope', 10), []);
+  reader.close();
+  db.close();
+});
+
+test('the reader does not block the writer, sees only commits, and knows when nothing changed', () => {
+  const file = path.join(tmp(), 'ro.db');
+  const db = new FixtureDb(file).meta(replayMeta()).flows([flowRow({ flow_id: 'x' })]);
+  const reader = new DbReader(file);
+  assert.equal(reader.read(ALL).order.length, 1);
+  assert.equal(reader.changed(), false, 'nothing committed since the read');
+  db.db.exec('BEGIN IMMEDIATE');
+  db.db.prepare("DELETE FROM flows WHERE flow_id = 'x'").run();
+  const t0 = process.hrtime.bigint();
+  assert.equal(reader.read(ALL).order.length, 1, 'an open write transaction is not seen');
+  assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 40, 'and does not block the reader');
+  db.db.exec('COMMIT');
+  assert.equal(reader.changed(), true);
+  assert.equal(reader.read(ALL).order.length, 0);
+  // between reads the reader holds no lock: the writer checkpoints the WAL freely
+  const ck = db.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+  assert.equal(ck[0].busy, 0);
+  reader.close();
+  db.close();
+});
+
+test('labels files are created 0600 with the header once, then appended to', () => {
+  const file = path.join(tmp(), 'call.labels.csv');
+  appendLabels(file, [{ start: T0, end: T0 + 2.5, label: 'person' }]);
+  appendLabels(file, [{ start: T0 + 2.5, end: T0 + 9, label: 'background' }]);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.readFileSync(file, 'utf8'), `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`);
+});
+
+test('a schema-v1 database (not yet upgraded) is read, its windows without certainty', () => {
+  const file = path.join(tmp(), 'v1.db');
+  const v1 = fs.readFileSync(path.join(projectRoot(), 'db', 'migrations', '001_initial.sql'), 'utf8');
+  const db = new Database(file);
+  db.exec(v1);
+  db.prepare("INSERT INTO windows (flow_id, start, end, packets, bytes, bitrate, raw, presence, probability, features) VALUES ('x', 1, 1.5, 3, 300, 4800, 1, 1, 0.7, '{\"a\":1}')").run();
+  db.close();
+  const reader = new DbReader(file);
+  assert.equal(reader.read(ALL).ok, true);
+  const [w] = reader.recentWindows('x', 5);
+  assert.equal(w.probability, 0.7);
+  assert.equal(w.certainty, null);
+  assert.equal(w.raw_probability, null);
+  reader.close();
+});
+
+test('a labels file created ahead (before the monitor drops root) gets the header once, then the lines', () => {
+  const file = path.join(tmp(), 'ahead.labels.csv');
+  createLabelsFile(file);
+  createLabelsFile(file);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  appendLabels(file, [{ start: 1, end: 2, label: 'person' }]);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n1.000,2.000,person\n');
+});
