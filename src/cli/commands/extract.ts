@@ -1,9 +1,112 @@
-import type { Command } from 'commander';
-import { UserError } from '../../util/errors';
+import * as fs from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseCidr, type Cidr } from '../../flow/local';
+import type { ExtractSummary } from '../../features/extract';
+import type { PipelineSink } from '../../features/types';
+import { usageError, UserError } from '../../util/errors';
+import { collect, intInRange, positiveNumber } from '../program';
 
-// Placeholder until the extract command lands (being written now); registered so the CLI builds.
+// Defaults and formats are repeated from src/features (checked equal in test/features/extract-cli.test.ts)
+// so that registering the command loads no pipeline code: every spymate command starts faster.
+const DEFAULT_WINDOW_MS = 500;
+const DEFAULT_IDLE_TIMEOUT_S = 30;
+const DEFAULT_MAX_FLOWS = 100_000;
+const OUTPUT_FORMATS = ['csv', 'ndjson', 'arff'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+interface ExtractOptions {
+  labels?: string[];
+  window: number;
+  rules?: string;
+  local?: string[];
+  format?: OutputFormat;
+  output: string;
+  timeout: number;
+  maxFlows: number;
+  quiet?: boolean;
+}
+
+function cidrOption(v: string): string {
+  try {
+    parseCidr(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return v;
+}
+
+function summaryLine(s: ExtractSummary): string {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const line = `${s.trace}: ${plural(s.packets, 'packet')}, ${plural(s.flows, 'flow')}, ${plural(s.calls, 'call')}, ${plural(s.windows, 'window')}`;
+  return s.calls > 0 ? line : `${line} (no flow matched a call rule: see --rules and the rule files in rules/)`;
+}
+
+async function run(traces: string[], o: ExtractOptions): Promise<void> {
+  const [{ extractTrace }, { loadLabels }, { FdOutput, OutputClosed }, { createWriter, formatFromPath }, { loadRules }] = await Promise.all([
+    import('../../features/extract'),
+    import('../../features/labels'),
+    import('../../features/output'),
+    import('../../features/writers'),
+    import('../../rules/load'),
+  ]);
+  const labels = o.labels ?? [];
+  if (labels.length > 0 && labels.length !== traces.length) {
+    throw usageError(`--labels gives ${labels.length} file(s) for ${traces.length} trace(s); give one labels file per trace, in the same order`);
+  }
+  const format = o.format ?? formatFromPath(o.output) ?? 'csv';
+  const rules = loadRules(o.rules);
+  const labelSets = labels.map(loadLabels);
+  const local: Cidr[] = (o.local ?? []).map(parseCidr);
+  for (const t of traces) {
+    if (t !== '-' && !fs.existsSync(t)) throw new UserError(`${t}: no such trace file`);
+  }
+
+  const out = FdOutput.open(o.output);
+  const writer = createWriter(format, out, labelSets.length > 0);
+  const sink: PipelineSink = { callStart: () => undefined, window: (w) => writer.write(w), callEnd: () => undefined };
+  let ok = false;
+  try {
+    traces.forEach((trace, i) => {
+      const summary = extractTrace(trace, {
+        windowMs: o.window,
+        rules,
+        local,
+        idleTimeoutS: o.timeout,
+        maxFlows: o.maxFlows,
+        labels: labelSets[i],
+      }, sink);
+      for (const w of summary.warnings) process.stderr.write(`spymate: warning: ${w}\n`);
+      if (!o.quiet) process.stderr.write(`spymate extract: ${summaryLine(summary)}\n`);
+    });
+    ok = true;
+  } catch (err) {
+    // `spymate extract … | head`: the reader has what it wanted
+    if (!(err instanceof OutputClosed)) throw err;
+    ok = true;
+  } finally {
+    try {
+      writer.close();
+    } catch (err) {
+      if (!(err instanceof OutputClosed)) throw err;
+    }
+    // a half-written output would pass for a result: remove it
+    if (!ok && o.output !== '-') fs.rmSync(o.output, { force: true });
+  }
+}
+
 export function registerExtract(program: Command): void {
-  program.command('extract').description('(not yet available)').allowUnknownOption().action(() => {
-    throw new UserError('spymate extract is not available in this build yet');
-  });
+  program
+    .command('extract')
+    .description('turn traces into per-window features of their video-call flows (CSV, NDJSON or ARFF)')
+    .argument('<trace...>', 'pcap or pcapng traces (gzip allowed; - for stdin)')
+    .option('--labels <file...>', 'ground truth per trace, in trace order (CSV start,end,label)')
+    .option('--window <ms>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
+    .option('--rules <file>', 'flow rules file or directory (default: the shipped rules/)')
+    .option('--local <cidr>', 'addresses that are ours, for the in/out direction (repeatable)', (v: string, prev?: string[]) => collect(cidrOption(v), prev))
+    .addOption(new Option('--format <format>', 'output format (default: from -o\'s extension, else csv)').choices(OUTPUT_FORMATS))
+    .option('-o, --output <file>', 'output file, - for stdout', '-')
+    .option('--timeout <s>', 'seconds without packets before a flow is forgotten', positiveNumber('--timeout'), DEFAULT_IDLE_TIMEOUT_S)
+    .option('--max-flows <n>', 'flow table cap (the idlest flow is evicted beyond it)', intInRange('--max-flows', 1, 10_000_000), DEFAULT_MAX_FLOWS)
+    .option('-q, --quiet', 'no summary line on stderr')
+    .action(async (traces: string[], o: ExtractOptions) => run(traces, o));
 }

@@ -1,0 +1,36 @@
+/**
+ * The per-window features, in the order of WindowRecord.features. Each measure exists for
+ * three directions: `in` (remote → local), `out` (local → remote) and `all` (both).
+ * Sizes are IP packet lengths (link-independent); times are seconds. README documents each one.
+ *
+ * The Spy Your Mate report's twelve features are `{in,out,all}_avg_interval`,
+ * `{in,out,all}_avg_size`, `{in,out,all}_packets` and `{in,out,all}_bytes` (its "bit rate",
+ * bytes per half-second window); `*_bitrate` is the same quantity in bit/s.
+ */
+export const DIRECTIONS = ['in', 'out', 'all'] as const;
+
+export const MEASURES = [
+  'packets',
+  'bytes',
+  'bitrate',
+  'avg_size',
+  'std_size',
+  'min_size',
+  'max_size',
+  'avg_interval',
+  'std_interval',
+  'large_packets',
+  'small_packets',
+  'bursts',
+  'avg_burst_bytes',
+  'std_burst_bytes',
+  'max_burst_bytes',
+  'burst_cv',
+] as const;
+
+export const FEATURE_NAMES: readonly string[] = DIRECTIONS.flatMap((d) => MEASURES.map((m) => `${d}_${m}`));
+
+/** The Spy Your Mate report's features, by our names. */
+export const SPY_YOUR_MATE_FEATURES: readonly string[] = DIRECTIONS.flatMap((d) =>
+  ['avg_interval', 'avg_size', 'packets', 'bytes'].map((m) => `${d}_${m}`),
+);

@@ -1,0 +1,345 @@
+import type { DecodedPacket } from '../capture/types';
+import type { Cidr } from '../flow/local';
+import { Flow, FlowTable, LIST_CALL, LIST_OTHER } from '../flow/table';
+import type { EndReason } from '../flow/types';
+import { ShapeCounts } from '../rules/inspect';
+import type { RuleSet } from '../rules/ruleset';
+import { FEATURE_NAMES } from './names';
+import type { LabelSet } from './labels';
+import type { PipelineSink, WindowRecord } from './types';
+import {
+  addPacket,
+  computeFeatures,
+  DIR_IN,
+  DIR_OUT,
+  newWindowStats,
+  resetWindowStats,
+  windowPackets,
+  windowWireBytes,
+} from './window-stats';
+
+export interface PipelineOptions {
+  /** window length, ms (100..900 on the CLI) */
+  windowMs: number;
+  rules: RuleSet;
+  /** which addresses are ours (direction); empty: private-address rule, then the initiator */
+  local: Cidr[];
+  /** seconds without packets after which a flow is forgotten (a call ends 'timeout' if media-stop did not end it first) */
+  idleTimeoutS: number;
+  /** flow table cap: beyond it the idlest flow is evicted */
+  maxFlows: number;
+  labels?: LabelSet;
+  /** seconds without packets after which a call ends 'media-stop' (default 5, kept below idleTimeoutS) */
+  mediaStopS?: number;
+}
+
+export const DEFAULT_WINDOW_MS = 500;
+export const DEFAULT_IDLE_TIMEOUT_S = 30;
+export const DEFAULT_MAX_FLOWS = 100_000;
+export const DEFAULT_MEDIA_STOP_S = 5;
+
+const NOT_CALL = 0;
+const CANDIDATE = 1;
+const CALL = 2;
+const DONE = 3;
+
+const TCP_FIN = 0x01;
+const TCP_RST = 0x04;
+
+/** A closed window of a flow the rules have not decided on yet: kept until they do. */
+interface HeldWindow {
+  index: number;
+  packets: number;
+  bytes: number;
+  features: Float64Array;
+}
+
+/**
+ * What the pipeline keeps per flow (Flow.state). Windows and inspection are used only for
+ * candidates and calls; their storage is made once and reused when the table recycles the flow.
+ */
+class FlowState {
+  phase = NOT_CALL;
+  stats: Float64Array | null = null;
+  shapes: ShapeCounts | null = null;
+  /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
+  win = -Infinity;
+  /** highest window index already emitted (or, for a candidate, held) */
+  done = -Infinity;
+  readonly held: HeldWindow[] = [];
+
+  static reset(st: FlowState): void {
+    st.phase = NOT_CALL;
+    st.win = -Infinity;
+    st.done = -Infinity;
+    st.held.length = 0;
+  }
+}
+
+/**
+ * flows → call windows → features. Feed it decoded packets in time order; it picks call flows
+ * with the rules, cuts them into windows aligned to multiples of the window length in epoch time,
+ * and hands window records and call start/end events to the sink.
+ *
+ * A flow the rules have not decided on yet (a candidate) has its windows computed and held, so
+ * the call's first windows are not lost; the rules decide within RuleSet.horizonS, which bounds
+ * what is held.
+ */
+export class Pipeline {
+  readonly stats = { packets: 0, ipPackets: 0, flows: 0, calls: 0, windows: 0 };
+  private readonly table: FlowTable<FlowState>;
+  private readonly windowS: number;
+  /** window index of time t: Math.floor(t * windowsPerS), the same formula everywhere */
+  private readonly windowsPerS: number;
+  private readonly mediaStopS: number;
+  /** epoch time of the first packet (labels relative to the trace start use it) */
+  private traceStart = NaN;
+  /** first window index at which advance() has work to do */
+  private nextTickWin = -Infinity;
+  private readonly featureCount = FEATURE_NAMES.length;
+
+  constructor(
+    private readonly opts: PipelineOptions,
+    private readonly sink: PipelineSink,
+  ) {
+    this.windowS = opts.windowMs / 1000;
+    this.windowsPerS = 1000 / opts.windowMs;
+    this.mediaStopS = Math.min(opts.mediaStopS ?? DEFAULT_MEDIA_STOP_S, opts.idleTimeoutS * 0.9);
+    this.table = new FlowTable<FlowState>(
+      opts.maxFlows,
+      opts.local,
+      () => new FlowState(),
+      FlowState.reset,
+      (f) => this.evicted(f),
+    );
+  }
+
+  /** Flows in the table now (calls, candidates and others). */
+  get activeFlows(): number {
+    return this.table.size;
+  }
+
+  /** A frame that is not an IP packet (or could not be decoded): counted, and it moves the clock. */
+  onOther(ts: number): void {
+    this.stats.packets++;
+    if (this.traceStart !== this.traceStart) this.traceStart = ts;
+    if (Math.floor(ts * this.windowsPerS) >= this.nextTickWin) this.advance(ts);
+  }
+
+  onPacket(p: DecodedPacket): void {
+    const ts = p.ts;
+    this.stats.packets++;
+    this.stats.ipPackets++;
+    if (this.traceStart !== this.traceStart) this.traceStart = ts;
+    const w = Math.floor(ts * this.windowsPerS);
+    if (w >= this.nextTickWin) this.advance(ts);
+    if (p.fragment || (p.proto !== 17 && p.proto !== 6)) return;
+
+    const table = this.table;
+    const f = table.get(p);
+    if (table.created) {
+      this.stats.flows++;
+      if (this.opts.rules.candidate(f)) this.startCandidate(f.state);
+    }
+    if (ts > f.lastTs) f.lastTs = ts;
+    f.packets++;
+    f.bytes += p.wireLen;
+    const st = f.state;
+    if (st.phase === CANDIDATE || st.phase === CALL) {
+      if (w > st.win) this.rollWindow(f, w);
+      addPacket(st.stats!, table.out ? DIR_OUT : DIR_IN, p);
+      if (st.phase === CANDIDATE && p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
+    }
+    if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null) this.tcpClose(f, p.tcpFlags, table.out);
+  }
+
+  /**
+   * Clock tick: emits the windows of calls that ended before `now`, ends calls silent for the
+   * media-stop time, and forgets flows idle for the idle timeout. Replay calls it from packet
+   * times (onPacket does, at each window boundary); live capture from the wall clock.
+   */
+  advance(now: number): void {
+    const cur = Math.floor(now * this.windowsPerS);
+    if (cur < this.nextTickWin) return;
+    this.nextTickWin = cur + 1;
+    const table = this.table;
+    for (let f = table.oldest(LIST_CALL); f !== null; ) {
+      const next = f.newer;
+      const st = f.state;
+      if (f.lastTs < now - this.mediaStopS) {
+        // forgotten at once: media on this 5-tuple after seconds of silence is a new call
+        this.endCall(f, 'media-stop');
+        table.remove(f);
+      } else if (st.win < cur && st.win > st.done) {
+        this.emit(f, st.win, st.stats!);
+        st.done = st.win;
+      }
+      f = next;
+    }
+    const idleBefore = now - this.opts.idleTimeoutS;
+    // the list is in the order flows were last moved (FlowTable TOUCH_S): past the first one moved
+    // after idleBefore, none is idle; before it, one with newer packets only needs moving
+    for (let f = table.oldest(LIST_OTHER); f !== null && f.touchedTs < idleBefore; ) {
+      const next = f.newer;
+      if (f.lastTs < idleBefore) table.remove(f);
+      else table.refresh(f);
+      f = next;
+    }
+  }
+
+  /** End of input: candidates get their last verdict, every open window is flushed, calls end 'end-of-trace'. */
+  finish(): void {
+    const table = this.table;
+    for (const list of [LIST_OTHER, LIST_CALL]) {
+      for (let f = table.oldest(list); f !== null; ) {
+        const next = f.newer;
+        const st = f.state;
+        if (st.phase === CANDIDATE) this.closeWindow(f, true);
+        if (st.phase === CALL) this.endCall(f, 'end-of-trace');
+        f = next;
+      }
+    }
+  }
+
+  /** The flow's first packet opens its first window (rollWindow), which clears the stats. */
+  private startCandidate(st: FlowState): void {
+    st.phase = CANDIDATE;
+    if (st.stats === null) st.stats = newWindowStats();
+    if (st.shapes === null) st.shapes = new ShapeCounts();
+    else st.shapes.reset();
+  }
+
+  /** Closes the window being filled: a call emits it, a candidate holds it and asks the rules (`final`: last chance). */
+  private closeWindow(f: Flow<FlowState>, final: boolean): void {
+    const st = f.state;
+    if (st.win < 0 || st.win <= st.done) return;
+    st.done = st.win;
+    if (st.phase === CALL) this.emit(f, st.win, st.stats!);
+    else this.hold(f, st.win, final);
+  }
+
+  /** The packet at hand falls into window `w` > st.win: close the current window and move on. */
+  private rollWindow(f: Flow<FlowState>, w: number): void {
+    const st = f.state;
+    this.closeWindow(f, false);
+    // windows between the last one and this packet's are empty but inside the call: emitted too
+    if (st.phase === CALL && st.done >= 0) {
+      for (let k = st.done + 1; k < w; k++) this.emitEmpty(f, k);
+      st.done = Math.max(st.done, w - 1);
+    }
+    if (st.stats !== null) resetWindowStats(st.stats);
+    st.win = w;
+  }
+
+  /** Keeps a candidate's closed window and asks the rules again. */
+  private hold(f: Flow<FlowState>, k: number, final: boolean): void {
+    const st = f.state;
+    const s = st.stats!;
+    const features = computeFeatures(s, this.windowS, new Float64Array(this.featureCount));
+    st.held.push({ index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features });
+    const app = this.opts.rules.decide(f, st.shapes!, (seconds) => this.heldRate(f, k, seconds));
+    if (typeof app === 'string') this.startCall(f, app);
+    else if (app === null || final || f.lastTs - f.firstTs > this.opts.rules.horizonS) this.dropCandidate(st);
+  }
+
+  /** Mean packets/s over the `seconds` of windows ending with window k; NaN if the flow is younger. */
+  private heldRate(f: Flow<FlowState>, k: number, seconds: number): number {
+    const span = Math.max(1, Math.round((seconds * 1000) / this.opts.windowMs));
+    const first = k - span + 1;
+    if (f.firstTs > (first * this.opts.windowMs) / 1000 + this.windowS) return NaN;
+    let packets = 0;
+    for (const h of f.state.held) if (h.index >= first && h.index <= k) packets += h.packets;
+    return packets / (span * this.windowS);
+  }
+
+  private startCall(f: Flow<FlowState>, app: string): void {
+    const st = f.state;
+    st.phase = CALL;
+    f.app = app;
+    this.stats.calls++;
+    this.table.setList(f, LIST_CALL);
+    this.sink.callStart(f.info());
+    const held = st.held;
+    let next = held.length > 0 ? held[0].index : st.done + 1;
+    for (const h of held) {
+      for (; next < h.index; next++) this.emitEmpty(f, next);
+      this.sink.window(this.record(f, h.index, h.packets, h.bytes, h.features));
+      this.stats.windows++;
+      next = h.index + 1;
+    }
+    held.length = 0;
+  }
+
+  private dropCandidate(st: FlowState): void {
+    st.phase = NOT_CALL;
+    st.held.length = 0;
+  }
+
+  private endCall(f: Flow<FlowState>, reason: EndReason): void {
+    const st = f.state;
+    if (st.win > st.done) {
+      this.emit(f, st.win, st.stats!);
+      st.done = st.win;
+    }
+    st.phase = DONE;
+    if (f.ended === null) f.ended = reason;
+    this.sink.callEnd(f.info(), reason);
+  }
+
+  private tcpClose(f: Flow<FlowState>, flags: number, fromLocal: boolean): void {
+    if ((flags & TCP_RST) !== 0) f.ended = 'rst';
+    else {
+      f.finMask |= fromLocal ? 1 : 2;
+      if (f.finMask === 3) f.ended = 'fin';
+    }
+    if (f.ended === null) return;
+    const st = f.state;
+    if (st.phase === CANDIDATE) this.closeWindow(f, true);
+    if (st.phase === CALL) {
+      this.endCall(f, f.ended);
+      this.table.setList(f, LIST_OTHER);
+    }
+  }
+
+  private evicted(f: Flow<FlowState>): void {
+    if (f.state.phase === CALL) this.endCall(f, 'evicted');
+  }
+
+  private emit(f: Flow<FlowState>, k: number, s: Float64Array): void {
+    const features = computeFeatures(s, this.windowS, new Float64Array(this.featureCount));
+    this.sink.window(this.record(f, k, windowPackets(s), windowWireBytes(s), features));
+    this.stats.windows++;
+  }
+
+  private emitEmpty(f: Flow<FlowState>, k: number): void {
+    const features = computeFeatures(EMPTY_STATS, this.windowS, new Float64Array(this.featureCount));
+    this.sink.window(this.record(f, k, 0, 0, features));
+    this.stats.windows++;
+  }
+
+  private record(f: Flow<FlowState>, k: number, packets: number, bytes: number, features: Float64Array): WindowRecord {
+    const start = (k * this.opts.windowMs) / 1000;
+    const end = ((k + 1) * this.opts.windowMs) / 1000;
+    const r: WindowRecord = {
+      flowID: f.id,
+      app: f.app ?? '',
+      srcIP: f.srcIP,
+      srcPort: f.aPort,
+      desIP: f.desIP,
+      desPort: f.bPort,
+      protocol: f.protocol,
+      start,
+      end,
+      packets,
+      bytes,
+      features,
+    };
+    if (this.opts.labels) {
+      const label = this.opts.labels.labelFor(start, end, this.traceStart);
+      if (label !== undefined) r.label = label;
+    }
+    return r;
+  }
+}
+
+const EMPTY_STATS = newWindowStats();

@@ -1,0 +1,12 @@
+import * as path from 'node:path';
+
+/** The project root (where package.json is), found from this file's place in dist/src/rules/ or src/rules/. */
+export function projectRoot(): string {
+  const up = path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..';
+  return path.resolve(__dirname, up);
+}
+
+/** The shipped rules directory (also home of the shipped presence model). */
+export function shippedRulesDir(): string {
+  return path.join(projectRoot(), 'rules');
+}

@@ -1,0 +1,34 @@
+import type { CidrSet } from '../flow/local';
+
+/** Which endpoint a port= / net= condition looks at: either, the local one (l…) or the remote one (r…). */
+export type Side = 'any' | 'local' | 'remote';
+
+export type ShapeName = 'stun' | 'dtls' | 'rtp' | 'rtcp' | 'zoom';
+
+export type Condition =
+  | { kind: 'proto'; proto: number }
+  | { kind: 'port'; side: Side; negate: boolean; ranges: readonly number[] /* lo,hi pairs */ }
+  | { kind: 'net'; side: Side; negate: boolean; nets: CidrSet }
+  | { kind: 'shape'; shapes: readonly ShapeName[] }
+  | { kind: 'rate'; pps: number; seconds: number };
+
+/** One line of a rules file: all conditions must hold for the flow to be a call of `app`. */
+export interface Rule {
+  app: string;
+  file: string;
+  line: number;
+  conditions: readonly Condition[];
+}
+
+/** The 5-tuple view of a flow that rules read (src/flow/table.ts Flow has it): a = local side. */
+export interface FlowKey {
+  proto: number;
+  version: 4 | 6;
+  aw: Uint32Array;
+  bw: Uint32Array;
+  aPort: number;
+  bPort: number;
+}
+
+/** Mean packets/s of a flow over its last `seconds`; NaN while the flow is younger than that. */
+export type RateProbe = (seconds: number) => number;
