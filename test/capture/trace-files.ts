@@ -1,0 +1,80 @@
+/** Shared by the capture tests: a temp directory, a seeded PRNG, tshark, and reading a whole trace through openTrace + decodePacket. */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { after } from 'node:test';
+import { formatAddr } from '../../src/capture/addr';
+import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
+import { openTrace } from '../../src/capture/reader';
+
+/** A fresh directory removed when the test file ends. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `spymate-${prefix}-`));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface ReadPacket {
+  ts: number;
+  linkType: number;
+  capLen: number;
+  wireLen: number;
+  /** copy of the captured bytes */
+  frame: Buffer;
+}
+
+/** Every packet of a trace (copied out of the reader's buffer), and its warnings. */
+export function readAll(file: string): { packets: ReadPacket[]; warnings: string[] } {
+  const src = openTrace(file);
+  const raw = newRawPacket();
+  const packets: ReadPacket[] = [];
+  try {
+    while (src.next(raw)) {
+      packets.push({ ts: raw.ts, linkType: raw.linkType, capLen: raw.capLen, wireLen: raw.wireLen, frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)) });
+    }
+  } finally {
+    src.close();
+  }
+  return { packets, warnings: [...src.warnings] };
+}
+
+export interface FlowCount { packets: number; bytes: number }
+
+/**
+ * Per-conversation packet and wire-byte counts for one transport, keyed as tshark prints its
+ * conversations: "addrA:portA <-> addrB:portB" with the endpoints in sorted order.
+ */
+export function countFlows(file: string, proto: 6 | 17): Map<string, FlowCount> {
+  const src = openTrace(file);
+  const raw = newRawPacket();
+  const d = newDecodedPacket();
+  const flows = new Map<string, FlowCount>();
+  while (src.next(raw)) {
+    if (!decodePacket(raw, d) || d.proto !== proto || d.fragment) continue;
+    const a = `${formatAddr(d.src, d.ipVersion)}:${d.srcPort}`;
+    const b = `${formatAddr(d.dst, d.ipVersion)}:${d.dstPort}`;
+    const key = a < b ? `${a} <-> ${b}` : `${b} <-> ${a}`;
+    const f = flows.get(key) ?? { packets: 0, bytes: 0 };
+    f.packets++;
+    f.bytes += d.wireLen;
+    flows.set(key, f);
+  }
+  src.close();
+  return flows;
+}
+
+/** Seeded so a failure can be replayed: mulberry32. */
+export function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs tshark without name resolution; its stdout. */
+export function tshark(args: string[]): string {
+  return execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+}
