@@ -41,6 +41,52 @@ export function mainLayout(height: number): MainLayout {
   };
 }
 
+/**
+ * The details view (Enter) draws blessed-contrib line charts of the flow's history above its text
+ * from 80x24 on. Below that a braille chart has too few cells to read: at 40x10 each chart would
+ * be a handful of dots with its axis labels taking half of it, so the view shows the one-line
+ * text sparklines of the main screen instead.
+ */
+export const CHART_MIN_WIDTH = 80;
+export const CHART_MIN_HEIGHT = 24;
+/** chart height in rows (border included): 10 at 80x24, growing with the terminal up to 20 */
+const CHART_ROWS_MIN = 10;
+const CHART_ROWS_MAX = 20;
+
+/** Where the details view's two charts go, side by side (screen cells, borders included). */
+export interface DetailsCharts {
+  presence: Rect;
+  bitrate: Rect;
+}
+
+export interface DetailsLayout {
+  /** null: the sparklines instead */
+  charts: DetailsCharts | null;
+  /** content rows inside the border above the scrolling text: the charts or the sparklines */
+  headRows: number;
+  /** content rows left for the scrolling text */
+  textRows: number;
+}
+
+/** The details overlay takes the whole screen, with a border; the head sits at the top inside it. */
+export function detailsLayout(width: number, height: number): DetailsLayout {
+  const inner = Math.max(0, height - 2);
+  if (width < CHART_MIN_WIDTH || height < CHART_MIN_HEIGHT) {
+    const headRows = Math.min(3, Math.max(0, inner - 1));
+    return { charts: null, headRows, textRows: Math.max(1, inner - headRows) };
+  }
+  const rows = clamp(Math.floor(inner * 0.45), CHART_ROWS_MIN, CHART_ROWS_MAX);
+  const left = Math.floor((width - 2) / 2);
+  return {
+    charts: {
+      presence: { x: 1, y: 1, width: left, height: rows },
+      bitrate: { x: 1 + left, y: 1, width: width - 2 - left, height: rows },
+    },
+    headRows: rows,
+    textRows: inner - rows,
+  };
+}
+
 export function tooSmall(width: number, height: number): boolean {
   return width < MIN_WIDTH || height < MIN_HEIGHT;
 }

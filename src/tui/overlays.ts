@@ -1,6 +1,6 @@
 import { COLUMNS, formatDateTime, humanBitrate } from './columns';
-import { centered, inside, type Rect } from './layout';
-import { escapeTags } from './render-text';
+import { centered, detailsLayout, inside, type DetailsCharts, type Rect } from './layout';
+import { escapeTags, sparkRows } from './render-text';
 import type { DialogFocus } from './filter-dialog';
 import type { UiState } from './state';
 import { fit } from './table';
@@ -11,7 +11,10 @@ export interface OverlayView {
   title: string;
   /** content lines inside the border, blessed tags escaped */
   lines: string[];
+  /** details view: where the edge draws the line charts (the lines leave those rows blank) */
+  charts?: DetailsCharts;
 }
+
 
 export const TOOLS_MENU = [
   { label: 'Filter by address...', key: 'f', keyLabel: 'f' },
@@ -206,13 +209,35 @@ function formatFeature(v: number | undefined): string {
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
 }
 
+/** How far the details text scrolls: its last line at the bottom of the room under the charts. */
+export function detailsMaxScroll(s: UiState): number {
+  return Math.max(0, detailsLines(s, s.width - 2).length - detailsLayout(s.width, s.height).textRows);
+}
+
+/** The head of the details view when there is no room for charts: the main screen's sparklines. */
+function detailsSparkRows(s: UiState, rows: number): string[] {
+  const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
+  const head = new Array<string>(rows).fill('');
+  if (!row || rows < 2) return head;
+  const [p, b] = sparkRows(s, row, s.width - 3);
+  head[0] = ` ${p}`;
+  head[1] = ` ${b}`;
+  return head;
+}
+
 function detailsView(s: UiState): OverlayView {
   const rect: Rect = { x: 0, y: 0, width: s.width, height: s.height };
+  const layout = detailsLayout(s.width, s.height);
   const all = detailsLines(s, rect.width - 2);
-  const room = rect.height - 2;
+  const room = layout.textRows;
   const scroll = Math.min(s.detailsScroll, Math.max(0, all.length - room));
-  const title = `Flow ${s.selectedId ?? ''}  (Up/Down/PgUp/PgDn scroll, Esc closes) ${scroll + 1}-${Math.min(all.length, scroll + room)}/${all.length}`;
-  return { rect, title, lines: all.slice(scroll, scroll + room).map(escapeTags) };
+  const where = `${scroll + 1}-${Math.min(all.length, scroll + room)}/${all.length}`;
+  // cut to the top border: a longer label wraps over the first row of the view
+  const title = fit(`Flow ${s.selectedId ?? ''} ${where}  (Up/Down/PgUp/PgDn scroll, Esc closes)`, Math.max(1, s.width - 6)).trimEnd();
+  // the charts are drawn over blank rows; without them the sparkline rows carry their own tags
+  const head = layout.charts ? new Array<string>(layout.headRows).fill('') : detailsSparkRows(s, layout.headRows);
+  const lines = [...head, ...all.slice(scroll, scroll + room).map(escapeTags)];
+  return layout.charts ? { rect, title, lines, charts: layout.charts } : { rect, title, lines };
 }
 
 export function overlayView(s: UiState): OverlayView | null {

@@ -1,3 +1,7 @@
+import { humanBitrate } from './columns';
+import type { UiState } from './state';
+import type { FlowRow } from './types';
+
 /** Text helpers for blessed tag strings and one-line charts. */
 
 /** Database text (app names, IDs) shown literally, not read as blessed tags. */
@@ -24,4 +28,29 @@ export function sparkline(values: ReadonlyArray<number | null>, width: number, m
     }
   }
   return out;
+}
+
+/**
+ * The flow's P(person) and bitrate over its last windows, one window per cell, `width` cells
+ * wide with their labels and latest values: under the table, and in the details view when the
+ * terminal is too small for charts.
+ */
+export function sparkRows(s: UiState, row: FlowRow, width: number): [string, string] {
+  const label = 10;
+  const value = 9;
+  const room = Math.max(1, width - label - value - 1);
+  // the bitrate is scaled to the windows shown (the details view loads many more than fit)
+  const wins = s.windowsFor === row.flow_id ? s.windows.slice(-room) : [];
+  const probs = wins.map((x) => x.probability);
+  const rates = wins.map((x) => x.bitrate);
+  const maxRate = rates.reduce((a, b) => Math.max(a, b), 0);
+  const lastProb = row.probability === null ? '-' : row.probability.toFixed(2);
+  const pSpark = sparkline(probs, room, 1, s.unicode);
+  const rSpark = sparkline(rates, room, maxRate, s.unicode);
+  const pText = s.color ? `{green-fg}${pSpark}{/green-fg}` : pSpark;
+  const rText = s.color ? `{yellow-fg}${rSpark}{/yellow-fg}` : rSpark;
+  return [
+    `${'P(person)'.padEnd(label)}${pText}${' '.repeat(room - pSpark.length + 1)}${lastProb.padStart(value)}`,
+    `${'bitrate'.padEnd(label)}${rText}${' '.repeat(room - rSpark.length + 1)}${humanBitrate(row.bitrate).padStart(value)}`,
+  ];
 }

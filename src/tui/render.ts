@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { formatDateTime, humanBitrate, humanCount } from './columns';
+import { formatDateTime, humanCount } from './columns';
 import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, mainLayout, tooSmall } from './layout';
-import { escapeTags, sparkline } from './render-text';
+import { escapeTags, sparkRows } from './render-text';
 import { fittedColumns, selectedRow, type UiState } from './state';
 import { fit } from './table';
 import type { Meta } from './types';
@@ -127,25 +127,9 @@ function sparkLines(s: UiState): [string, string, string] {
   const row = selectedRow(s);
   const w = s.width;
   if (!row) return [escapeTags(`-- no flow selected ${'-'.repeat(w)}`.slice(0, w)), '', ''];
-  const wins = s.windowsFor === row.flow_id ? s.windows : [];
   const certainty = row.certainty === null ? '' : ` ${Math.round(row.certainty)}%`;
   const title = `-- ${row.flow_id}  ${row.src_ip}:${row.src_port} <-> ${row.des_ip}:${row.des_port}  ${row.app}  ${row.presence}${certainty} `;
-  const label = 10;
-  const value = 9;
-  const room = Math.max(1, w - label - value - 1);
-  const probs = wins.map((x) => x.probability);
-  const rates = wins.map((x) => x.bitrate);
-  const maxRate = rates.reduce((a, b) => Math.max(a, b), 0);
-  const lastProb = row.probability === null ? '-' : row.probability.toFixed(2);
-  const pSpark = sparkline(probs, room, 1, s.unicode);
-  const rSpark = sparkline(rates, room, maxRate, s.unicode);
-  const pText = s.color ? `{green-fg}${pSpark}{/green-fg}` : pSpark;
-  const rText = s.color ? `{yellow-fg}${rSpark}{/yellow-fg}` : rSpark;
-  return [
-    escapeTags((title + '-'.repeat(w)).slice(0, w)),
-    `${'P(person)'.padEnd(label)}${pText}${' '.repeat(room - pSpark.length + 1)}${lastProb.padStart(value)}`,
-    `${'bitrate'.padEnd(label)}${rText}${' '.repeat(room - rSpark.length + 1)}${humanBitrate(row.bitrate).padStart(value)}`,
-  ];
+  return [escapeTags((title + '-'.repeat(w)).slice(0, w)), ...sparkRows(s, row, w)];
 }
 
 function orDash(v: number | null, show: (n: number) => string = String): string {

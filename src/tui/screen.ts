@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { DetailsChartsView } from './details-charts';
 import { overlayView } from './overlays';
 import { renderScreen } from './render';
 import type { UiEvent, UiState } from './state';
@@ -11,12 +12,14 @@ interface MouseData {
 
 /**
  * The blessed edge: turns terminal input into UiEvents and paints the pure render of a UiState.
- * One full-screen box carries the main screen; one bordered box carries whichever overlay is open.
+ * One full-screen box carries the main screen; one bordered box carries whichever overlay is open,
+ * and the details overlay gets blessed-contrib charts drawn over it (details-charts.ts).
  */
 export class TerminalScreen {
   private readonly screen: blessed.Widgets.Screen;
   private readonly main: blessed.Widgets.BoxElement;
   private readonly overlay: blessed.Widgets.BoxElement;
+  private readonly charts: DetailsChartsView;
   private destroyed = false;
 
   constructor(dispatch: (e: UiEvent) => void, opts: { color: boolean; unicode: boolean }) {
@@ -42,6 +45,7 @@ export class TerminalScreen {
     });
     this.screen.append(this.main);
     this.screen.append(this.overlay);
+    this.charts = new DetailsChartsView(this.screen, opts.color);
     this.screen.program.hideCursor();
 
     this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
@@ -79,6 +83,7 @@ export class TerminalScreen {
     } else {
       this.overlay.hide();
     }
+    this.charts.show(ov?.charts ?? null, s.windowsFor === s.selectedId ? s.windows : []);
     this.screen.render();
   }
 

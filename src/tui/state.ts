@@ -2,8 +2,8 @@ import { columnByName, type ColumnContext, type ColumnDef } from './columns';
 import type { IpPattern } from './filter';
 import { dialogKey, dialogPress, type FilterDialog } from './filter-dialog';
 import type { LabelLine, LabelName } from './labels';
-import { MENU_BAR, clamp, inside, mainLayout, tooSmall } from './layout';
-import { detailsLines, dialogHit, menuHit, menuRect, TOOLS_MENU } from './overlays';
+import { MENU_BAR, clamp, detailsLayout, inside, mainLayout, tooSmall } from './layout';
+import { detailsMaxScroll, dialogHit, menuHit, menuRect, TOOLS_MENU } from './overlays';
 import { applyFreeze, fitColumns, type FittedColumns, type SortSpec } from './table';
 import type { FlowRow, Snapshot, WindowRow } from './types';
 import { emptySnapshot } from './snapshot';
@@ -320,8 +320,8 @@ function menuKey(s: UiState, id: string, now: number): UiState {
 }
 
 function detailsKey(s: UiState, id: string): UiState {
-  const page = Math.max(1, s.height - 4);
-  const max = Math.max(0, detailsLines(s, s.width - 2).length - (s.height - 2));
+  const page = Math.max(1, detailsLayout(s.width, s.height).textRows - 2);
+  const max = detailsMaxScroll(s);
   const to = (n: number): UiState => ({ ...s, detailsScroll: clamp(n, 0, max) });
   switch (id) {
     case 'up':

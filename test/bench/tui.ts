@@ -2,8 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import blessed from 'blessed';
 import { resolveColumns } from '../../src/tui/columns';
 import { parseIpPattern } from '../../src/tui/filter';
+import { bitrateSeries, presenceSeries } from '../../src/tui/chart-series';
+import { DetailsChartsView } from '../../src/tui/details-charts';
+import { detailsLayout } from '../../src/tui/layout';
+import { overlayView } from '../../src/tui/overlays';
 import { DbReader } from '../../src/tui/reader';
 import { renderScreen } from '../../src/tui/render';
 import { Session } from '../../src/tui/session';
@@ -23,7 +29,9 @@ function fill(file: string): FixtureDb {
   const rows = Array.from({ length: FLOWS }, (_, i) =>
     flowRow({ flow_id: `flow${String(i).padStart(6, '0')}`, src_ip: `10.${(i >> 8) & 255}.${i & 255}.2`, bytes: (i * 7919) % 100_000 }),
   );
-  return new FixtureDb(file).meta(replayMeta({ flows: FLOWS, calls: FLOWS })).flows(rows).windows('flow000000', windowRows(400, T0));
+  // the flow selected first (most bytes) has a long history, for the details view
+  const top = rows.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return new FixtureDb(file).meta(replayMeta({ flows: FLOWS, calls: FLOWS })).flows(rows).windows('flow000000', windowRows(400, T0)).windows(top.flow_id, windowRows(2000, T0));
 }
 
 function ms(t0: bigint): number {
@@ -54,6 +62,56 @@ function timeRefreshes(db: FixtureDb, session: Session): { median: number; max: 
     cpu.push((c.user + c.system) / 1000);
   }
   return { ...stats(times), cpu: stats(cpu).median };
+}
+
+/**
+ * The details view of a flow with 2000 windows: each refresh reads them again and shapes the
+ * text and the chart series (blessed-contrib's drawing, at the edge, is not in this figure).
+ */
+function timeDetails(db: FixtureDb, session: Session): { median: number; max: number } {
+  db.meta({ clock: T0 + 199 });
+  session.refresh();
+  session.dispatch({ type: 'key', key: { name: 'enter' }, now: 0 });
+  if (session.state.overlay !== 'details') throw new Error('the details view did not open');
+  const times: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    db.meta({ clock: T0 + 200 + i });
+    const t0 = process.hrtime.bigint();
+    session.refresh();
+    const s = session.state;
+    const charts = overlayView(s)?.charts;
+    if (!charts || s.windows.length !== 2000) throw new Error('no charts of 2000 windows at 120x30');
+    presenceSeries(s.windows, charts.presence.width);
+    bitrateSeries(s.windows, charts.bitrate.width);
+    if (i > 0) times.push(ms(t0));
+  }
+  return stats(times);
+}
+
+/**
+ * The blessed-contrib charts of the details view built and drawn (what the edge does when the
+ * windows change), on a blessed screen writing to a stream nobody reads.
+ */
+function timeChartDrawing(): { median: number; max: number } {
+  const output = Object.assign(new PassThrough(), { columns: 120, rows: 30, isTTY: true });
+  output.resume();
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const screen = blessed.screen({ input, output, terminal: 'xterm-256color', warnings: false });
+  try {
+    const view = new DetailsChartsView(screen, true);
+    const charts = detailsLayout(120, 30).charts;
+    const history = [windowRows(2000, T0), windowRows(2000, T0 + 1)];
+    const times: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const t0 = process.hrtime.bigint();
+      view.show(charts, history[i % 2]);
+      screen.render();
+      if (i > 0) times.push(ms(t0));
+    }
+    return stats(times);
+  } finally {
+    screen.destroy();
+  }
 }
 
 /** CPU seconds (user + system) of a process, from /proc. */
@@ -113,6 +171,10 @@ export const benchSection: BenchSection = {
         keys.push(ms(t0));
       }
       ctx.report('key press: Down / PgDn (update, rows read, render model)', stats(keys).median, 'ms', `max ${stats(keys).max.toFixed(2)} ms`);
+      const details = timeDetails(db, session([], []));
+      ctx.report('refresh with the details view open (2000 windows, text + chart series)', details.median, 'ms', `max ${details.max.toFixed(1)} ms`);
+      const drawing = timeChartDrawing();
+      ctx.report('details charts built and drawn by blessed-contrib (2000 windows, 120x30)', drawing.median, 'ms', `max ${drawing.max.toFixed(1)} ms`);
       reader.close();
       if (!hasTmux()) {
         ctx.report('idle CPU at --refresh 1', NaN, '%', 'skipped: no tmux');

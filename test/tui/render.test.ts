@@ -105,3 +105,24 @@ test('the status bar fits 80 columns: a long source is cut, the counters and the
   assert.equal(lines[22].length, 80);
   assert.match(lines[23], /^ PAUSED \| FROZEN \| rows stay where they are \(o unfreezes\) \| rows 2 \| sort bytes/);
 });
+
+test('details view: blank rows for the charts from 80x24 on; below, the sparklines; the title fits the border', () => {
+  let s = type(load(state({ width: 80, height: 24 }), ROWS), '<enter>');
+  s = update(s, { type: 'windows', flowId: 'a', rows: windowRows(8, T0, (i) => ({ probability: i / 7 })) });
+  const big = overlayView(s);
+  assert.ok(big?.charts, 'the edge is told where to draw the charts');
+  assert.deepEqual(big.lines.slice(0, 10), new Array(10).fill(''));
+  assert.match(big.lines[10], /^ {2}0 certainty +90%/);
+  assert.equal(big.lines.length, 22);
+  s = update(s, { type: 'resize', width: 60, height: 20 });
+  const small = overlayView(s);
+  assert.ok(small && small.charts === undefined);
+  const lines = plain(small.lines);
+  assert.match(lines[0], /^ P\(person\) ▁▂▃▄▅▆▇█ +0\.90$/);
+  assert.match(lines[1], /^ bitrate +[▁▂▃▄▅▆▇█]{8} +1\.2Mb\/s$/);
+  assert.equal(lines[2], '');
+  assert.match(lines[3], /^ {2}0 certainty +90%/);
+  assert.ok(small.title.length <= 54, small.title);
+  assert.match(small.title, /^Flow a 1-15\/\d+ /);
+});
+

@@ -54,6 +54,8 @@ async function open(
   return { term, db, opts };
 }
 
+const COLOR_SGR = /\x1b\[[0-9;]*(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;5;\d+)m/;
+
 const rowsShown = (screen: string): string[] => (screen.match(/call-[a-z]+/g) ?? []).filter((id, i, all) => all.indexOf(id) === i).sort();
 
 test('the columns given are exactly the ones shown, in that order', { skip }, async (t) => {
@@ -111,6 +113,59 @@ test('the sparkline of the selected flow is drawn, and the details view opens', 
   await term.waitFor(/Features of the last window/);
   term.keys('Escape');
   await term.waitFor((s) => !s.includes('Flow call-a'));
+});
+
+const BRAILLE = /[\u2801-\u28ff]/g;
+const braille = (lines: string[], from: number, to: number, x0: number, x1: number): number =>
+  lines.slice(from, to).reduce((n, l) => n + ([...l].slice(x0, x1).join('').match(BRAILLE) ?? []).length, 0);
+
+test('the details view draws blessed-contrib line charts of P(person) and the bitrate at 80x24', { skip }, async (t) => {
+  const { term } = await open(t, {}, { width: 80, height: 24 });
+  await term.waitFor(/call-a/);
+  assert.equal(term.text().match(BRAILLE), null, 'no chart on the main screen');
+  term.keys('Enter');
+  const screen = await term.waitFor((s) => /Flow call-a/.test(s) && (s.match(BRAILLE) ?? []).length > 40);
+  const lines = screen.split('\n');
+  // the two chart boxes, side by side under the details border, their titles in their top borders
+  assert.match(lines[1], /^│┌─ P\(person\), final prediction 0\/1 ─+┐┌─ bitrate, kb\/s ─+┐│$/);
+  assert.match(lines[10], /^│└─+┘└─+┘│$/);
+  const chart = lines.slice(2, 10);
+  // y axes: P(person) on 0..1 in quarters, the bitrate (640-760 kb/s) on round steps
+  for (const label of ['1.00', '0.75', '0.50', '0.25']) assert.ok(chart.some((l) => l.startsWith(`││ ${label}⡇`)), `y label ${label}`);
+  assert.ok(chart.some((l) => / 800 ⡇/.test(l)) && chart.some((l) => / 400 ⡇/.test(l)), 'bitrate y labels');
+  // x axis: the windows' times (TZ=UTC: T0 is 22:13:20)
+  assert.ok(chart.some((l) => /^││ +22:13:20 +22:13:\d\d.*││ +22:13:20 /.test(l)), chart.join('\n'));
+  assert.ok(braille(lines, 2, 10, 7, 40) > 30, 'the P(person) line is drawn');
+  assert.ok(braille(lines, 2, 10, 45, 79) > 20, 'the bitrate line is drawn');
+  assert.match(lines[11], /^│ {2}0 certainty +90%/, 'the details text follows under the charts');
+  // the charts stay while the text scrolls, and go with the details view
+  term.keys('PageDown');
+  await term.waitFor((s) => /Flow call-a 11-/.test(s) && s.split('\n')[1].includes('P(person), final'));
+  term.keys('Escape');
+  const main = await term.waitFor((s) => !s.includes('Flow call-a'));
+  assert.equal(main.match(BRAILLE), null);
+});
+
+test('the details charts honour NO_COLOR; below 80x24 the details view shows the sparklines instead', { skip }, async (t) => {
+  const plain = await open(t, {}, { width: 100, height: 30 }, { NO_COLOR: '1' });
+  await plain.term.waitFor(/call-a/);
+  plain.term.keys('Enter');
+  await plain.term.waitFor((s) => (s.match(BRAILLE) ?? []).length > 40);
+  assert.doesNotMatch(plain.term.lines(true).join('\n'), COLOR_SGR);
+  const colored = await open(t, {}, { width: 100, height: 30 });
+  await colored.term.waitFor(/call-a/);
+  colored.term.keys('Enter');
+  await colored.term.waitFor((s) => (s.match(BRAILLE) ?? []).length > 40);
+  assert.match(colored.term.lines(true).slice(2, 12).join('\n'), /\x1b\[[0-9;]*32m[\u2801-\u28ff]/, 'P(person) is drawn in green');
+  const small = await open(t, {}, { width: 60, height: 20 });
+  await small.term.waitFor(/call-a/);
+  small.term.keys('Enter');
+  const details = await small.term.waitFor(/Flow call-a/);
+  assert.equal(details.match(BRAILLE), null);
+  assert.match(details.split('\n')[1], /^│ P\(person\) [▁▂▃▄▅▆▇█]{20,} +0\.90│$/);
+  // growing the terminal brings the charts in
+  small.term.resize(90, 26);
+  await small.term.waitFor((s) => /┌─ P\(person\), final prediction/.test(s) && (s.match(BRAILLE) ?? []).length > 40);
 });
 
 test('pause freezes the table while the database changes; resume catches up', { skip }, async (t) => {
@@ -205,8 +260,6 @@ test('SIGTERM quits like q: open labels are closed and the terminal is left clea
   assert.equal(term.display('#{alternate_on} #{cursor_flag}'), '0 1');
   assert.match(fs.readFileSync(opts.labelsPath as string, 'utf8'), /^start,end,label\n1700000100\.000,1700000105\.000,background\n$/);
 });
-
-const COLOR_SGR = /\x1b\[[0-9;]*(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|[34]8;5;\d+)m/;
 
 test('NO_COLOR turns colour off; without it presence is coloured', { skip }, async (t) => {
   const plain = await open(t, {}, { width: 120, height: 30 }, { NO_COLOR: '1' });
