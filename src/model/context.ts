@@ -1,4 +1,5 @@
-import type { ContextParams } from './types';
+import { compositeValue } from './composite';
+import type { Composite, ContextParams } from './types';
 
 /**
  * Causal per-sequence normalisation. Absolute levels do not transfer between calls (codec,
@@ -82,9 +83,14 @@ export class ContextState {
   /** per feature: sum and sum of squares of the recent N values of v, sum of the N before */
   private readonly sums: Float64Array;
   private pushed = 0;
+  private readonly composites: Composite[];
+  /** input columns; the composites follow them */
+  private readonly inputs: number;
 
   constructor(private readonly p: ContextParams) {
     this.nf = p.scales.length;
+    this.composites = p.composites ?? [];
+    this.inputs = this.nf - this.composites.length;
     this.n = p.windows;
     this.ring = new Float64Array(this.nf * 2 * this.n);
     this.counts = [];
@@ -112,7 +118,7 @@ export class ContextState {
     const halve = this.p.halfLifeWindows > 0 && this.pushed % this.p.halfLifeWindows === 0;
     let o = 0;
     for (let f = 0; f < this.nf; f++) {
-      const raw = x[f];
+      const raw = f < this.inputs ? x[f] : compositeValue(this.composites[f - this.inputs], x);
       // a missing or infinite value would poison the running sums: it counts as 0
       const v = Number.isFinite(raw) ? Math.asinh(raw / this.p.scales[f]) : 0;
       const base = f * span;
@@ -159,12 +165,15 @@ export class ContextState {
   }
 }
 
-/** Per-feature scale for asinh: a tenth of the median non-zero magnitude in the training data. */
-export function fitScales(columns: number, rows: Iterable<Float64Array>): number[] {
-  const vals: number[][] = Array.from({ length: columns }, () => []);
+/**
+ * Per-column scale for asinh: a tenth of the median non-zero magnitude in the training data
+ * (`columns` input features, then the composites).
+ */
+export function fitScales(columns: number, rows: Iterable<Float64Array>, composites: readonly Composite[] = []): number[] {
+  const vals: number[][] = Array.from({ length: columns + composites.length }, () => []);
   for (const r of rows) {
-    for (let f = 0; f < columns; f++) {
-      const a = Math.abs(r[f]);
+    for (let f = 0; f < vals.length; f++) {
+      const a = Math.abs(f < columns ? r[f] : compositeValue(composites[f - columns], r));
       if (a > 0 && Number.isFinite(a)) vals[f].push(a);
     }
   }

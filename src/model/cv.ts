@@ -63,7 +63,7 @@ export function crossValidate(data: DataSet, o: TrainOptions, k: number, onFold?
       onFold?.(j + 1);
       continue;
     }
-    const model = modelFrom(fitSpans(train, data.features.length, o), data, o, 'cv fold');
+    const model = modelFrom(fitSpans(train, data.features, o), data, o, 'cv fold');
     const idx = identityIndex(data.features.length);
     const foldRuns = folds[j].filter((s) => s.to > s.from).map((s) => runSpan(model, s, idx, windowS));
     runs.push(...foldRuns);
@@ -90,7 +90,7 @@ export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?
       const train = prefixSpans(trainingSpans(fold, o.context), fr);
       onStep?.(++step);
       if (!hasBothClasses(train)) continue;
-      const model = modelFrom(fitSpans(train, data.features.length, o), data, o, 'learning curve');
+      const model = modelFrom(fitSpans(train, data.features, o), data, o, 'learning curve');
       const trainRuns = train.map((s) => runSpan(model, s, idx, windowS));
       const valRuns = fold.filter((s) => s.to > s.from).map((s) => runSpan(model, s, idx, windowS));
       const te = evaluateOutcomes(trainRuns);

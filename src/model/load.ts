@@ -17,7 +17,13 @@ function validate(file: string, m: ModelFile): void {
   check(file, Array.isArray(m.features) && m.features.every((f) => typeof f === 'string'), 'features');
   check(file, m.windowMs === null || (typeof m.windowMs === 'number' && m.windowMs > 0), 'windowMs');
   const c = m.context;
-  check(file, !!c && Array.isArray(c.scales) && c.scales.length === m.features.length && c.windows >= 1, 'context');
+  const composites = c?.composites ?? [];
+  check(
+    file,
+    !!c && Array.isArray(composites) && composites.every((k) => k.frameBytes >= 0 && k.frameBytes < m.features.length && k.frameCv >= 0 && k.frameCv < m.features.length),
+    'context composites',
+  );
+  check(file, Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1, 'context');
   const n = m.normalisation;
   check(file, !!n && Array.isArray(n.mean) && n.mean.length === n.derived.length && n.std.length === n.derived.length, 'normalisation');
   const k = m.classifier;

@@ -1,3 +1,4 @@
+import { columnNames, compositesFor } from './composite';
 import { ContextState, DEFAULT_CONTEXT, derivedNames, fitScales } from './context';
 import { fitForest } from './forest';
 import { fitLogReg } from './logreg';
@@ -22,9 +23,14 @@ export interface TrainOptions {
   hold: number;
   /** add absolute levels to the relative features */
   absolute: boolean;
+  /** add each direction's frame regularity (src/model/composite.ts) when the inputs have its parts */
+  frameRegularity: boolean;
 }
 
-/** Defaults chosen on the synthetic held-out benchmark (README "model"): see test/model/synth.ts. */
+/**
+ * Defaults chosen on the synthetic held-out benchmark (README "model"): see test/model/synth.ts;
+ * `frameRegularity` on the lab recordings (test/model/loo.ts) — it never applies to the 12-feature form.
+ */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   algo: 'rf',
   l2: 1,
@@ -37,6 +43,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   hysteresis: 0,
   hold: 1,
   absolute: false,
+  frameRegularity: true,
 };
 
 /** Which windows of a sequence take part: [from, to) */
@@ -50,8 +57,8 @@ export function wholeSpans(seqs: readonly Sequence[]): Span[] {
   return seqs.map((seq) => ({ seq, from: 0, to: seq.rows.length }));
 }
 
-export function contextParams(o: TrainOptions, scales: number[]): ContextParams {
-  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute: o.absolute };
+export function contextParams(o: TrainOptions, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
+  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute: o.absolute, composites };
 }
 
 /** Derived (unstandardised) features of every window of a sequence, computed causally. */
@@ -75,11 +82,12 @@ interface Fitted {
 }
 
 /** Fits context scales, standardisation and the classifier on the labelled windows of `spans`. */
-export function fitSpans(spans: readonly Span[], nFeatures: number, o: TrainOptions, onStep?: (done: number, total: number) => void): Fitted {
+export function fitSpans(spans: readonly Span[], features: readonly string[], o: TrainOptions, onStep?: (done: number, total: number) => void): Fitted {
   const labelledRows = function* (): Generator<Float64Array> {
     for (const s of spans) for (let i = s.from; i < s.to; i++) if (s.seq.labels[i] >= 0) yield s.seq.rows[i];
   };
-  const ctx = contextParams(o, fitScales(nFeatures, labelledRows()));
+  const composites = o.frameRegularity ? compositesFor(features) : [];
+  const ctx = contextParams(o, fitScales(features.length, labelledRows(), composites), composites);
   const X: Float64Array[] = [];
   const ys: number[] = [];
   const derivedCache = new Map<Sequence, Float64Array[]>();
@@ -151,7 +159,7 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
     windowMs: data.windowMs,
     classes: [...CLASSES],
     context: f.context,
-    normalisation: { kind: 'per-sequence-causal', derived: derivedNames(data.features, f.context.absolute), mean: f.mean, std: f.std },
+    normalisation: { kind: 'per-sequence-causal', derived: derivedNames(columnNames(data.features, f.context.composites), f.context.absolute), mean: f.mean, std: f.std },
     smoothing: { halfLifeWindows: o.smooth, hysteresis: o.hysteresis, holdWindows: o.hold },
     classifier: f.classifier,
     training: {
@@ -167,5 +175,5 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
 }
 
 export function trainModel(data: DataSet, o: TrainOptions, trainedOn: string, onStep?: (done: number, total: number) => void): ModelFile {
-  return modelFrom(fitSpans(wholeSpans(data.sequences), data.features.length, o, onStep), data, o, trainedOn);
+  return modelFrom(fitSpans(wholeSpans(data.sequences), data.features, o, onStep), data, o, trainedOn);
 }

@@ -25,6 +25,19 @@ export interface ContextParams {
   halfLifeWindows: number;
   /** also give the classifier the absolute level s of each feature (levels rarely transfer between calls) */
   absolute: boolean;
+  /**
+   * Columns computed from the inputs before the context, after them in `scales` and the derived
+   * names (src/model/composite.ts). Absent in models made before they existed: none.
+   */
+  composites?: Composite[];
+}
+
+/** frame regularity of one direction: (1 + mean frame bytes) / (1 + frame-size CV) */
+export interface Composite {
+  name: string;
+  /** indices into the model's input features */
+  frameBytes: number;
+  frameCv: number;
 }
 
 /** Final (live-usable) decision: exponential smoothing of the probability, then hysteresis. */

@@ -25,6 +25,7 @@ interface TrainFlags extends DataFlags {
   hysteresis: number;
   seed: number;
   absolute?: boolean;
+  frameRegularity: boolean;
   trainedOn?: string;
 }
 
@@ -58,6 +59,7 @@ export function registerTrain(program: Command): void {
     .option('--hold <N>', 'windows the evidence must persist before the final label flips', intInRange('--hold', 1, 120), d.hold)
     .option('--hysteresis <H>', 'margin around 0.5 the smoothed probability must cross to flip', fraction, d.hysteresis)
     .option('--absolute', 'also use absolute feature levels (they rarely transfer between calls)')
+    .option('--no-frame-regularity', 'do not add the per-direction frame regularity, (1 + mean frame bytes) / (1 + frame-size CV)')
     .option('--seed <N>', 'random seed (rf)', intInRange('--seed', 0, 2 ** 31 - 1), d.seed)
     .option('--trained-on <TEXT>', 'describe the training data in the model (default: the input file names)');
   addDataOptions(cmd);
@@ -76,6 +78,7 @@ export function registerTrain(program: Command): void {
       hold: f.hold,
       hysteresis: f.hysteresis,
       absolute: f.absolute === true,
+      frameRegularity: f.frameRegularity,
     };
     const err = (line: string): boolean => process.stderr.write(line + '\n');
     const trainedOn = f.trainedOn ?? files.map((x) => path.basename(x)).join(', ');

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { projectRoot } from '../../src/rules/paths';
+import { spymate, tmpDir } from './helpers';
+
+/**
+ * The lab's leave-one-recording-out figures, end to end through the CLI: `spymate train` on every
+ * other complete recording, `spymate eval --json` on the one left out (README "model" table). The
+ * model never sees the recording it is scored on. office-vp8 is the call the frame regularity
+ * lifts from 68.4 % to 87.7 %.
+ */
+const DOCUMENTED: Record<string, number> = { 'kitchen-h264-noisy': 0.984, 'office-vp8': 0.877 };
+
+function completeRecordings(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .filter((n) => fs.existsSync(path.join(dir, `${n}.pcapng.gz`)) && fs.existsSync(path.join(dir, `${n}.labels.csv`)))
+    .sort();
+}
+
+function traceArgs(dir: string, name: string): string[] {
+  const local = (JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { localIp: string }).localIp;
+  return [path.join(dir, `${name}.pcapng.gz`), '--labels', path.join(dir, `${name}.labels.csv`), '--local', local];
+}
+
+for (const [HELD_OUT, documented] of Object.entries(DOCUMENTED)) {
+  test(`leave-one-recording-out: a model trained without ${HELD_OUT} reaches its documented ${(100 * documented).toFixed(1)} % on it`, { timeout: 60_000 }, (t) => {
+    const dir = path.join(projectRoot(), 'test', 'fixtures', 'calls');
+    const names = fs.existsSync(dir) ? completeRecordings(dir) : [];
+    if (!names.includes(HELD_OUT) || names.length < 3) {
+      t.skip(`lab recording ${HELD_OUT} (and at least two others) not in test/fixtures/calls`);
+      return;
+    }
+    const work = tmpDir();
+    const others = names.filter((n) => n !== HELD_OUT);
+    const tr = spymate(['train', ...others.flatMap((n) => traceArgs(dir, n)), '--cv', '0', '-o', 'loo.json'], work);
+    assert.equal(tr.code, 0, tr.stderr);
+    const m = JSON.parse(fs.readFileSync(path.join(work, 'loo.json'), 'utf8')) as { training: { inputs: { file: string }[] } };
+    assert.ok(m.training.inputs.every((i) => !i.file.includes(HELD_OUT)), 'not trained on the recording it is scored on');
+    const ev = spymate(['eval', '--model', 'loo.json', ...traceArgs(dir, HELD_OUT), '--json'], work);
+    assert.equal(ev.code, 0, ev.stderr);
+    const r = JSON.parse(ev.stdout) as { windows: number; accuracy: number; delay_s: number | null };
+    assert.ok(r.windows >= 200, `windows ${r.windows}`);
+    // a forest on slightly different training data moves by a point or two; more would be a regression
+    assert.ok(r.accuracy >= documented - 0.03, `accuracy ${r.accuracy}, documented ${documented}`);
+    assert.ok(r.delay_s !== null && r.delay_s <= 3, `median detection delay ${r.delay_s} s`);
+  });
+}
