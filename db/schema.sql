@@ -1,4 +1,5 @@
--- spymate database, schema version 1. The filter thread is the only writer; the TUI reads.
+-- spymate database, schema version 2 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
 
@@ -8,7 +9,9 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 -- meta keys: schema_version, source ('iface:eth0' | 'file:/path' | 'records:/path'),
 -- monitor_start (epoch of the start of monitoring), clock, model, window_ms, timeout_s,
--- keep_s, packets, drops, pps, flows, calls, windows, records_per_s, replay_position (0..1)
+-- keep_s, packets, drops, pps, flows, calls, windows, records_per_s, replay_position (0..1),
+-- feature_names (JSON array: the names of the values in windows.features)
+-- (schema_version mirrors PRAGMA user_version, which is what migrations go by)
 
 -- One row per call flow, deduplicated by flow ID (upserted as windows arrive).
 CREATE TABLE IF NOT EXISTS flows (
@@ -38,7 +41,8 @@ CREATE TABLE IF NOT EXISTS flows (
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
 
--- Window history per flow, for the sparkline and the details view.
+-- Window history per flow, for the sparkline and the details view. A rowid table: rows are
+-- appended in time order; (flow_id, start) is unique, so a replayed window replaces itself.
 CREATE TABLE IF NOT EXISTS windows (
   flow_id     TEXT NOT NULL,
   start       REAL NOT NULL,
@@ -48,7 +52,9 @@ CREATE TABLE IF NOT EXISTS windows (
   bitrate     REAL NOT NULL,
   raw         INTEGER,                     -- bare per-window classifier: 1 person, 0 background
   presence    INTEGER,                     -- final causal prediction
-  probability REAL,
-  features    TEXT NOT NULL,               -- JSON object {name: value}
-  PRIMARY KEY (flow_id, start)
-) WITHOUT ROWID;
+  probability REAL,                        -- P(person) of the final prediction
+  features    TEXT NOT NULL,               -- JSON array of the feature values, in the order of meta 'feature_names' (v2)
+  certainty   REAL,                        -- confidence in `presence`, 0..100 (v2)
+  raw_probability REAL,                    -- P(person) of the bare per-window classifier (v2)
+  UNIQUE (flow_id, start)
+);

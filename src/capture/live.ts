@@ -1,0 +1,295 @@
+/**
+ * Live capture with `cap` (libpcap).
+ *
+ * `cap` registers its poll handle on libuv's *default* loop, which is the main thread's: opened in
+ * a worker thread, the first packet aborts the process ("Cannot create a handle without a
+ * HandleScope"). So the capture runs in a small helper process (this file, run as a program)
+ * that the meter worker spawns: its event loop does nothing but take packets from cap, stamp them
+ * on arrival and write them as a pcap stream to its stdout, batched per poll round. The meter
+ * worker parses that stream. A dedicated loop also keeps the arrival stamps free of the jitter a
+ * busy thread (the TUI, the pipeline) would add.
+ *
+ * cap gives neither the pcap timestamp nor the wire length: ts is the arrival time
+ * (performance.timeOrigin + performance.now(), µs), and wireLen the captured length — cap sets
+ * snaplen 65535, so frames are whole. Only the first LIVE_SNAPLEN bytes go down the pipe: headers
+ * and the payload prefix the rules inspect; sizes still come from the full length.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { UserError, usageError } from '../util/errors';
+import { PCAP_MAGIC_US } from './pcap-reader';
+import { dropPrivileges } from './privileges';
+import {
+  LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW, type RawPacket,
+} from './types';
+
+/** Bytes of each frame passed to the meter: link + IP + transport headers + the inspected payload prefix. */
+export const LIVE_SNAPLEN = 256;
+const DRAIN_QUIET_MS = 50;
+const DRAIN_MAX_MS = 2000;
+
+export interface LiveOptions {
+  iface: string;
+  /** libpcap filter expression, '' for none */
+  bpf: string;
+  /** libpcap (kernel ring) buffer size in bytes */
+  bufferSize: number;
+  /** the helper drops to this uid/gid once the device is open; null keeps its rights */
+  dropTo: { uid: number; gid: number } | null;
+}
+
+export interface LiveHandlers {
+  /** the device is open; capture has begun */
+  open(linkType: number): void;
+  /** `raw.buf` is only valid during the call */
+  packet(raw: RawPacket): void;
+  /** the capture failed: one line for the user */
+  error(err: UserError): void;
+}
+
+/** cap's link-type names → LINKTYPE_* numbers. */
+function linkTypeNumber(name: string): number | null {
+  switch (name) {
+    case 'ETHERNET': return LINKTYPE_ETHERNET;
+    case 'NULL': return LINKTYPE_NULL;
+    case 'RAW': return LINKTYPE_RAW;
+    case 'LINKTYPE_LINUX_SLL': return LINKTYPE_LINUX_SLL;
+    default: return null;
+  }
+}
+
+/** Interfaces that exist, for "no such interface" (the 'any' pseudo-device included). */
+export function listInterfaces(): string[] {
+  try {
+    return [...fs.readdirSync('/sys/class/net').sort(), 'any'];
+  } catch {
+    return ['any'];
+  }
+}
+
+/** How to get the right to capture, for the one line the user sees. */
+export const PERMISSION_HINT =
+  'run it with sudo, or give node the capture capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
+
+/** cap's error text as one line with the fix. */
+export function describeOpenError(iface: string, message: string): UserError {
+  if (/permission|not permitted|EPERM|EACCES/i.test(message)) {
+    return new UserError(`cannot capture on ${iface}: permission denied; ${PERMISSION_HINT}`);
+  }
+  if (/no such device|doesn't exist|does not exist/i.test(message)) {
+    return usageError(`no such interface '${iface}'; interfaces here: ${listInterfaces().join(', ')}`);
+  }
+  if (/syntax error|parse error|illegal|filter/i.test(message)) {
+    return usageError(`--bpf: bad filter expression (${message.trim()}); see man pcap-filter`);
+  }
+  return new UserError(`cannot capture on ${iface}: ${message.trim()}`);
+}
+
+/** Kernel drop counter of the interface (what /sys exposes; cap has no pcap_stats). */
+export function interfaceDrops(iface: string): number {
+  try {
+    return Number(fs.readFileSync(`/sys/class/net/${iface}/statistics/rx_dropped`, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Helper → worker messages over the IPC channel. */
+type HelperMessage = { kind: 'open'; linkType: number } | { kind: 'error'; message: string };
+
+/**
+ * Starts capturing on `opts.iface` in the helper process; packets arrive through `h.packet`.
+ * Returns a handle whose close() stops the capture (pending packets still arrive, then `done`).
+ */
+export class LiveCapture {
+  private readonly child: ChildProcess;
+  private pending: Buffer | null = null;
+  private linkType = -1;
+  private readonly raw: RawPacket = { buf: Buffer.alloc(0), off: 0, capLen: 0, wireLen: 0, ts: 0, linkType: 0 };
+  private stderr = '';
+  private failed = false;
+  private readonly baseDrops: number;
+  readonly done: Promise<void>;
+
+  constructor(private readonly opts: LiveOptions, private readonly h: LiveHandlers) {
+    if (opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`) && fs.existsSync('/sys/class/net')) {
+      throw usageError(`no such interface '${opts.iface}'; interfaces here: ${listInterfaces().join(', ')}`);
+    }
+    this.baseDrops = interfaceDrops(opts.iface);
+    // stdin is a pipe we never write, not 'ignore': that would open /dev/null, which some sandboxes deny.
+    this.child = spawn(process.execPath, [__filename, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < 4096) this.stderr += chunk.toString();
+    });
+    this.child.on('message', (m: HelperMessage) => {
+      if (m.kind === 'open') h.open(m.linkType);
+      else this.fail(describeOpenError(opts.iface, m.message));
+    });
+    this.done = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        if (code !== 0 && signal !== 'SIGTERM' && !this.failed) {
+          // cap aborts on a poll error, which is what an interface being deleted looks like.
+          const gone = opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`);
+          const why = this.stderr.split('\n').filter((l) => l && !/^Warning: /.test(l)).pop();
+          this.fail(new UserError(gone
+            ? `capture stopped: interface ${opts.iface} went away`
+            : `capture on ${opts.iface} stopped unexpectedly (${why ?? `exit ${code ?? signal}`})`));
+        }
+        resolve();
+      });
+    });
+  }
+
+  private fail(err: UserError): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.h.error(err);
+  }
+
+  /** Drops since the start: the interface's kernel counter. */
+  drops(): number {
+    return Math.max(0, interfaceDrops(this.opts.iface) - this.baseDrops);
+  }
+
+  /** Stops capturing; packets already in the pipe are still delivered before `done` resolves. */
+  close(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+  }
+
+  private onData(chunk: Buffer): void {
+    let b = chunk;
+    if (this.pending) {
+      b = Buffer.concat([this.pending, chunk]);
+      this.pending = null;
+    }
+    let p = 0;
+    if (this.linkType < 0) {
+      if (b.length < 24) {
+        this.pending = b;
+        return;
+      }
+      this.linkType = b.readUInt32LE(20);
+      p = 24;
+    }
+    const raw = this.raw;
+    raw.buf = b;
+    raw.linkType = this.linkType;
+    while (p + 16 <= b.length) {
+      const capLen = b.readUInt32LE(p + 8);
+      if (p + 16 + capLen > b.length) break;
+      raw.ts = b.readUInt32LE(p) + b.readUInt32LE(p + 4) / 1e6;
+      raw.capLen = capLen;
+      raw.wireLen = b.readUInt32LE(p + 12);
+      raw.off = p + 16;
+      this.h.packet(raw);
+      p += 16 + capLen;
+    }
+    if (p < b.length) this.pending = b.subarray(p);
+  }
+}
+
+/** The helper process: cap on its own main thread, a pcap stream on stdout. */
+function helperMain(opts: LiveOptions): void {
+  const send = (m: HelperMessage): void => {
+    process.send?.(m);
+  };
+  // The parent (worker) gone means nobody reads us: stop.
+  process.on('disconnect', () => process.exit(0));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Cap } = require('cap') as { Cap: new () => CapHandle };
+  const cap = new Cap();
+  const frame = Buffer.alloc(65535);
+  let linkName: string;
+  try {
+    linkName = cap.open(opts.iface, opts.bpf, opts.bufferSize, frame);
+  } catch (err) {
+    send({ kind: 'error', message: (err as Error).message });
+    process.disconnect?.();
+    return;
+  }
+  const linkType = linkTypeNumber(linkName);
+  if (linkType === null) {
+    send({ kind: 'error', message: `link type ${linkName} of ${opts.iface} is not supported` });
+    cap.close();
+    process.disconnect?.();
+    return;
+  }
+  // Arrival stamps are only as good as this process's scheduling: ask for a head start over
+  // ordinary processes (needs root or CAP_SYS_NICE; without it, the default priority).
+  try {
+    os.setPriority(-10);
+  } catch {
+    /* not allowed: stamps are then as good as the load permits */
+  }
+  if (opts.dropTo) dropPrivileges({ ...opts.dropTo, name: '' });
+
+  const CHUNK = 1 << 20;
+  const out = Buffer.allocUnsafe(CHUNK);
+  out.writeUInt32LE(PCAP_MAGIC_US, 0);
+  out.writeUInt16LE(2, 4);
+  out.writeUInt16LE(4, 6);
+  out.writeInt32LE(0, 8);
+  out.writeUInt32LE(0, 12);
+  out.writeUInt32LE(LIVE_SNAPLEN, 16);
+  out.writeUInt32LE(linkType, 20);
+  let len = 24;
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    if (len === 0) return;
+    // Pipes to a child are synchronous on Linux: a slow reader backs up into the kernel ring.
+    // A poll round is often a packet or two: copy what was used and keep the big buffer (a fresh
+    // 1 MiB buffer per round cost more than the packets themselves).
+    process.stdout.write(Buffer.from(out.subarray(0, len)));
+    len = 0;
+  }
+
+  // On SIGTERM, what the kernel already captured is still read: stop once the ring has been quiet
+  // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood).
+  let lastPacket = 0;
+  process.on('SIGTERM', () => {
+    const t0 = Date.now();
+    const check = (): void => {
+      const now = Date.now();
+      if (now - lastPacket >= DRAIN_QUIET_MS || now - t0 >= DRAIN_MAX_MS) {
+        cap.close();
+        flush();
+        process.exit(0);
+      }
+      setTimeout(check, DRAIN_QUIET_MS);
+    };
+    check();
+  });
+  cap.on('packet', (nbytes: number) => {
+    const t = performance.timeOrigin + performance.now();
+    lastPacket = Date.now();
+    const sec = Math.floor(t / 1000);
+    const usec = Math.floor((t - sec * 1000) * 1000);
+    const caplen = nbytes < LIVE_SNAPLEN ? nbytes : LIVE_SNAPLEN;
+    if (len + 16 + caplen > CHUNK) flush();
+    out.writeUInt32LE(sec, len);
+    out.writeUInt32LE(usec, len + 4);
+    out.writeUInt32LE(caplen, len + 8);
+    out.writeUInt32LE(nbytes, len + 12);
+    frame.copy(out, len + 16, 0, caplen);
+    len += 16 + caplen;
+    // cap delivers every packet ready in one poll round before the loop moves on: one write per round.
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  });
+  send({ kind: 'open', linkType });
+}
+
+interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  close(): void;
+  on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
+}
+
+if (require.main === module) helperMain(JSON.parse(process.argv[2]) as LiveOptions);

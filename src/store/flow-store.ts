@@ -1,0 +1,236 @@
+import type Database from 'better-sqlite3';
+import type { FlowEventOut, MeterStats, RecordBatch, WindowOut } from './types';
+
+export interface FlowStoreOptions {
+  /** seconds without packets before a flow record times out */
+  timeoutS: number;
+  /** seconds an ended record stays in the live table */
+  keepS: number;
+  featureNames: readonly string[];
+}
+
+/** What one batch's windows change in one flow row: applied once per flow per batch. */
+interface FlowDelta {
+  /** the flow's latest window in the batch: its presence, app, addresses */
+  latest: WindowOut;
+  first: number;
+  last: number;
+  dp: number;
+  db: number;
+  dw: number;
+  dpw: number;
+  bitrate: number;
+  timeoutAt: number;
+  updated: number;
+}
+
+/** Static facts of the run written once into meta. */
+export interface RunMeta {
+  source: string;
+  model: string;
+  windowMs: number;
+}
+
+/**
+ * The filter thread's database side (the Skype Traffic Detector's filter): one transaction per
+ * batch; flows upserted by flow ID and window rows by (flow, start), so a trace replayed twice
+ * leaves the same rows; timeout sweep and pruning driven by the batch's clock, never the wall.
+ *
+ * Every time written is pipeline time taken from the records themselves (window end, last packet,
+ * timeout_at), not the batch clock, so the rows do not depend on how the records were batched.
+ */
+export class FlowStore {
+  private readonly st: ReturnType<FlowStore['prepare']>;
+  private readonly applyTx: (b: RecordBatch, recordsPerS: number) => void;
+  private readonly deltas = new Map<string, FlowDelta>();
+
+  constructor(private readonly db: Database.Database, private readonly opts: FlowStoreOptions) {
+    this.st = this.prepare();
+    this.applyTx = db.transaction((b: RecordBatch, recordsPerS: number) => {
+      this.applyInTx(b);
+      this.writeMeta(b.clock, b.stats, b.monitorStart, recordsPerS);
+    });
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      oldWindow: db.prepare('SELECT packets, bytes, presence FROM windows WHERE flow_id = ? AND start = ?').raw(true),
+      newWindow: db.prepare(
+        `INSERT INTO windows (end, packets, bytes, bitrate, raw, presence, probability, features, certainty, raw_probability, flow_id, start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (flow_id, start) DO NOTHING`,
+      ),
+      replaceWindow: db.prepare(
+        `UPDATE windows SET end = ?, packets = ?, bytes = ?, bitrate = ?, raw = ?, presence = ?, probability = ?, features = ?,
+           certainty = ?, raw_probability = ? WHERE flow_id = ? AND start = ?`,
+      ),
+      // A flow's window totals, once per flow per batch: update (the usual case), else insert.
+      windowFlowUpdate: db.prepare(
+        `UPDATE flows SET app = ?, first_ts = min(first_ts, ?), last_ts = max(last_ts, ?),
+           media_ts = min(coalesce(media_ts, ?), ?),
+           packets = packets + ?, bytes = bytes + ?, windows = windows + ?, person_windows = person_windows + ?,
+           bitrate = ?, presence = ?, probability = ?, certainty = ?,
+           timeout_at = max(timeout_at, ?), updated_at = max(updated_at, ?)
+         WHERE flow_id = ?`,
+      ),
+      windowFlowInsert: db.prepare(
+        `INSERT INTO flows (app, first_ts, last_ts, media_ts, packets, bytes, windows, person_windows,
+                            bitrate, presence, probability, certainty, timeout_at, updated_at,
+                            flow_id, src_ip, src_port, des_ip, des_port, protocol)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      startFlow: db.prepare(
+        `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
+                            packets, bytes, timeout_at, updated_at)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end)
+         ON CONFLICT(flow_id) DO UPDATE SET
+           app = excluded.app,
+           first_ts = min(first_ts, excluded.first_ts),
+           last_ts = max(last_ts, excluded.last_ts),
+           packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
+           timeout_at = max(timeout_at, excluded.timeout_at),
+           ended = 0, end_reason = NULL, ended_at = NULL,
+           updated_at = max(updated_at, excluded.updated_at)`,
+      ),
+      endFlow: db.prepare(
+        `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
+                            packets, bytes, timeout_at, ended, end_reason, ended_at, updated_at)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, 1, @reason, @endedAt, @end)
+         ON CONFLICT(flow_id) DO UPDATE SET
+           last_ts = max(last_ts, excluded.last_ts),
+           packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
+           ended = 1, end_reason = excluded.end_reason, ended_at = excluded.ended_at,
+           updated_at = max(updated_at, excluded.updated_at)`,
+      ),
+      sweep: db.prepare(
+        "UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at WHERE ended = 0 AND timeout_at <= ?",
+      ),
+      pruneWindows: db.prepare(
+        'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE ended = 1 AND ended_at + ? <= ?)',
+      ),
+      pruneFlows: db.prepare('DELETE FROM flows WHERE ended = 1 AND ended_at + ? <= ?'),
+      meta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  /** Facts of the run, once at start. */
+  writeRunMeta(run: RunMeta): void {
+    this.db.transaction(() => {
+      this.setMeta('source', run.source);
+      this.setMeta('model', run.model);
+      this.setMeta('window_ms', run.windowMs);
+      this.setMeta('timeout_s', this.opts.timeoutS);
+      this.setMeta('keep_s', this.opts.keepS);
+      this.setMeta('feature_names', JSON.stringify(this.opts.featureNames));
+    })();
+  }
+
+  /** Stores one batch, and the counters it carries, in one transaction. */
+  apply(batch: RecordBatch, recordsPerS: number): void {
+    this.applyTx(batch, recordsPerS);
+  }
+
+  private setMeta(key: string, value: string | number | null): void {
+    this.st.meta.run(key, value === null ? null : String(value));
+  }
+
+  private writeMeta(clock: number, s: MeterStats, monitorStart: number | null, recordsPerS: number): void {
+    this.setMeta('clock', clock);
+    if (monitorStart !== null) this.setMeta('monitor_start', monitorStart);
+    this.setMeta('packets', s.packets);
+    this.setMeta('drops', s.drops);
+    this.setMeta('pps', Math.round(s.pps));
+    this.setMeta('flows', s.flows);
+    this.setMeta('calls', s.calls);
+    this.setMeta('windows', s.windows);
+    this.setMeta('records_per_s', Math.round(recordsPerS));
+    this.setMeta('replay_position', s.replayPosition);
+  }
+
+  private applyInTx(b: RecordBatch): void {
+    const deltas = this.deltas;
+    for (const r of b.records) {
+      if (r.event === 'window') {
+        this.putWindow(r);
+        continue;
+      }
+      // An event sees the flow's windows before it, as they came.
+      const d = deltas.get(r.flowID);
+      if (d) {
+        this.writeFlowDelta(d);
+        deltas.delete(r.flowID);
+      }
+      if (r.event === 'start') this.startFlow(r);
+      else this.endFlow(r);
+    }
+    for (const d of deltas.values()) this.writeFlowDelta(d);
+    deltas.clear();
+    this.st.sweep.run(b.clock);
+    this.st.pruneWindows.run(this.opts.keepS, b.clock);
+    this.st.pruneFlows.run(this.opts.keepS, b.clock);
+  }
+
+  private writeFlowDelta(d: FlowDelta): void {
+    const w = d.latest;
+    const common = [
+      w.app, d.first, d.last, d.first, d.first, d.dp, d.db, d.dw, d.dpw, d.bitrate, w.presence, w.probability, w.certainty,
+      d.timeoutAt, d.updated,
+    ];
+    if (this.st.windowFlowUpdate.run([...common, w.flowID]).changes === 0) {
+      this.st.windowFlowInsert.run([
+        w.app, d.first, d.last, d.first, d.dp, d.db, d.dw, d.dpw, d.bitrate, w.presence, w.probability, w.certainty,
+        d.timeoutAt, d.updated, w.flowID, w.srcIP, w.srcPort, w.desIP, w.desPort, w.protocol,
+      ]);
+    }
+  }
+
+  private flowParams(r: FlowEventOut | WindowOut) {
+    return {
+      id: r.flowID, app: r.app, srcIP: r.srcIP, srcPort: r.srcPort, desIP: r.desIP, desPort: r.desPort,
+      protocol: r.protocol, start: r.start, end: r.end,
+    };
+  }
+
+  private putWindow(w: WindowOut): void {
+    const person = w.presence === 'person' ? 1 : 0;
+    const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
+    const row = [
+      w.end, w.packets, w.bytes, bitrate, w.raw, w.presence === 'unknown' ? null : person, w.probability,
+      w.features.json, w.certainty, w.rawProbability, w.flowID, w.start,
+    ];
+    // New windows (the live case) cost one insert; a replayed one replaces itself and the flow
+    // totals move by the difference only.
+    let old: [number, number, number | null] | undefined;
+    if (this.st.newWindow.run(row).changes === 0) {
+      old = this.st.oldWindow.get(w.flowID, w.start) as [number, number, number | null];
+      this.st.replaceWindow.run(row);
+    }
+    const last = w.packets > 0 ? w.end : w.start;
+    let d = this.deltas.get(w.flowID);
+    if (!d) {
+      d = { latest: w, first: w.start, last, dp: 0, db: 0, dw: 0, dpw: 0, bitrate, timeoutAt: 0, updated: w.end };
+      this.deltas.set(w.flowID, d);
+    }
+    d.latest = w;
+    if (w.start < d.first) d.first = w.start;
+    if (last > d.last) d.last = last;
+    if (w.end > d.updated) d.updated = w.end;
+    d.dp += w.packets - (old ? old[0] : 0);
+    d.db += w.bytes - (old ? old[1] : 0);
+    d.dw += old ? 0 : 1;
+    d.dpw += person - (old && old[2] === 1 ? 1 : 0);
+    d.bitrate = bitrate;
+    d.timeoutAt = d.last + this.opts.timeoutS;
+  }
+
+  private startFlow(r: FlowEventOut): void {
+    this.st.startFlow.run({ ...this.flowParams(r), packets: r.packets, bytes: r.bytes, timeoutAt: r.end + this.opts.timeoutS });
+  }
+
+  private endFlow(r: FlowEventOut): void {
+    this.st.endFlow.run({
+      ...this.flowParams(r), packets: r.packets, bytes: r.bytes, timeoutAt: r.end + this.opts.timeoutS,
+      reason: r.reason ?? 'end-of-trace', endedAt: r.end,
+    });
+  }
+}

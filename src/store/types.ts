@@ -1,0 +1,100 @@
+/**
+ * The records that leave the meter worker: posted in batches to the filter thread, stored in
+ * SQLite, and written as NDJSON (`--out`, `--headless`, read back by `--records`).
+ *
+ * NDJSON shape (one object per line, keys in this order):
+ *   window: {"event":"window","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
+ *            "start","end","packets","bytes",<one key per feature, FEATURE_NAMES order>,
+ *            "presence":"person"|"background"|"unknown","probability","raw","rawProbability","certainty"}
+ *   start:  {"event":"start","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
+ *            "start","end","packets","bytes"}
+ *   end:    the same as start, plus "reason" (fin|rst|media-stop|timeout|evicted|end-of-trace)
+ * Times are epoch seconds; packets/bytes count both directions (wire sizes); for start/end events
+ * they are the flow's totals so far. `probability` is P(person) of the final causal prediction,
+ * `raw` the bare per-window classifier (1/0) and `rawProbability` its P(person), `certainty` 0..100 (confidence
+ * in `presence`); all four are null without a model.
+ */
+import type { EndReason } from '../flow/types';
+import type { WindowRecord } from '../features/types';
+
+export type Presence = 'person' | 'background' | 'unknown';
+
+/**
+ * The flow identity and counts every record carries: the window record's fields without its
+ * features. For start/end events, start/end are the flow's first and last packet.
+ */
+export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label'>;
+
+/**
+ * A window's features, formatted once where the window is classified. Formatting doubles is a
+ * few µs per window: little in the meter (whose budget is per packet), but it was the filter
+ * thread's largest cost, and strings cross threads as cheaply as a memcpy.
+ */
+export interface FeatureText {
+  /** JSON array in FEATURE_NAMES order, as stored in windows.features */
+  json: string;
+  /** `"name":value,...` in FEATURE_NAMES order, as in the NDJSON record */
+  pairs: string;
+}
+
+export interface WindowOut extends FlowKeyFields {
+  event: 'window';
+  features: FeatureText;
+  presence: Presence;
+  probability: number | null;
+  raw: 0 | 1 | null;
+  /** P(person) of the bare per-window classifier */
+  rawProbability: number | null;
+  certainty: number | null;
+}
+
+export interface FlowEventOut extends FlowKeyFields {
+  event: 'start' | 'end';
+  reason?: EndReason;
+}
+
+export type LiveRecord = WindowOut | FlowEventOut;
+
+/** Counters of the meter (source side), carried on every batch so the filter thread can write meta. */
+export interface MeterStats {
+  packets: number;
+  /** packets the kernel or the meter dropped (see README: what is counted) */
+  drops: number;
+  /** packets per second over the last second */
+  pps: number;
+  /** flows in the flow table, calls picked by the rules, windows classified */
+  flows: number;
+  calls: number;
+  windows: number;
+  /** replay: 0..1 through the trace; null live */
+  replayPosition: number | null;
+}
+
+/** meter worker → filter thread, over their MessageChannel. */
+export interface RecordBatch {
+  kind: 'batch';
+  /** the pipeline's now: wall clock live, packet time on replay (epoch seconds) */
+  clock: number;
+  /** epoch of the start of monitoring: the wall clock live, the first packet on replay; null until known */
+  monitorStart: number | null;
+  records: LiveRecord[];
+  stats: MeterStats;
+  /** the last batch: the source is exhausted or stopped and the pipeline flushed */
+  final: boolean;
+}
+
+/** Stats the workers post to the main thread (the only traffic to it besides errors). */
+export interface FilterStats {
+  records: number;
+  windows: number;
+  recordsPerS: number;
+  /** records written to NDJSON but not to the database after a database failure */
+  notStored: number;
+}
+
+/** A failure a worker reports to the main thread: the one line the user sees, and the exit code. */
+export interface WorkerFailure {
+  kind: 'error';
+  line: string;
+  code: number;
+}

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { canReach, dropTarget } from '../../src/capture/privileges';
+import { defaultDbPath } from '../../src/store/paths';
+import { isRoot, tmpDir } from './run-cli';
+
+const ROOT_ONLY = isRoot() ? false : 'the drop target is only computed when running as root';
+
+test('root drops to the sudo user, else to nobody', { skip: ROOT_ONLY }, () => {
+  assert.deepEqual(dropTarget({ SUDO_UID: '1000', SUDO_GID: '1001' }), { uid: 1000, gid: 1001, name: 'user 1000' });
+  const nobody = dropTarget({});
+  assert.equal(nobody?.name, 'nobody');
+  assert.ok(nobody!.uid > 0);
+  // sudo run by root itself (SUDO_UID=0) is not a user to drop to
+  assert.equal(dropTarget({ SUDO_UID: '0' })?.name, 'nobody');
+});
+
+test('canReach follows the x bit that applies to the user, up to /', { skip: ROOT_ONLY }, () => {
+  const dir = tmpDir('reach');
+  const file = path.join(dir, 'sub', 'spymate.db');
+  fs.mkdirSync(path.dirname(file));
+  const nobody = dropTarget({})!;
+  fs.chmodSync(dir, 0o700);
+  assert.equal(canReach(file, nobody), false);
+  fs.chmodSync(dir, 0o755);
+  assert.equal(canReach(file, nobody), true);
+  fs.chownSync(path.dirname(file), nobody.uid, nobody.gid);
+  fs.chmodSync(path.dirname(file), 0o700);
+  assert.equal(canReach(file, nobody), true, 'owner x bit');
+});
+
+test('the default database: XDG_STATE_HOME, else the sudo user\'s home, else /var/lib for root', () => {
+  assert.equal(defaultDbPath({ XDG_STATE_HOME: '/x/state' }), '/x/state/spymate/spymate.db');
+  if (isRoot()) {
+    assert.equal(defaultDbPath({}), '/var/lib/spymate/spymate.db');
+    const rootHome = defaultDbPath({ SUDO_UID: '0' });
+    assert.equal(rootHome, '/var/lib/spymate/spymate.db');
+  }
+});

@@ -1,0 +1,85 @@
+/** Runs the real spymate-tui bin for end-to-end tests, and reads what it leaves behind. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { projectRoot } from '../../src/rules/paths';
+
+export const BIN = path.join(projectRoot(), 'dist', 'src', 'cli', 'spymate-tui.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tmpDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `spymate-${tag}-`));
+}
+
+/** Starts the CLI (optionally through a wrapper such as `ip netns exec NS`); stdout/stderr collected. */
+export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+  const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c));
+  const result = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, result, output: () => ({ stdout, stderr }) };
+}
+
+export async function runCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const run = startCli(args, opts);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+  try {
+    return await run.result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until `cond` holds, polling; false on timeout. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(stepMs);
+  }
+  return cond();
+}
+
+export interface DbDump {
+  flows: Array<Record<string, unknown>>;
+  windows: Array<Record<string, unknown>>;
+  meta: Record<string, string>;
+}
+
+export function readDb(file: string): DbDump {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return {
+      flows: db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>,
+      windows: db.prepare('SELECT * FROM windows ORDER BY flow_id, start').all() as Array<Record<string, unknown>>,
+      meta: Object.fromEntries((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value])),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export function ndjsonRecords(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
