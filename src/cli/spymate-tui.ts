@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_PATH } from '../model/load';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
 import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
+import { createLabelsFile } from '../tui/labels';
 import { parseIpPattern } from '../tui/filter';
 import type { SourceSpec } from '../capture/meter-worker';
 import { defaultDbPath } from '../store/paths';
@@ -162,9 +163,13 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     sourceLabel = `records:${path.resolve(o.records!)}`;
   }
   const modelPath = o.model ? path.resolve(o.model) : null;
+  // Live labels go next to the --out records. As root the file is made now, before the monitor
+  // drops to the invoking user, who could not create it in a root-owned directory later.
+  const labelsPath = o.headless ? null : path.resolve(outPath ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : 'spymate-labels.csv');
+  if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
   const monitor = new Monitor({
-    source, sourceLabel, dbPath, outPath, headless: !!o.headless, windowMs: o.window,
+    source, sourceLabel, dbPath, outPath, labelsPath, headless: !!o.headless, windowMs: o.window,
     rulesPath: o.rules ? path.resolve(o.rules) : null, modelPath, modelName, local: o.local,
     timeoutS: o.timeout, keepS: o.keep, maxFlows: o.maxFlows, readsDb: !o.headless, createdDirs: missingDirs(dbPath),
     warn: (line) => {
@@ -189,7 +194,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
       try {
         await startTui({
           dbPath, refreshS: o.refresh, columns: [...positional, ...o.columns], filters: o.filter, sourceLabel,
-          labelsPath: outPath ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null, modelName,
+          labelsPath, modelName,
         });
       } finally {
         monitor.stop();

@@ -20,6 +20,8 @@ export interface MonitorOptions {
   sourceLabel: string;
   dbPath: string;
   outPath: string | null;
+  /** the TUI's live-labels file, created before the drop so the dropped user can append to it */
+  labelsPath: string | null;
   headless: boolean;
   windowMs: number;
   rulesPath: string | null;
@@ -130,7 +132,7 @@ export class Monitor {
       await this.done;
       return false;
     }
-    if (target) chownForDrop([...o.createdDirs, ...dbFiles(o.dbPath), ...(o.outPath ? [o.outPath] : [])], target);
+    if (target) chownForDrop([...o.createdDirs, ...dbFiles(o.dbPath), ...(o.outPath ? [o.outPath] : []), ...(o.labelsPath ? [o.labelsPath] : [])], target);
 
     const source = o.source.kind === 'live' ? { ...o.source, dropTo: target ? { uid: target.uid, gid: target.gid } : null } : o.source;
     const meterData: MeterWorkerData = {

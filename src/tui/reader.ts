@@ -42,6 +42,7 @@ interface Statements {
   rows: Database.Statement<[string], FlowTuple>;
   search: Database.Statement<[{ t: string }], string>;
   windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: string }>;
+  featureNames: Database.Statement<[], string | undefined>;
 }
 
 /**
@@ -84,6 +85,7 @@ export class DbReader {
         rows: (db.prepare(`SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`) as Statements['rows']).raw(true),
         search: (db.prepare(SEARCH_SQL) as Statements['search']).pluck(),
         windows: prepareWindows(db),
+        featureNames: (db.prepare("SELECT value FROM meta WHERE key = 'feature_names'") as Statements['featureNames']).pluck(),
       };
       return null;
     } catch (err) {
@@ -168,7 +170,8 @@ export class DbReader {
     try {
       const rows = this.stmts.windows.all(flowId, limit);
       rows.reverse();
-      return rows.map((r) => ({ ...r, features: parseFeatures(r.features) }));
+      const names = parseNames(this.stmts.featureNames.get());
+      return rows.map((r) => ({ ...r, features: parseFeatures(r.features, names) }));
     } catch {
       return [];
     }
@@ -193,9 +196,27 @@ function prepareWindows(db: Database.Database): Statements['windows'] {
   );
 }
 
-function parseFeatures(json: string): Record<string, number> {
+function parseNames(json: string | undefined): string[] {
+  try {
+    const v = JSON.parse(json ?? '[]') as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Schema v2 stores a window's features as an array in the order of meta `feature_names` (the
+ * names once, not per row); a v1 row is an object keyed by name.
+ */
+function parseFeatures(json: string, names: readonly string[]): Record<string, number> {
   try {
     const v = JSON.parse(json) as unknown;
+    if (Array.isArray(v)) {
+      const out: Record<string, number> = {};
+      v.forEach((x, i) => (out[names[i] ?? `feature${i}`] = Number(x)));
+      return out;
+    }
     return v && typeof v === 'object' ? (v as Record<string, number>) : {};
   } catch {
     return {};

@@ -9,6 +9,10 @@ import { resolveColumns } from '../../src/tui/columns';
 import { DbReader, type ViewQuery } from '../../src/tui/reader';
 import { appendLabels, createLabelsFile } from '../../src/tui/labels';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from './fixture-db';
+import { FEATURE_NAMES } from '../../src/features/names';
+import { FlowStore, type RunMeta } from '../../src/store/flow-store';
+import { openWriteDb } from '../../src/store/migrate';
+import { batch, startRec, windowRec } from '../store/records';
 
 const ALL: ViewQuery = { patterns: [], sort: { column: resolveColumns(['flowID'])[0], desc: false } };
 
@@ -118,4 +122,21 @@ test('a labels file created ahead (before the monitor drops root) gets the heade
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   appendLabels(file, [{ start: 1, end: 2, label: 'person' }]);
   assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n1.000,2.000,person\n');
+});
+
+test('window features written by the filter thread are read back by name in the details view', () => {
+  const file = path.join(tmp(), 'engine.db');
+  const db = openWriteDb(file);
+  const store = new FlowStore(db, { timeoutS: 10, keepS: 5, featureNames: FEATURE_NAMES });
+  store.writeRunMeta({ source: 'file:/tmp/x.pcapng', model: 'm', windowMs: 500 } satisfies RunMeta);
+  store.apply(batch(T0 + 2, [startRec('f1', T0), windowRec('f1', T0, 20, true), windowRec('f1', T0 + 0.5, 30, false)]), 0);
+  db.close();
+  const reader = new DbReader(file);
+  assert.equal(reader.read(ALL).ok, true);
+  const windows = reader.recentWindows('f1', 10);
+  reader.close();
+  assert.equal(windows.length, 2);
+  const names = Object.keys(windows[1].features);
+  assert.deepEqual(names, [...FEATURE_NAMES]);
+  assert.equal(windows[1].features[FEATURE_NAMES[0]], Math.round(30 * 1 * 1234.567) / 1000);
 });

@@ -322,7 +322,6 @@ test('the real spymate-tui on a replayed trace shows the call with the columns a
 
 test('live labelling through the real spymate-tui writes <out>.labels.csv beside the records', {
   skip: skip || (!fs.existsSync(TRACE) && 'no recorded call in test/fixtures/calls'),
-  todo: 'needs the monitor to create the labels file (createLabelsFile) before it drops root, and chown it with --out',
 }, async (t) => {
   const term = new Tmux();
   t.after(() => term.kill());
