@@ -163,9 +163,10 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     sourceLabel = `records:${path.resolve(o.records!)}`;
   }
   const modelPath = o.model ? path.resolve(o.model) : null;
-  // Live labels go next to the --out records. As root the file is made now, before the monitor
-  // drops to the invoking user, who could not create it in a root-owned directory later.
-  const labelsPath = o.headless ? null : path.resolve(outPath ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : 'spymate-labels.csv');
+  // Live labels go next to the --out records. As root that file is made now, before the monitor
+  // drops to the invoking user, who could not create it in a root-owned directory later. Without
+  // --out the UI creates ./spymate-labels.csv at the first mark (README "Live labelling").
+  const labelsPath = outPath && !o.headless ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null;
   if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
   const monitor = new Monitor({
