@@ -1,3 +1,4 @@
+import { newDecodedPacket } from '../capture/decode';
 import type { DecodedPacket } from '../capture/types';
 import type { Cidr } from '../flow/local';
 import { Flow, FlowTable, LIST_CALL, LIST_OTHER } from '../flow/table';
@@ -43,6 +44,15 @@ const CANDIDATE = 1;
 const CALL = 2;
 const DONE = 3;
 
+/**
+ * A candidate's first packets in a window are kept as (time, sizes) pairs in a shared slab rather
+ * than in window accumulators of its own (51 doubles and a typed array per flow): most candidates
+ * see a few packets and are never picked. Past this many packets in one window the flow gets its
+ * own accumulators, the pending packets replayed into them in order (same sums, same output).
+ */
+const PENDING_MAX = 4;
+const PENDING_STRIDE = 2 * PENDING_MAX;
+
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
 
@@ -60,20 +70,17 @@ interface HeldWindow {
  */
 class FlowState {
   phase = NOT_CALL;
+  /** the window's accumulators once the flow had more than PENDING_MAX packets in a window; else null */
   stats: Float64Array | null = null;
+  /** slot in the pipeline's pending slab (-1: none) and the packets of the current window in it */
+  slot = -1;
+  pending = 0;
   shapes: ShapeCounts | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
   win = -Infinity;
   /** highest window index already emitted (or, for a candidate, held) */
   done = -Infinity;
   readonly held: HeldWindow[] = [];
-
-  static reset(st: FlowState): void {
-    st.phase = NOT_CALL;
-    st.win = -Infinity;
-    st.done = -Infinity;
-    st.held.length = 0;
-  }
 }
 
 /**
@@ -97,6 +104,15 @@ export class Pipeline {
   /** first window index at which advance() has work to do */
   private nextTickWin = -Infinity;
   private readonly featureCount = FEATURE_NAMES.length;
+  /** pending packets of candidates (see PENDING_MAX): ts, then ipLen, wireLen and direction packed in one double */
+  private pendingSlab = new Float64Array(1024 * PENDING_STRIDE);
+  private readonly freeSlots: number[] = [];
+  private slotsUsed = 0;
+  /** accumulators a window of pending packets is replayed into when it closes */
+  private readonly scratch = newWindowStats();
+  private readonly replayed = newDecodedPacket();
+  /** a candidate's window features until the rules keep the window */
+  private readonly heldScratch = new Float64Array(FEATURE_NAMES.length);
 
   constructor(
     private readonly opts: PipelineOptions,
@@ -109,7 +125,7 @@ export class Pipeline {
       opts.maxFlows,
       opts.local,
       () => new FlowState(),
-      FlowState.reset,
+      (st) => this.recycle(st),
       (f) => this.evicted(f),
     );
   }
@@ -147,7 +163,8 @@ export class Pipeline {
     const st = f.state;
     if (st.phase === CANDIDATE || st.phase === CALL) {
       if (w > st.win) this.rollWindow(f, w);
-      addPacket(st.stats!, table.out ? DIR_OUT : DIR_IN, p);
+      if (st.stats !== null) addPacket(st.stats, table.out ? DIR_OUT : DIR_IN, p);
+      else this.addPending(st, table.out ? DIR_OUT : DIR_IN, p);
       if (st.phase === CANDIDATE && p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null) this.tcpClose(f, p.tcpFlags, table.out);
@@ -171,7 +188,7 @@ export class Pipeline {
         this.endCall(f, 'media-stop');
         table.remove(f);
       } else if (st.win < cur && st.win > st.done) {
-        this.emit(f, st.win, st.stats!);
+        this.emit(f, st.win, this.statsOf(st));
         st.done = st.win;
       }
       f = next;
@@ -204,7 +221,6 @@ export class Pipeline {
   /** The flow's first packet opens its first window (rollWindow), which clears the stats. */
   private startCandidate(st: FlowState): void {
     st.phase = CANDIDATE;
-    if (st.stats === null) st.stats = newWindowStats();
     if (st.shapes === null) st.shapes = new ShapeCounts();
     else st.shapes.reset();
   }
@@ -214,7 +230,7 @@ export class Pipeline {
     const st = f.state;
     if (st.win < 0 || st.win <= st.done) return;
     st.done = st.win;
-    if (st.phase === CALL) this.emit(f, st.win, st.stats!);
+    if (st.phase === CALL) this.emit(f, st.win, this.statsOf(st));
     else this.hold(f, st.win, final);
   }
 
@@ -228,18 +244,25 @@ export class Pipeline {
       st.done = Math.max(st.done, w - 1);
     }
     if (st.stats !== null) resetWindowStats(st.stats);
+    st.pending = 0;
     st.win = w;
   }
 
   /** Keeps a candidate's closed window and asks the rules again. */
   private hold(f: Flow<FlowState>, k: number, final: boolean): void {
     const st = f.state;
-    const s = st.stats!;
-    const features = computeFeatures(s, this.windowS, new Float64Array(this.featureCount));
-    st.held.push({ index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features });
+    const s = this.statsOf(st);
+    // Computed into scratch space: most candidates are dropped at their first verdict, and a
+    // features array per dropped flow is garbage by the hundred thousand (at the end of a trace).
+    const held: HeldWindow = { index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features: computeFeatures(s, this.windowS, this.heldScratch) };
+    st.held.push(held);
     const app = this.opts.rules.decide(f, st.shapes!, (seconds) => this.heldRate(f, k, seconds));
+    if (typeof app !== 'string' && (app === null || final || f.lastTs - f.firstTs > this.opts.rules.horizonS)) {
+      this.dropCandidate(st);
+      return;
+    }
+    held.features = held.features.slice();
     if (typeof app === 'string') this.startCall(f, app);
-    else if (app === null || final || f.lastTs - f.firstTs > this.opts.rules.horizonS) this.dropCandidate(st);
   }
 
   /** Mean packets/s over the `seconds` of windows ending with window k; NaN if the flow is younger. */
@@ -273,12 +296,79 @@ export class Pipeline {
   private dropCandidate(st: FlowState): void {
     st.phase = NOT_CALL;
     st.held.length = 0;
+    this.freeSlot(st);
+  }
+
+  /** A removed flow's state, made like new for reuse (or left to the GC: its slot is freed either way). */
+  private recycle(st: FlowState): void {
+    st.phase = NOT_CALL;
+    st.win = -Infinity;
+    st.done = -Infinity;
+    st.held.length = 0;
+    this.freeSlot(st);
+  }
+
+  private freeSlot(st: FlowState): void {
+    if (st.slot >= 0) this.freeSlots.push(st.slot);
+    st.slot = -1;
+    st.pending = 0;
+  }
+
+  /** Keeps a packet of a flow without accumulators of its own; the one past PENDING_MAX gives it some. */
+  private addPending(st: FlowState, dir: number, p: DecodedPacket): void {
+    if (st.pending === PENDING_MAX) {
+      const s = newWindowStats();
+      this.replayPending(st, s);
+      this.freeSlot(st);
+      st.stats = s;
+      addPacket(s, dir, p);
+      return;
+    }
+    if (st.slot < 0) st.slot = this.takeSlot();
+    const o = st.slot * PENDING_STRIDE + 2 * st.pending;
+    this.pendingSlab[o] = p.ts;
+    this.pendingSlab[o + 1] = dir + 2 * (p.ipLen + 65536 * p.wireLen);
+    st.pending++;
+  }
+
+  private takeSlot(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    if ((this.slotsUsed + 1) * PENDING_STRIDE > this.pendingSlab.length) {
+      const bigger = new Float64Array(this.pendingSlab.length * 2);
+      bigger.set(this.pendingSlab);
+      this.pendingSlab = bigger;
+    }
+    return this.slotsUsed++;
+  }
+
+  /** Adds a flow's pending packets to `s`, in the order they came. */
+  private replayPending(st: FlowState, s: Float64Array): void {
+    const q = this.replayed;
+    for (let i = 0; i < st.pending; i++) {
+      const o = st.slot * PENDING_STRIDE + 2 * i;
+      const packed = this.pendingSlab[o + 1];
+      const dir = packed % 2;
+      const sizes = (packed - dir) / 2;
+      q.ts = this.pendingSlab[o];
+      q.ipLen = sizes % 65536;
+      q.wireLen = (sizes - q.ipLen) / 65536;
+      addPacket(s, dir, q);
+    }
+  }
+
+  /** The current window's accumulators: the flow's own, or the scratch ones filled from its pending packets. */
+  private statsOf(st: FlowState): Float64Array {
+    if (st.stats !== null) return st.stats;
+    resetWindowStats(this.scratch);
+    this.replayPending(st, this.scratch);
+    return this.scratch;
   }
 
   private endCall(f: Flow<FlowState>, reason: EndReason): void {
     const st = f.state;
     if (st.win > st.done) {
-      this.emit(f, st.win, st.stats!);
+      this.emit(f, st.win, this.statsOf(st));
       st.done = st.win;
     }
     st.phase = DONE;

@@ -158,7 +158,7 @@ export class FlowTable<T> {
     readonly maxFlows: number,
     local: readonly Cidr[],
     private readonly newState: () => T,
-    /** makes a removed flow's state like new for reuse */
+    /** makes a removed flow's state like new for reuse (called for every removed flow, pooled or not) */
     private readonly recycleState: (s: T) => void,
     /** called for each flow pushed out to keep the table under maxFlows, before it is dropped */
     private readonly onEvict: (f: Flow<T>) => void,
@@ -238,9 +238,10 @@ export class FlowTable<T> {
     f.chain = null;
     this.unlink(f);
     this.size--;
+    // the state is recycled even when the flow is not kept: it may hold shared resources to give back
+    this.recycleState(f.state);
     if (this.pool.length < POOL_MAX) {
       f.reset();
-      this.recycleState(f.state);
       this.pool.push(f);
     }
   }
