@@ -1,4 +1,5 @@
 import type { FlatTree, ForestParams } from './types';
+import { mulberry32 } from '../util/rng';
 
 /**
  * Decision trees (CART, gini) and random forests, grown on features pre-binned at training
@@ -54,18 +55,6 @@ function binFeatures(X: Float64Array[], d: number): Binned {
     edges.push(ed);
   }
   return { bins, edges };
-}
-
-/** Deterministic PRNG (mulberry32) so the same data and seed give the same model. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function growTree(B: Binned, y: Uint8Array, w: Float64Array, rows: Uint32Array, o: TreeOptions, rand: () => number): FlatTree {
@@ -176,7 +165,7 @@ export function fitForest(
 ): ForestParams {
   const n = X.length;
   const B = binFeatures(X, X[0]?.length ?? 0);
-  const rand = rng(o.seed);
+  const rand = mulberry32(o.seed);
   const trees: FlatTree[] = [];
   for (let k = 0; k < o.trees; k++) {
     const rows = new Uint32Array(n);

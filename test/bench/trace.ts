@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frameOf, tcpPacket, udpPacket, TCP_ACK, type TracePacket } from '../helpers/trace-writer';
 import { rtpPayload, stunPayload } from '../features/synthetic';
+import { mulberry32 } from '../../src/util/rng';
 
 /**
  * The benchmark trace: ~2.1 M packets over 300 s, cut at snaplen 128 as a monitoring capture is
@@ -14,17 +15,6 @@ export const BENCH_TRACE_VERSION = 1;
 const DURATION_S = 300;
 const T0 = 1_700_000_000;
 const SNAPLEN = 128;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A packet stream that knows when its next packet is due. */
 interface Stream {

@@ -1,4 +1,5 @@
 /** Shared by the capture tests: a temp directory, a seeded PRNG, tshark, and reading a whole trace through openTrace + decodePacket. */
+import { mulberry32 } from '../../src/util/rng';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -64,15 +65,8 @@ export function countFlows(file: string, proto: 6 | 17): Map<string, FlowCount> 
   return flows;
 }
 
-/** Seeded so a failure can be replayed: mulberry32. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded so a failure can be replayed. */
+export const prng = mulberry32;
 
 /** Runs tshark without name resolution; its stdout. */
 export function tshark(args: string[]): string {

@@ -1,18 +1,12 @@
+import { mulberry32 } from '../../src/util/rng';
+
 /** Seeded PRNG (mulberry32): the same seed renders the same room, person and schedule. */
 export class Rng {
-  private s: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   range(lo: number, hi: number): number {

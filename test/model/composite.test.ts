@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { compositesFor, compositeValue } from '../../src/model/composite';
 import { identityIndex, runSpan } from '../../src/model/evaluate';
-import { rng } from '../../src/model/forest';
+import { mulberry32 as rng } from '../../src/util/rng';
 import { loadModel, saveModel } from '../../src/model/load';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
 import type { DataSet, Sequence } from '../../src/model/types';

@@ -8,7 +8,7 @@ import { loadModel, saveModel } from '../../src/model/load';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
 import type { Algorithm, DataSet, Sequence } from '../../src/model/types';
 import { UserError } from '../../src/util/errors';
-import { rng } from '../../src/model/forest';
+import { mulberry32 as rng } from '../../src/util/rng';
 import { tmpDir } from './helpers';
 
 /** A call whose first feature jumps 4× with a person; the second is noise. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RandomForestClassifier } from 'ml-random-forest';
-import { fitForest, forestProbability, rng, type ForestOptions } from '../../src/model/forest';
+import { fitForest, forestProbability, type ForestOptions } from '../../src/model/forest';
+import { mulberry32 as rng } from '../../src/util/rng';
 
 /**
  * The product brief names ml-cart and ml-random-forest as the model packages. Their exhaustive

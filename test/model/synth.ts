@@ -6,7 +6,7 @@
  * presence segments have random lengths and shares; the inbound direction carries the other
  * party's unrelated video; rate control ramps over seconds; keyframes spike.
  */
-import { rng } from '../../src/model/forest';
+import { mulberry32 as rng } from '../../src/util/rng';
 
 export const SYM_FEATURES = [
   'Inbound Avg Interval',
