@@ -25,7 +25,7 @@ import { openTrace } from './reader';
 import type { PacketSource, RawPacket } from './types';
 
 export type SourceSpec =
-  | { kind: 'live'; iface: string; bpf: string; bufferSize: number; dropTo: { uid: number; gid: number } | null }
+  | { kind: 'live'; iface: string; bpf: string; bufferSize: number; dropTo: { uid: number; gid: number } | null; powerSave: boolean }
   /** speed: replay speed factor, null = as fast as possible */
   | { kind: 'file'; path: string; speed: number | null }
   | { kind: 'records'; path: string };
@@ -261,7 +261,7 @@ class Meter {
       let cap: LiveCapture;
       try {
         cap = new LiveCapture(
-          { iface: src.iface, bpf: src.bpf, bufferSize: src.bufferSize, dropTo: src.dropTo },
+          { iface: src.iface, bpf: src.bpf, bufferSize: src.bufferSize, dropTo: src.dropTo, powerSave: src.powerSave },
           {
             open: () => this.post({ kind: 'open' }),
             packet: (raw) => {

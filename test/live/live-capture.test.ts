@@ -62,6 +62,13 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
         (() => { try { return /\bPPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1] === String(pid); } catch { return false; } })());
       assert.ok(helpers.length >= 1);
       for (const h of helpers) assert.equal(statusIds(Number(h))?.uid, DROP_UID);
+      // ...and keeps the CPUs out of deep idle (PM QoS) for prompt arrival stamps, past the drop.
+      if (fs.existsSync('/dev/cpu_dma_latency')) {
+        const holds = helpers.some((h) => fs.readdirSync(`/proc/${h}/fd`).some((fd) => {
+          try { return fs.readlinkSync(`/proc/${h}/fd/${fd}`) === '/dev/cpu_dma_latency'; } catch { return false; }
+        }));
+        assert.ok(holds, 'the capture helper does not hold /dev/cpu_dma_latency open');
+      }
 
       const gen = (ns: string, fromA: boolean) => {
         const spec = { a: pair.ipA, b: pair.ipB, aPort: 50000, bPort: 40000, seconds: SECONDS, fromA };
