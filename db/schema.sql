@@ -1,4 +1,4 @@
--- spymate database, schema version 2 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 3 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS windows (
   raw         INTEGER,                     -- bare per-window classifier: 1 person, 0 background
   presence    INTEGER,                     -- final causal prediction
   probability REAL,                        -- P(person) of the final prediction
-  features    TEXT NOT NULL,               -- JSON array of the feature values, in the order of meta 'feature_names' (v2)
+  features    BLOB NOT NULL,               -- float64 little-endian values, in the order of meta 'feature_names'; NaN = no value (v3)
   certainty   REAL,                        -- confidence in `presence`, 0..100 (v2)
   raw_probability REAL,                    -- P(person) of the bare per-window classifier (v2)
   UNIQUE (flow_id, start)

@@ -17,8 +17,9 @@ import { parseCidr } from '../flow/local';
 import { loadRules } from '../rules/load';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
-import { formatFeatures, parseRecordLine, quotedKeys } from '../store/ndjson';
-import type { FlowEventOut, LiveRecord, MeterStats, Presence, RecordBatch, WindowOut } from '../store/types';
+import { BatchBuilder } from '../store/batch';
+import { parseRecordLine, quotedKeys } from '../store/ndjson';
+import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut } from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from './decode';
 import { LiveCapture } from './live';
 import { openTrace } from './reader';
@@ -96,11 +97,10 @@ function replayPositionProbe(tracePath: string): () => number | null {
 class Meter {
   private readonly port: MessagePort;
   private readonly post: (m: MeterMessage) => void;
-  private readonly keys = quotedKeys(FEATURE_NAMES);
   private pipeline: Pipeline | null = null;
   private model: PresenceModel | null = null;
   private readonly predictors = new Map<string, SequencePredictor>();
-  private records: LiveRecord[] = [];
+  private readonly batch = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH_MAX);
   private batchStart = 0;
   private lastPost = 0;
   private clock = 0;
@@ -172,7 +172,7 @@ class Meter {
     const r: WindowOut = {
       event: 'window', flowID: w.flowID, app: w.app, srcIP: w.srcIP, srcPort: w.srcPort, desIP: w.desIP,
       desPort: w.desPort, protocol: w.protocol, start: w.start, end: w.end, packets: w.packets, bytes: w.bytes,
-      features: formatFeatures(w.features, this.keys), presence, probability, raw, rawProbability, certainty,
+      features: w.features, presence, probability, raw, rawProbability, certainty,
     };
     this.stats.windows++;
     this.add(r);
@@ -186,9 +186,9 @@ class Meter {
   }
 
   private add(r: LiveRecord): void {
-    if (this.records.length === 0) this.batchStart = Date.now();
-    this.records.push(r);
-    if (this.records.length >= BATCH_MAX) this.postBatch(false);
+    if (this.batch.size === 0) this.batchStart = Date.now();
+    this.batch.add(r);
+    if (this.batch.size >= BATCH_MAX) this.postBatch(false);
   }
 
   /** Posts what is pending (or a heartbeat). */
@@ -202,19 +202,15 @@ class Meter {
       this.post({ kind: 'stats', stats: { ...this.stats } });
     }
     if (this.pipeline) this.stats.flows = this.pipeline.stats.flows;
-    const batch: RecordBatch = {
-      kind: 'batch', clock: this.clock, monitorStart: this.monitorStart, records: this.records,
-      stats: { ...this.stats }, final,
-    };
-    this.port.postMessage(batch);
-    this.records = [];
+    const { batch, transfer } = this.batch.seal(this.clock, this.monitorStart, { ...this.stats }, final);
+    this.port.postMessage(batch, transfer);
     this.lastPost = now;
   }
 
   /** Timer tick: close a batch that is old enough, or send a heartbeat. */
   private tick(): void {
     const now = Date.now();
-    if ((this.records.length && now - this.batchStart >= BATCH_MS) || now - this.lastPost >= HEARTBEAT_MS) this.postBatch(false);
+    if ((this.batch.size && now - this.batchStart >= BATCH_MS) || now - this.lastPost >= HEARTBEAT_MS) this.postBatch(false);
   }
 
   /** The last records: pipeline flushed (open windows, calls ended), final batch, done. */
@@ -373,7 +369,7 @@ class Meter {
         if (this.stopped) break;
         const line = text.trim();
         if (!line) continue;
-        const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`, this.keys);
+        const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
         if (this.monitorStart === null) this.monitorStart = r.start;
         if (r.end > this.clock) this.clock = r.end;
         this.addSaved(r);

@@ -3,11 +3,10 @@ import fs from 'node:fs';
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all of `text` to `fd`, synchronously. The main thread may have made stdout non-blocking
+ * Writes all of `buf` to `fd`, synchronously. The main thread may have made stdout non-blocking
  * (a pipe): EAGAIN then means "the reader is slow", and we wait for it rather than lose records.
  */
-export function writeAllSync(fd: number, text: string): void {
-  const buf = Buffer.from(text);
+export function writeAllSync(fd: number, buf: Uint8Array): void {
   let off = 0;
   while (off < buf.length) {
     try {

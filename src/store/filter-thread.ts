@@ -1,7 +1,7 @@
 /**
  * The filter thread (worker_threads): receives batches of classified records from the meter
- * worker over their MessageChannel, writes them as NDJSON (stdout with --headless, --out FILE),
- * then stores them in SQLite in one transaction per batch. NDJSON goes first so that when the
+ * worker over their MessageChannel, writes their NDJSON lines (formatted by the meter, store/batch.ts)
+ * to stdout with --headless and to --out FILE, then stores them in SQLite in one transaction per batch. NDJSON goes first so that when the
  * database fails (disk full, locked) every classified record is still somewhere.
  */
 import fs from 'node:fs';
@@ -10,7 +10,6 @@ import type Database from 'better-sqlite3';
 import { describeFailure } from '../util/errors';
 import { FlowStore, type RunMeta } from './flow-store';
 import { describeDbError, openWriteDb } from './migrate';
-import { recordToJson } from './ndjson';
 import { writeAllSync } from './fdwrite';
 import type { FilterStats, RecordBatch } from './types';
 
@@ -72,12 +71,10 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
 
   data.port.on('message', (batch: RecordBatch) => {
     const now = Date.now();
-    if (batch.records.length) {
-      let text = '';
-      for (const r of batch.records) text += recordToJson(r) + '\n';
+    if (batch.ndjson.length) {
       try {
-        if (data.headless) writeAllSync(1, text);
-        if (outFd !== null) writeAllSync(outFd, text);
+        if (data.headless) writeAllSync(1, batch.ndjson);
+        if (outFd !== null) writeAllSync(outFd, batch.ndjson);
       } catch (err) {
         if (outFd !== null) fail(err, data.outPath ?? 'stdout');
         outFd = null;

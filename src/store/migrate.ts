@@ -10,7 +10,7 @@ import { projectRoot } from '../rules/paths';
  * its own, in one transaction; a newer one is refused. A test checks that the migrations applied
  * in order give the same tables as schema.sql.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 function dbDir(): string {
   return path.join(projectRoot(), 'db');
@@ -39,6 +39,8 @@ export function migrate(db: Database.Database, dbPath: string): number {
   const hasTables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'flows'").get() as { n: number }).n > 0;
   // A version-1 database of the project skeleton did not set user_version: its tables tell.
   const effective = from === 0 && hasTables ? 1 : from;
+  // Version 3 stores a window's features as float64 bytes; its migration converts the JSON arrays.
+  db.function('features_blob', { deterministic: true }, (json: unknown) => featuresBlob(String(json)));
   db.transaction(() => {
     if (effective === 0) {
       db.exec(fs.readFileSync(path.join(dbDir(), 'schema.sql'), 'utf8'));
@@ -56,6 +58,28 @@ export function migrate(db: Database.Database, dbPath: string): number {
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
   return effective;
+}
+
+/** A JSON array of numbers (nulls for missing values) as windows.features bytes (schema v3). */
+export function featuresBlob(json: string): Buffer {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    values = [];
+  }
+  const list = Array.isArray(values) ? values : [];
+  const out = Buffer.alloc(list.length * 8);
+  list.forEach((v, i) => out.writeDoubleLE(typeof v === 'number' ? v : NaN, i * 8));
+  return out;
+}
+
+/** windows.features bytes (schema v3) as numbers. */
+export function featureValues(blob: Uint8Array): Float64Array {
+  const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const out = new Float64Array(Math.floor(b.length / 8));
+  for (let i = 0; i < out.length; i++) out[i] = b.readDoubleLE(i * 8);
+  return out;
 }
 
 /** SQLite's error for a database file as the one line the user sees. */

@@ -1,6 +1,6 @@
 import type { EndReason } from '../flow/types';
 import { UserError } from '../util/errors';
-import type { FeatureText, FlowKeyFields, LiveRecord, Presence } from './types';
+import type { FlowKeyFields, LiveRecord, Presence } from './types';
 
 const END_REASONS: ReadonlySet<string> = new Set(['fin', 'rst', 'media-stop', 'timeout', 'evicted', 'end-of-trace']);
 const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'unknown']);
@@ -11,16 +11,17 @@ function num(v: number): string {
 }
 
 /**
- * One record as one NDJSON line (without the newline), keys in the documented order.
- * Built by hand: the features are already text, and JSON.stringify would need an object first.
+ * One record as one NDJSON line (without the newline), keys in the documented order; feature keys
+ * from quotedKeys(). Built by hand: JSON.stringify would need an object first.
  */
-export function recordToJson(r: LiveRecord): string {
+export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): string {
   let s =
     `{"event":"${r.event}","flowID":${JSON.stringify(r.flowID)},"app":${JSON.stringify(r.app)},` +
     `"srcIP":"${r.srcIP}","srcPort":${r.srcPort},"desIP":"${r.desIP}","desPort":${r.desPort},` +
     `"protocol":"${r.protocol}","start":${num(r.start)},"end":${num(r.end)},"packets":${r.packets},"bytes":${r.bytes}`;
   if (r.event === 'window') {
-    s += `,${r.features.pairs}`;
+    const f = r.features;
+    for (let i = 0; i < quotedNames.length; i++) s += `,${quotedNames[i]}:${num(f[i])}`;
     s +=
       `,"presence":"${r.presence}","probability":${r.probability === null ? 'null' : num(r.probability)}` +
       `,"raw":${r.raw === null ? 'null' : r.raw},"rawProbability":${r.rawProbability === null ? 'null' : num(r.rawProbability)}` +
@@ -31,21 +32,9 @@ export function recordToJson(r: LiveRecord): string {
   return s;
 }
 
-/** Feature names quoted once, for formatFeatures. */
+/** Feature names quoted once, for recordToJson. */
 export function quotedKeys(names: readonly string[]): string[] {
   return names.map((n) => JSON.stringify(n));
-}
-
-/** A window's features as the texts the records carry (see FeatureText); keys from quotedKeys(). */
-export function formatFeatures(features: Float64Array, quotedNames: readonly string[]): FeatureText {
-  let json = '[';
-  let pairs = '';
-  for (let i = 0; i < features.length; i++) {
-    const v = num(features[i]);
-    json += i ? `,${v}` : v;
-    pairs += i ? `,${quotedNames[i]}:${v}` : `${quotedNames[i]}:${v}`;
-  }
-  return { json: json + ']', pairs };
 }
 
 function field<T>(o: Record<string, unknown>, key: string, type: 'string' | 'number', where: string): T {
@@ -63,9 +52,7 @@ function nullableNumber(o: Record<string, unknown>, key: string): number | null 
  * Parses one NDJSON line written by recordToJson back into a record. `where` is "FILE:LINE" for
  * the error. Features missing from the line (another spymate version) read as NaN.
  */
-export function parseRecordLine(
-  line: string, featureNames: readonly string[], where: string, quotedNames: readonly string[] = quotedKeys(featureNames),
-): LiveRecord {
+export function parseRecordLine(line: string, featureNames: readonly string[], where: string): LiveRecord {
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -101,7 +88,7 @@ export function parseRecordLine(
     return {
       ...base,
       event,
-      features: formatFeatures(features, quotedNames),
+      features,
       presence: (PRESENCES.has(presence) ? presence : 'unknown') as Presence,
       probability: nullableNumber(rec, 'probability'),
       raw: raw === 1 || raw === 0 ? raw : null,

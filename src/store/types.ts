@@ -25,21 +25,10 @@ export type Presence = 'person' | 'background' | 'unknown';
  */
 export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label'>;
 
-/**
- * A window's features, formatted once where the window is classified. Formatting doubles is a
- * few µs per window: little in the meter (whose budget is per packet), but it was the filter
- * thread's largest cost, and strings cross threads as cheaply as a memcpy.
- */
-export interface FeatureText {
-  /** JSON array in FEATURE_NAMES order, as stored in windows.features */
-  json: string;
-  /** `"name":value,...` in FEATURE_NAMES order, as in the NDJSON record */
-  pairs: string;
-}
-
 export interface WindowOut extends FlowKeyFields {
   event: 'window';
-  features: FeatureText;
+  /** in FEATURE_NAMES order; in a sealed batch, a row of the batch's feature matrix (store/batch.ts) */
+  features: Float64Array;
   presence: Presence;
   probability: number | null;
   raw: 0 | 1 | null;
@@ -78,6 +67,8 @@ export interface RecordBatch {
   /** epoch of the start of monitoring: the wall clock live, the first packet on replay; null until known */
   monitorStart: number | null;
   records: LiveRecord[];
+  /** the same records as NDJSON lines, UTF-8: formatted once by the producer (store/batch.ts) */
+  ndjson: Uint8Array;
   stats: MeterStats;
   /** the last batch: the source is exhausted or stopped and the pipeline flushed */
   final: boolean;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { featureValues } from '../store/migrate';
 import { matchesAny, type IpPattern } from './filter';
 import { decodeMeta, emptySnapshot } from './snapshot';
 import type { SortSpec } from './table';
@@ -41,7 +42,7 @@ interface Statements {
   count: Database.Statement<[], number>;
   rows: Database.Statement<[string], FlowTuple>;
   search: Database.Statement<[{ t: string }], string>;
-  windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: string }>;
+  windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: string | Buffer }>;
   featureNames: Database.Statement<[], string | undefined>;
 }
 
@@ -206,17 +207,19 @@ function parseNames(json: string | undefined): string[] {
 }
 
 /**
- * Schema v2 stores a window's features as an array in the order of meta `feature_names` (the
- * names once, not per row); a v1 row is an object keyed by name.
+ * Schema v3 stores a window's features as float64 bytes in the order of meta `feature_names` (the
+ * names once, not per row); a database not yet upgraded has JSON: an array (v2) or an object (v1).
  */
-function parseFeatures(json: string, names: readonly string[]): Record<string, number> {
+function parseFeatures(value: string | Buffer, names: readonly string[]): Record<string, number> {
+  const byName = (list: ArrayLike<unknown>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < list.length; i++) out[names[i] ?? `feature${i}`] = Number(list[i]);
+    return out;
+  };
+  if (typeof value !== 'string') return byName(featureValues(value));
   try {
-    const v = JSON.parse(json) as unknown;
-    if (Array.isArray(v)) {
-      const out: Record<string, number> = {};
-      v.forEach((x, i) => (out[names[i] ?? `feature${i}`] = Number(x)));
-      return out;
-    }
+    const v = JSON.parse(value) as unknown;
+    if (Array.isArray(v)) return byName(v);
     return v && typeof v === 'object' ? (v as Record<string, number>) : {};
   } catch {
     return {};

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
-import { openWriteDb } from '../../src/store/migrate';
+import { featureValues, openWriteDb } from '../../src/store/migrate';
 import { batch, endRec, startRec, windowRec } from './records';
 
 const T0 = 1700000000;
@@ -59,7 +59,8 @@ test('a call is stored as one flow row with its window history and totals', () =
   assert.equal(flow.media_ts, T0);
   assert.equal(flow.presence, 'background');
   const w = db.prepare('SELECT features, presence, raw, certainty FROM windows ORDER BY start LIMIT 1').get() as Record<string, unknown>;
-  const features = JSON.parse(String(w.features));
+  assert.ok(Buffer.isBuffer(w.features), 'features are a BLOB');
+  const features = featureValues(w.features as Buffer);
   assert.equal(features.length, FEATURE_NAMES.length);
   assert.equal(features[1], Math.round(20 * 2 * 1234.567) / 1000);
   assert.equal(w.presence, 1);
@@ -114,7 +115,7 @@ test('meta rows carry the run and the counters', () => {
   assert.equal(meta.drops, '1');
   assert.equal(meta.records_per_s, '123');
   assert.equal(meta.replay_position, '0.5');
-  assert.equal(meta.schema_version, '2');
+  assert.equal(meta.schema_version, '3');
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });

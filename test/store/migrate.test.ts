@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../../src/util/errors';
-import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
+import { featureValues, migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
 
 function tmpFile(name = 'spymate.db'): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-mig-')), name);
@@ -48,8 +48,26 @@ test('an old (version 1) database is upgraded and keeps its rows', () => {
   const row = db.prepare('SELECT flow_id, app FROM flows').get() as { flow_id: string; app: string };
   assert.deepEqual({ ...row }, { flow_id: 'old', app: 'zoom' });
   assert.ok(columns(db).windows.some((c) => c.startsWith('certainty ')));
-  const w = db.prepare('SELECT packets, features, certainty FROM windows').get() as { packets: number; features: string; certainty: null };
-  assert.deepEqual({ ...w }, { packets: 3, features: '[1,2]', certainty: null });
+  const w = db.prepare('SELECT packets, features, certainty FROM windows').get() as { packets: number; features: Buffer; certainty: null };
+  assert.deepEqual({ ...w, features: [...featureValues(w.features)] }, { packets: 3, features: [1, 2], certainty: null });
+  db.close();
+});
+
+test('a version-2 database is upgraded: JSON feature arrays become float64 bytes, nulls NaN, row order kept', () => {
+  const file = tmpFile();
+  const v2 = new Database(file);
+  v2.exec(fs.readFileSync(migrationFiles().get(1)!, 'utf8'));
+  v2.exec(fs.readFileSync(migrationFiles().get(2)!, 'utf8'));
+  v2.pragma('user_version = 2');
+  const put = v2.prepare('INSERT INTO windows (flow_id, start, end, packets, bytes, bitrate, features, certainty) VALUES (?, ?, ?, 3, 300, 4800, ?, 80)');
+  put.run('b', 2, 2.5, '[0.25,null,-3e-7,123456.789]');
+  put.run('a', 1, 1.5, '[]');
+  v2.close();
+  const db = openWriteDb(file);
+  const rows = db.prepare('SELECT flow_id, typeof(features) AS t, features, certainty FROM windows ORDER BY rowid').all() as
+    Array<{ flow_id: string; t: string; features: Buffer; certainty: number }>;
+  assert.deepEqual(rows.map((r) => [r.flow_id, r.t, [...featureValues(r.features)], r.certainty]),
+    [['b', 'blob', [0.25, NaN, -3e-7, 123456.789], 80], ['a', 'blob', [], 80]]);
   db.close();
 });
 

@@ -1,6 +1,7 @@
 /** Record builders for store tests: what the meter worker would post. */
 import { FEATURE_NAMES } from '../../src/features/names';
-import { formatFeatures, quotedKeys } from '../../src/store/ndjson';
+import { BatchBuilder } from '../../src/store/batch';
+import { quotedKeys } from '../../src/store/ndjson';
 import type { FlowEventOut, MeterStats, RecordBatch, WindowOut } from '../../src/store/types';
 
 const KEYS = quotedKeys(FEATURE_NAMES);
@@ -19,7 +20,7 @@ export function windowRec(id: string, start: number, packets: number, person: bo
   // values as long as the pipeline's (rounded to a few decimals)
   for (let i = 0; i < features.length; i++) features[i] = i === nanAt ? NaN : Math.round(packets * (i + 1) * 1234.567) / 1000;
   return {
-    event: 'window', ...flowFields(id, start, start + windowS), packets, bytes: packets * 1000, features: formatFeatures(features, KEYS),
+    event: 'window', ...flowFields(id, start, start + windowS), packets, bytes: packets * 1000, features,
     presence: person ? 'person' : 'background', probability: person ? 0.9 : 0.1, raw: person ? 1 : 0, rawProbability: person ? 0.8 : 0.2, certainty: 80,
   };
 }
@@ -32,6 +33,9 @@ export function endRec(id: string, first: number, last: number, packets: number,
   return { event: 'end', ...flowFields(id, first, last), packets, bytes: packets * 1000, reason };
 }
 
+/** A batch as the meter seals it (NDJSON lines and feature rows packed by store/batch.ts). */
 export function batch(clock: number, records: RecordBatch['records'], final = false): RecordBatch {
-  return { kind: 'batch', clock, monitorStart: 1700000000, records, stats: STATS, final };
+  const b = new BatchBuilder(KEYS, records.length);
+  for (const r of records) b.add(r);
+  return b.seal(clock, 1700000000, STATS, final).batch;
 }
