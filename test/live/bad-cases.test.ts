@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeTwoCalls } from './call-trace';
 import { canMakeNetns, createVethPair } from './netns';
-import { isRoot, ndjsonRecords, readDb, runCli, startCli, tmpDir, waitFor } from './run-cli';
+import { childPids, holdsCpuLatency, isRoot, ndjsonRecords, readDb, runCli, startCli, tmpDir, waitFor } from './run-cli';
 
 const ROOT_ONLY = isRoot() ? false : 'needs root (mounts, other uids)';
 const dir = tmpDir('bad');
@@ -76,10 +76,10 @@ test('a full disk: exit 1 with the reason, and every classified record still on 
   });
 });
 
-test('the interface goes away during capture: one line, exit 1', { skip: canMakeNetns() ?? false }, async () => {
+test('the interface goes away during capture: one line, exit 1 (with --power-save: no PM QoS request)', { skip: canMakeNetns() ?? false }, async () => {
   const pair = createVethPair('gn', 3);
   try {
-    const run = startCli(['-i', pair.ifA, '--headless', '--db', path.join(dir, 'gone.db')], { wrap: ['ip', 'netns', 'exec', pair.nsA] });
+    const run = startCli(['-i', pair.ifA, '--headless', '--power-save', '--db', path.join(dir, 'gone.db')], { wrap: ['ip', 'netns', 'exec', pair.nsA] });
     assert.ok(await waitFor(() => {
       try {
         return readDb(path.join(dir, 'gone.db')).meta.source === `iface:${pair.ifA}`;
@@ -88,6 +88,9 @@ test('the interface goes away during capture: one line, exit 1', { skip: canMake
       }
     }, 10_000));
     await new Promise((r) => setTimeout(r, 500));
+    const helpers = childPids(run.child.pid!);
+    assert.ok(helpers.length >= 1, 'no capture helper');
+    assert.ok(!helpers.some(holdsCpuLatency), '--power-save, yet the helper holds /dev/cpu_dma_latency');
     execFileSync('ip', ['-n', pair.nsA, 'link', 'del', pair.ifA]);
     const r = await run.result;
     assert.equal(r.code, 1, r.stderr);

@@ -12,7 +12,7 @@ import { extractTrace } from '../../src/features/extract';
 import type { WindowRecord } from '../../src/features/types';
 import { loadRules } from '../../src/rules/load';
 import { canMakeNetns, createVethPair } from './netns';
-import { ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
+import { childPids, holdsCpuLatency, ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
 
 const SKIP = canMakeNetns();
 // 81 windows: one packet stamped across a boundary costs two windows, and 95 % of 81 allows two such slips
@@ -58,16 +58,12 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
       assert.ok(await waitFor(() => statusIds(pid)?.uid === DROP_UID, 15_000), `uid not dropped: ${run.output().stderr}`);
       assert.deepEqual(statusIds(pid), { uid: DROP_UID, gid: DROP_UID });
       // The capture helper process dropped too.
-      const helpers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && fs.existsSync(`/proc/${p}/status`) &&
-        (() => { try { return /\bPPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1] === String(pid); } catch { return false; } })());
-      assert.ok(helpers.length >= 1);
-      for (const h of helpers) assert.equal(statusIds(Number(h))?.uid, DROP_UID);
+      const helpers = childPids(pid);
+      assert.ok(helpers.length >= 1, 'no capture helper');
+      for (const h of helpers) assert.equal(statusIds(h)?.uid, DROP_UID);
       // ...and keeps the CPUs out of deep idle (PM QoS) for prompt arrival stamps, past the drop.
       if (fs.existsSync('/dev/cpu_dma_latency')) {
-        const holds = helpers.some((h) => fs.readdirSync(`/proc/${h}/fd`).some((fd) => {
-          try { return fs.readlinkSync(`/proc/${h}/fd/${fd}`) === '/dev/cpu_dma_latency'; } catch { return false; }
-        }));
-        assert.ok(holds, 'the capture helper does not hold /dev/cpu_dma_latency open');
+        assert.ok(helpers.some(holdsCpuLatency), 'the capture helper does not hold /dev/cpu_dma_latency open');
       }
 
       const gen = (ns: string, fromA: boolean) => {

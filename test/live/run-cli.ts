@@ -83,3 +83,29 @@ export function ndjsonRecords(text: string): Array<Record<string, unknown>> {
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
+
+/** PIDs whose parent is `pid` (the capture helper of a spymate-tui process). */
+export function childPids(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return /\bPPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1] === String(pid);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** Whether `pid` holds /dev/cpu_dma_latency open (a PM QoS request keeping CPUs out of deep idle). */
+export function holdsCpuLatency(pid: number): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === '/dev/cpu_dma_latency';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
