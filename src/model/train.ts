@@ -2,6 +2,7 @@ import { columnNames, compositesFor } from './composite';
 import { ContextState, DEFAULT_CONTEXT, derivedNames, fitScales } from './context';
 import { fitForest } from './forest';
 import { fitLogReg } from './logreg';
+import { LEVELS_TRANSFER, levelTransfer } from './transfer';
 import { CLASSES, MODEL_FORMAT, MODEL_VERSION } from './types';
 import type { Algorithm, ContextParams, DataSet, ModelFile, Sequence } from './types';
 import { UserError } from '../util/errors';
@@ -21,8 +22,8 @@ export interface TrainOptions {
   smooth: number;
   hysteresis: number;
   hold: number;
-  /** add absolute levels to the relative features */
-  absolute: boolean;
+  /** add absolute levels to the relative features; 'auto': when they carry over between the training calls (transfer.ts) */
+  absolute: boolean | 'auto';
   /** add each direction's frame regularity (src/model/composite.ts) when the inputs have its parts */
   frameRegularity: boolean;
 }
@@ -42,7 +43,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   smooth: 0,
   hysteresis: 0,
   hold: 1,
-  absolute: false,
+  absolute: 'auto',
   frameRegularity: true,
 };
 
@@ -57,8 +58,8 @@ export function wholeSpans(seqs: readonly Sequence[]): Span[] {
   return seqs.map((seq) => ({ seq, from: 0, to: seq.rows.length }));
 }
 
-export function contextParams(o: TrainOptions, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
-  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute: o.absolute, composites };
+export function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
+  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute, composites };
 }
 
 /** Derived (unstandardised) features of every window of a sequence, computed causally. */
@@ -74,6 +75,8 @@ export function deriveSequence(seq: Sequence, ctx: ContextParams): Float64Array[
 
 interface Fitted {
   context: ContextParams;
+  /** levelTransfer() of the training calls when `absolute` was 'auto' */
+  levelTransfer: number | null;
   mean: number[];
   std: number[];
   classifier: ModelFile['classifier'];
@@ -87,7 +90,10 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
     for (const s of spans) for (let i = s.from; i < s.to; i++) if (s.seq.labels[i] >= 0) yield s.seq.rows[i];
   };
   const composites = o.frameRegularity ? compositesFor(features) : [];
-  const ctx = contextParams(o, fitScales(features.length, labelledRows(), composites), composites);
+  // decided on the training spans only: in cross-validation, per fold
+  const transfer = o.absolute === 'auto' ? levelTransfer(spans, features.length) : null;
+  const absolute = o.absolute === 'auto' ? transfer !== null && transfer >= LEVELS_TRANSFER : o.absolute;
+  const ctx = contextParams(o, absolute, fitScales(features.length, labelledRows(), composites), composites);
   const X: Float64Array[] = [];
   const ys: number[] = [];
   const derivedCache = new Map<Sequence, Float64Array[]>();
@@ -144,7 +150,7 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
       (k) => onStep?.(k, forest ? o.trees : 1),
     );
   }
-  return { context: ctx, mean, std, classifier, person, background };
+  return { context: ctx, levelTransfer: transfer, mean, std, classifier, person, background };
 }
 
 export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: string): ModelFile {
@@ -167,7 +173,8 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
       windows: f.person + f.background,
       person: f.person,
       background: f.background,
-      options: { ...o },
+      options: { ...o, absolute: f.context.absolute },
+      levelTransfer: f.levelTransfer,
     },
     cv: null,
     learningCurve: null,

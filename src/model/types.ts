@@ -134,6 +134,8 @@ export interface ModelFile {
     person: number;
     background: number;
     options: Record<string, unknown>;
+    /** how well absolute levels carried over between the training calls (src/model/transfer.ts); null when not measured */
+    levelTransfer?: number | null;
   };
   cv: CvSummary | null;
   /** `train --learning-curve`: training-set size vs training and validation accuracy */

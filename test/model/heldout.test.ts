@@ -9,8 +9,8 @@ import { heldOut } from './heldout';
  */
 const SEEDS = 12;
 
-function meanAccuracy(): { mean: number; min: number } {
-  const accs = Array.from({ length: SEEDS }, (_, s) => heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, DEFAULT_TRAIN_OPTIONS).accuracy);
+function meanAccuracy(sharedSetup = false): { mean: number; min: number } {
+  const accs = Array.from({ length: SEEDS }, (_, s) => heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, DEFAULT_TRAIN_OPTIONS, sharedSetup).accuracy);
   return { mean: accs.reduce((a, b) => a + b, 0) / SEEDS, min: Math.min(...accs) };
 }
 
@@ -20,6 +20,13 @@ test('held-out synthetic calls: default options reach ≥ 88 % mean causal accur
   assert.ok(min >= 0.6, `worst call ${min}`);
 });
 
-test('held-out synthetic calls: the 95 % target', { todo: 'not reached: mean 91.6 % on the tuning seeds, 93.4 % on fresh ones; even a per-call threshold chosen with hindsight on the test call reaches only 95.4 %, and the misses are the first minute, before a call has shown both states (README "model", Limits)' }, () => {
+test('held-out synthetic calls of one sender setup (as the Spy Your Mate calls): ≥ 95 % mean (measured 95.6–96.1 %)', () => {
+  // the levels carry over, training sees it and uses them: the held-out call's first state is no longer guessed
+  const { mean, min } = meanAccuracy(true);
+  assert.ok(mean >= 0.95, `mean ${mean}`);
+  assert.ok(min >= 0.8, `worst call ${min}`);
+});
+
+test('held-out synthetic calls with a setup of their own: the 95 % target', { todo: 'not reached: mean 91.7 % on the tuning seeds, 93.2 % on fresh ones; even a per-call threshold chosen with hindsight on the test call reaches only 95.4 %, and the misses are the first minute, before a call has shown both states (README "model", Limits)' }, () => {
   assert.ok(meanAccuracy().mean >= 0.95);
 });

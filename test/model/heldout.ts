@@ -7,7 +7,7 @@ import { identityIndex, runSpan } from '../../src/model/evaluate';
 import { evaluateOutcomes, type Evaluation } from '../../src/model/metrics';
 import { trainModel, wholeSpans, type TrainOptions } from '../../src/model/train';
 import type { DataSet, Sequence } from '../../src/model/types';
-import { SYM_FEATURES, synthCall, type SynthCall } from './synth';
+import { SYM_FEATURES, synthCall, synthSetup, type StreamSetup, type SynthCall } from './synth';
 
 export function synthSequence(call: SynthCall, name: string): Sequence {
   return {
@@ -19,19 +19,23 @@ export function synthSequence(call: SynthCall, name: string): Sequence {
   };
 }
 
-export function synthDataSet(seeds: number[]): DataSet {
+export function synthDataSet(seeds: number[], setup?: StreamSetup): DataSet {
   return {
     features: [...SYM_FEATURES],
     windowMs: null,
-    sequences: seeds.map((s) => synthSequence(synthCall(s), `call${s}`)),
+    sequences: seeds.map((s) => synthSequence(synthCall(s, undefined, setup), `call${s}`)),
     inputs: seeds.map((s) => ({ file: `call${s}.csv`, sha256: '', sequences: 1, windows: 0, labelled: 0 })),
   };
 }
 
-/** Train on calls a, b; evaluate on call c. */
-export function heldOut(a: number, b: number, c: number, o: TrainOptions): Evaluation {
-  const model = trainModel(synthDataSet([a, b]), o, 'synthetic');
-  const test = synthDataSet([c]);
+/**
+ * Train on calls a, b; evaluate on call c. `sharedSetup`: the three calls come from one sender
+ * setup (as the Spy Your Mate calls: one laptop, one app), else each has its own.
+ */
+export function heldOut(a: number, b: number, c: number, o: TrainOptions, sharedSetup = false): Evaluation {
+  const setup = sharedSetup ? synthSetup(c) : undefined;
+  const model = trainModel(synthDataSet([a, b], setup), o, 'synthetic');
+  const test = synthDataSet([c], setup);
   const runs = wholeSpans(test.sequences).map((s) => runSpan(model, s, identityIndex(SYM_FEATURES.length), 0.5));
   return evaluateOutcomes(runs);
 }

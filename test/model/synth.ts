@@ -54,17 +54,38 @@ function schedule(r: () => number, windows: number): (0 | 1)[] {
   return out;
 }
 
+/** What makes one sender's stream look the way it does: codec, cap, packet size, frame rate… */
+export interface StreamSetup {
+  codec: Codec;
+  cap: number;
+  emptyShare: number;
+  pkt: number;
+  fps: number;
+  noise: number;
+  keyEvery: number;
+  audioPps: number;
+  audioSize: number;
+  ramp: number;
+}
+
+function streamSetup(r: () => number, codec: Codec): StreamSetup {
+  return {
+    codec,
+    cap: logBetween(r, 250e3, 3e6), // bit/s with a person
+    emptyShare: codec === 'h264' ? logBetween(r, 0.01, 0.08) : codec === 'vp9' ? between(r, 0.2, 0.6) : between(r, 0.2, 0.55),
+    pkt: between(r, 700, 1200),
+    fps: between(r, 12, 30),
+    noise: between(r, 0.08, 0.25),
+    keyEvery: Math.round(between(r, 6, 40) / WINDOW_S),
+    audioPps: between(r, 25, 50),
+    audioSize: between(r, 80, 220),
+    ramp: between(r, 0.2, 0.6), // rate-control memory per window
+  };
+}
+
 /** One direction's video+audio stream: bytes and packets per window given a presence track. */
-function stream(r: () => number, codec: Codec, presence: (0 | 1)[]): { bytes: number[]; packets: number[] } {
-  const cap = logBetween(r, 250e3, 3e6); // bit/s with a person
-  const emptyShare = codec === 'h264' ? logBetween(r, 0.01, 0.08) : codec === 'vp9' ? between(r, 0.2, 0.6) : between(r, 0.2, 0.55);
-  const pkt = between(r, 700, 1200);
-  const fps = between(r, 12, 30);
-  const noise = between(r, 0.08, 0.25);
-  const keyEvery = Math.round(between(r, 6, 40) / WINDOW_S);
-  const audioPps = between(r, 25, 50);
-  const audioSize = between(r, 80, 220);
-  const ramp = between(r, 0.2, 0.6); // rate-control memory per window
+function stream(r: () => number, setup: StreamSetup, presence: (0 | 1)[]): { bytes: number[]; packets: number[] } {
+  const { codec, cap, emptyShare, pkt, fps, noise, keyEvery, audioPps, audioSize, ramp } = setup;
   let level = presence[0] ? 1 : emptyShare;
   let motion = 1;
   const bytes: number[] = [];
@@ -85,15 +106,22 @@ function stream(r: () => number, codec: Codec, presence: (0 | 1)[]): { bytes: nu
   return { bytes, packets };
 }
 
-export function synthCall(seed: number, minutes?: number): SynthCall {
+/**
+ * One call. `setup` fixes the local sender (the Spy Your Mate calls were made from the same laptop
+ * and app each time: their levels carry over); by default every call has a setup of its own.
+ */
+export function synthCall(seed: number, minutes?: number, setup?: StreamSetup): SynthCall {
   const r = rng(seed * 7919 + 17);
   const codecs: Codec[] = ['vp8', 'vp9', 'h264'];
   const codec = codecs[Math.floor(r() * 3)];
   const windows = Math.round(((minutes ?? between(r, 4, 8)) * 60) / WINDOW_S);
   const labels = schedule(r, windows);
-  const out = stream(r, codec, labels);
+  const own = streamSetup(r, codec);
+  const out = stream(r, setup ?? own, labels);
   // the other party: its own presence, codec and levels, unrelated to the label
-  const other = stream(r, codecs[Math.floor(r() * 3)], schedule(r, windows));
+  const otherCodec = codecs[Math.floor(r() * 3)];
+  const otherSchedule = schedule(r, windows);
+  const other = stream(r, streamSetup(r, otherCodec), otherSchedule);
   const rows = labels.map((_, i) => {
     const ip = other.packets[i];
     const op = out.packets[i];
@@ -116,7 +144,7 @@ export function synthCall(seed: number, minutes?: number): SynthCall {
       ib + ob,
     ];
   });
-  return { codec, rows, labels };
+  return { codec: (setup ?? own).codec, rows, labels };
 }
 
 /** The report's CSV form: empty-header index, `Time Interval` text, 12 features, `Person`. */
@@ -128,4 +156,10 @@ export function synthCsv(call: SynthCall): string {
     lines.push([String(i), `${t0}-${t1}`, ...row.map((v) => String(Math.round(v * 1e6) / 1e6)), String(call.labels[i])].join(','));
   });
   return lines.join('\n') + '\n';
+}
+
+/** A sender setup of its own seed, for calls that share one (see synthCall). */
+export function synthSetup(seed: number): StreamSetup {
+  const r = rng(seed * 104729 + 3);
+  return streamSetup(r, (['vp8', 'vp9', 'h264'] as Codec[])[Math.floor(r() * 3)]);
 }

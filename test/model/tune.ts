@@ -1,12 +1,15 @@
 /**
  * How the defaults were chosen: compares training options on many held-out synthetic triples
  * (train on calls 3s+1 and 3s+2, score the causal final predictions on call 3s+3).
- * `node dist/test/model/tune.js [N]` — figures in README (model section).
+ * `node dist/test/model/tune.js [N] [FIRST] [shared]` — figures in README (model section); `shared`:
+ * the three calls of a triple come from one sender setup.
  */
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../src/model/train';
 import { heldOut } from './heldout';
 
 const N = Number(process.argv[2] ?? 30);
+const FIRST = Number(process.argv[3] ?? 0);
+const SHARED = process.argv[4] === 'shared';
 const variants: [string, Partial<TrainOptions>][] = [
   ['default (rf)', {}],
   ['rf hold 2', { hold: 2 }],
@@ -16,6 +19,7 @@ const variants: [string, Partial<TrainOptions>][] = [
   ['logreg', { algo: 'logreg' }],
   ['logreg l2 0.01', { algo: 'logreg', l2: 0.01 }],
   ['cart', { algo: 'cart', maxDepth: 5, minLeaf: 40 }],
+  ['rf, no absolute levels', { absolute: false }],
   ['rf + absolute levels', { absolute: true }],
 ];
 const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
@@ -24,8 +28,8 @@ for (const [name, v] of variants) {
   const acc: number[] = [];
   const raw: number[] = [];
   const delay: number[] = [];
-  for (let s = 0; s < N; s++) {
-    const e = heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, o);
+  for (let s = FIRST; s < FIRST + N; s++) {
+    const e = heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, o, SHARED);
     acc.push(e.accuracy);
     raw.push(e.rawAccuracy);
     if (e.delayS !== null) delay.push(e.delayS);

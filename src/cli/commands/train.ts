@@ -8,6 +8,7 @@ import { saveModel } from '../../model/load';
 import { progress } from '../../model/progress';
 import { learningCurveLines, scoreLines } from '../../model/terminal';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from '../../model/train';
+import { LEVELS_TRANSFER } from '../../model/transfer';
 import type { Algorithm } from '../../model/types';
 
 interface TrainFlags extends DataFlags {
@@ -58,7 +59,8 @@ export function registerTrain(program: Command): void {
     .option('--smooth <N>', 'half-life of the probability smoothing, windows (0 = none)', intInRange('--smooth', 0, 120), d.smooth)
     .option('--hold <N>', 'windows the evidence must persist before the final label flips', intInRange('--hold', 1, 120), d.hold)
     .option('--hysteresis <H>', 'margin around 0.5 the smoothed probability must cross to flip', fraction, d.hysteresis)
-    .option('--absolute', 'also use absolute feature levels (they rarely transfer between calls)')
+    .option('--absolute', 'also use absolute feature levels (default: when they carry over between the training calls)')
+    .option('--no-absolute', 'never use absolute feature levels')
     .option('--no-frame-regularity', 'do not add the per-direction frame regularity, (1 + mean frame bytes) / (1 + frame-size CV)')
     .option('--seed <N>', 'random seed (rf)', intInRange('--seed', 0, 2 ** 31 - 1), d.seed)
     .option('--trained-on <TEXT>', 'describe the training data in the model (default: the input file names)');
@@ -77,7 +79,7 @@ export function registerTrain(program: Command): void {
       smooth: f.smooth,
       hold: f.hold,
       hysteresis: f.hysteresis,
-      absolute: f.absolute === true,
+      absolute: f.absolute ?? 'auto',
       frameRegularity: f.frameRegularity,
     };
     const err = (line: string): boolean => process.stderr.write(line + '\n');
@@ -85,6 +87,12 @@ export function registerTrain(program: Command): void {
     const bar = progress('training', o.algo === 'rf' ? o.trees : 1);
     const model = trainModel(data, o, trainedOn, (k) => bar.update(k));
     bar.stop();
+    const transfer = model.training.levelTransfer;
+    if (transfer !== null && transfer !== undefined) {
+      err(model.context.absolute
+        ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
+        : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`);
+    }
     if (f.cv >= 2) {
       const cvBar = progress('cross-validation', f.cv);
       const cv = crossValidate(data, o, f.cv, (k) => cvBar.update(k));
