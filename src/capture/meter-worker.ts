@@ -39,6 +39,8 @@ export interface MeterWorkerData {
   local: string[];
   timeoutS: number;
   maxFlows: number;
+  /** somebody reads the NDJSON (--headless, --out): format it */
+  ndjson: boolean;
   port: MessagePort;
 }
 
@@ -100,7 +102,7 @@ class Meter {
   private pipeline: Pipeline | null = null;
   private model: PresenceModel | null = null;
   private readonly predictors = new Map<string, SequencePredictor>();
-  private readonly batch = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH_MAX);
+  private readonly batch: BatchBuilder;
   private batchStart = 0;
   private lastPost = 0;
   private clock = 0;
@@ -114,6 +116,7 @@ class Meter {
   private onStop: () => void = () => undefined;
 
   constructor(private readonly data: MeterWorkerData, post: (m: MeterMessage) => void) {
+    this.batch = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH_MAX, data.ndjson);
     this.port = data.port;
     this.post = post;
   }

@@ -20,13 +20,15 @@ export interface SealedBatch {
 export class BatchBuilder {
   private records: LiveRecord[] = [];
   /** scratch space, reused: sealed batches get exact-size copies of their part */
-  private text = Buffer.allocUnsafe(1 << 20);
+  private text: Buffer;
   private textLen = 0;
   private feats: Float64Array;
   private windows = 0;
 
-  constructor(private readonly quotedNames: readonly string[], capacity: number) {
+  /** `ndjson` false: nobody reads the lines (the UI without --out), batches carry none */
+  constructor(private readonly quotedNames: readonly string[], capacity: number, private readonly ndjson = true) {
     this.feats = new Float64Array(capacity * quotedNames.length);
+    this.text = Buffer.allocUnsafe(ndjson ? 1 << 20 : 0);
   }
 
   get size(): number {
@@ -35,16 +37,7 @@ export class BatchBuilder {
 
   /** Takes `r`; a window's features are copied (the pipeline reuses its arrays). */
   add(r: LiveRecord): void {
-    const line = recordToJson(r, this.quotedNames);
-    // ≤ 3 bytes per UTF-16 unit, + the newline
-    const need = this.textLen + line.length * 3 + 1;
-    if (need > this.text.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
-      this.text.copy(bigger, 0, 0, this.textLen);
-      this.text = bigger;
-    }
-    this.textLen += this.text.write(line, this.textLen);
-    this.text[this.textLen++] = 0x0a;
+    if (this.ndjson) this.addLine(recordToJson(r, this.quotedNames));
     if (r.event === 'window') {
       const n = this.quotedNames.length;
       if ((this.windows + 1) * n > this.feats.length) {
@@ -56,6 +49,18 @@ export class BatchBuilder {
       this.windows++;
     }
     this.records.push(r);
+  }
+
+  private addLine(line: string): void {
+    // ≤ 3 bytes per UTF-16 unit, + the newline
+    const need = this.textLen + line.length * 3 + 1;
+    if (need > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.text.length * 2));
+      this.text.copy(bigger, 0, 0, this.textLen);
+      this.text = bigger;
+    }
+    this.textLen += this.text.write(line, this.textLen);
+    this.text[this.textLen++] = 0x0a;
   }
 
   /** The batch of everything added since the last seal (possibly empty: a heartbeat). */

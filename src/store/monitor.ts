@@ -137,7 +137,7 @@ export class Monitor {
     const source = o.source.kind === 'live' ? { ...o.source, dropTo: target ? { uid: target.uid, gid: target.gid } : null } : o.source;
     const meterData: MeterWorkerData = {
       source, windowMs: o.windowMs, rulesPath: o.rulesPath, modelPath: o.modelPath, local: o.local,
-      timeoutS: o.timeoutS, maxFlows: o.maxFlows, port: port1,
+      timeoutS: o.timeoutS, maxFlows: o.maxFlows, ndjson: o.headless || o.outPath !== null, port: port1,
     };
     const meter = new Worker(path.join(__dirname, '..', 'capture', 'meter-worker.js'), { workerData: meterData, transferList: [port1] });
     this.meter = meter;

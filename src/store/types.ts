@@ -67,7 +67,7 @@ export interface RecordBatch {
   /** epoch of the start of monitoring: the wall clock live, the first packet on replay; null until known */
   monitorStart: number | null;
   records: LiveRecord[];
-  /** the same records as NDJSON lines, UTF-8: formatted once by the producer (store/batch.ts) */
+  /** the same records as NDJSON lines, UTF-8: formatted once by the producer (store/batch.ts); empty when nobody reads them */
   ndjson: Uint8Array;
   stats: MeterStats;
   /** the last batch: the source is exhausted or stopped and the pipeline flushed */

@@ -55,3 +55,13 @@ test('a sealed batch carries its records, their NDJSON lines as bytes, and the f
   assert.equal(next.records.length, 0);
   assert.equal(next.ndjson.length, 0);
 });
+
+test('without readers of the NDJSON (the UI without --out) a batch carries no lines, the rest unchanged', () => {
+  const builder = new BatchBuilder(KEYS, 4, false);
+  builder.add(startRec('a', 1700000000));
+  builder.add(windowRec('a', 1700000000, 10, true));
+  const { batch } = builder.seal(1700000001, 1700000000, STATS, false);
+  assert.equal(batch.ndjson.length, 0);
+  assert.equal(batch.records.length, 2);
+  assert.deepEqual([...(batch.records[1] as ReturnType<typeof windowRec>).features], [...windowRec('a', 1700000000, 10, true).features]);
+});
