@@ -213,7 +213,7 @@ function parseNames(json: string | undefined): string[] {
 function parseFeatures(value: string | Buffer, names: readonly string[]): Record<string, number> {
   const byName = (list: ArrayLike<unknown>): Record<string, number> => {
     const out: Record<string, number> = {};
-    for (let i = 0; i < list.length; i++) out[names[i] ?? `feature${i}`] = Number(list[i]);
+    for (let i = 0; i < list.length; i++) out[names[i] ?? `feature${i}`] = list[i] === null ? NaN : Number(list[i]);
     return out;
   };
   if (typeof value !== 'string') return byName(featureValues(value));
