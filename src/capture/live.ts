@@ -5,7 +5,7 @@
  * a worker thread, the first packet aborts the process ("Cannot create a handle without a
  * HandleScope"). So the capture runs in a small helper process (this file, run as a program)
  * that the meter worker spawns: its event loop does nothing but take packets from cap, stamp them
- * on arrival and write them as a pcap stream to its stdout, batched per poll round. The meter
+ * on arrival and write them as a pcap stream to its stdout, every few milliseconds. The meter
  * worker parses that stream. A dedicated loop also keeps the arrival stamps free of the jitter a
  * busy thread (the TUI, the pipeline) would add.
  *
@@ -298,8 +298,8 @@ function helperMain(opts: LiveOptions): void {
     scheduled = false;
     if (len === 0) return;
     // Pipes to a child are synchronous on Linux: a slow reader backs up into the kernel ring.
-    // A poll round is often a packet or two: copy what was used and keep the big buffer (a fresh
-    // 1 MiB buffer per round cost more than the packets themselves).
+    // A flush is often a few packets: copy what was used and keep the big buffer (a fresh
+    // 1 MiB buffer per write cost more than the packets themselves).
     process.stdout.write(Buffer.from(out.subarray(0, len)));
     len = 0;
   }

@@ -1,8 +1,9 @@
 /**
  * The filter thread (worker_threads): receives batches of classified records from the meter
- * worker over their MessageChannel, writes their NDJSON lines (formatted by the meter, store/batch.ts)
- * to stdout with --headless and to --out FILE, then stores them in SQLite in one transaction per batch. NDJSON goes first so that when the
- * database fails (disk full, locked) every classified record is still somewhere.
+ * worker over their MessageChannel, writes their NDJSON lines (formatted by the meter,
+ * store/batch.ts) to stdout with --headless and to --out FILE, then stores them in SQLite in one
+ * transaction per batch. NDJSON goes first so that when the database fails (disk full, locked)
+ * every classified record is still somewhere.
  */
 import fs from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
