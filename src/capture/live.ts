@@ -251,21 +251,9 @@ function helperMain(opts: LiveOptions): void {
   const { Cap } = require('cap') as { Cap: new () => CapHandle };
   const cap = new Cap();
   const frame = Buffer.alloc(65535);
-  let linkName: string;
-  try {
-    linkName = cap.open(opts.iface, opts.bpf, opts.bufferSize, frame);
-  } catch (err) {
-    send({ kind: 'error', message: (err as Error).message });
-    process.disconnect?.();
-    return;
-  }
-  const linkType = linkTypeNumber(linkName);
-  if (linkType === null) {
-    send({ kind: 'error', message: `link type ${linkName} of ${opts.iface} is not supported` });
-    cap.close();
-    process.disconnect?.();
-    return;
-  }
+  // Everything the stamps depend on is set up before the device opens (the clock calibration alone
+  // takes ~5 ms): packets that arrive between the open and the first poll wait in the ring and are
+  // stamped late.
   // Arrival stamps are only as good as this process's scheduling: ask for a head start over
   // ordinary processes (needs root or CAP_SYS_NICE; without it, the default priority).
   try {
@@ -279,7 +267,6 @@ function helperMain(opts: LiveOptions): void {
   // processes whatever it does. Node has no call for it: chrt (util-linux), when present and allowed.
   spawnSync('chrt', ['-f', '-p', '10', String(process.pid)], { stdio: 'ignore', timeout: 2000 });
   if (!opts.powerSave) holdCpusAwake();
-  if (opts.dropTo) dropPrivileges({ ...opts.dropTo, name: '' });
   const epoch = epochOffsetMs();
 
   const CHUNK = 1 << 20;
@@ -290,9 +277,10 @@ function helperMain(opts: LiveOptions): void {
   out.writeInt32LE(0, 8);
   out.writeUInt32LE(0, 12);
   out.writeUInt32LE(LIVE_SNAPLEN, 16);
-  out.writeUInt32LE(linkType, 20);
+  // the link type (offset 20) once the device is open
   let len = 24;
   let scheduled = false;
+  let lastPacket = 0;
 
   function flush(): void {
     scheduled = false;
@@ -304,23 +292,7 @@ function helperMain(opts: LiveOptions): void {
     len = 0;
   }
 
-  // On SIGTERM, what the kernel already captured is still read: stop once the ring has been quiet
-  // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood).
-  let lastPacket = 0;
-  process.on('SIGTERM', () => {
-    const t0 = performance.now();
-    const check = (): void => {
-      const now = epoch + performance.now();
-      if (now - lastPacket >= DRAIN_QUIET_MS || performance.now() - t0 >= DRAIN_MAX_MS) {
-        cap.close();
-        flush();
-        process.exit(0);
-      }
-      setTimeout(check, DRAIN_QUIET_MS);
-    };
-    check();
-  });
-  cap.on('packet', (nbytes: number) => {
+  const onPacket = (nbytes: number): void => {
     // one clock read per packet, first thing: the stamp, which also tells the drain when the ring went quiet
     const t = epoch + performance.now();
     lastPacket = t;
@@ -341,7 +313,42 @@ function helperMain(opts: LiveOptions): void {
       scheduled = true;
       setTimeout(flush, FLUSH_MS);
     }
+  };
+
+  let linkName: string;
+  try {
+    linkName = cap.open(opts.iface, opts.bpf, opts.bufferSize, frame);
+  } catch (err) {
+    send({ kind: 'error', message: (err as Error).message });
+    process.disconnect?.();
+    return;
+  }
+  const linkType = linkTypeNumber(linkName);
+  if (linkType === null) {
+    send({ kind: 'error', message: `link type ${linkName} of ${opts.iface} is not supported` });
+    cap.close();
+    process.disconnect?.();
+    return;
+  }
+  out.writeUInt32LE(linkType, 20);
+  if (opts.dropTo) dropPrivileges({ ...opts.dropTo, name: '' });
+
+  // On SIGTERM, what the kernel already captured is still read: stop once the ring has been quiet
+  // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood).
+  process.on('SIGTERM', () => {
+    const t0 = performance.now();
+    const check = (): void => {
+      const now = epoch + performance.now();
+      if (now - lastPacket >= DRAIN_QUIET_MS || performance.now() - t0 >= DRAIN_MAX_MS) {
+        cap.close();
+        flush();
+        process.exit(0);
+      }
+      setTimeout(check, DRAIN_QUIET_MS);
+    };
+    check();
   });
+  cap.on('packet', onPacket);
   send({ kind: 'open', linkType });
 }
 
