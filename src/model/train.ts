@@ -90,10 +90,11 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
     for (const s of spans) for (let i = s.from; i < s.to; i++) if (s.seq.labels[i] >= 0) yield s.seq.rows[i];
   };
   const composites = o.frameRegularity ? compositesFor(features) : [];
+  const scales = fitScales(features.length, labelledRows(), composites);
   // decided on the training spans only: in cross-validation, per fold
-  const transfer = o.absolute === 'auto' ? levelTransfer(spans, features.length) : null;
+  const transfer = o.absolute === 'auto' ? levelTransfer(spans, scales.slice(0, features.length)) : null;
   const absolute = o.absolute === 'auto' ? transfer !== null && transfer >= LEVELS_TRANSFER : o.absolute;
-  const ctx = contextParams(o, absolute, fitScales(features.length, labelledRows(), composites), composites);
+  const ctx = contextParams(o, absolute, scales, composites);
   const X: Float64Array[] = [];
   const ys: number[] = [];
   const derivedCache = new Map<Sequence, Float64Array[]>();

@@ -9,9 +9,9 @@
  * ≥ SEPARATES with a threshold midway between i's class medians) and score those same thresholds
  * on j. The transfer is the worst pair's mean score; levels are used when it reaches
  * LEVELS_TRANSFER. Measured on synthetic held-out triples (README "model"): with one setup per call
- * it keeps relative features (91.6 % → 91.6 %); with a shared setup it adds levels (93.1 % → 96.0 %).
+ * it mostly keeps relative features (91.6 % → 91.7 %); with a shared setup it adds levels
+ * (92.2 % → 95.6 %).
  */
-import { fitScales } from './context';
 import type { Span } from './train';
 
 /** Transfer from which absolute levels are used. */
@@ -42,12 +42,12 @@ function shareAbove(sorted: Float64Array, t: number, up: boolean): number {
   return up ? above : 1 - above;
 }
 
-/** Values in the model's own scale, v = asinh(x / scale) (context.ts): midpoints are then log-like for wide-ranging features. */
-function levelsOf(spans: readonly Span[], columns: number): CallLevels[] {
-  const labelled = function* (): Generator<Float64Array> {
-    for (const s of spans) for (let i = s.from; i < s.to; i++) if (s.seq.labels[i] >= 0) yield s.seq.rows[i];
-  };
-  const scales = fitScales(columns, labelled());
+/**
+ * Values in the model's own scale, v = asinh(x / scale) with the training scales (context.ts):
+ * midpoints are then log-like for wide-ranging features; one scale per input column.
+ */
+function levelsOf(spans: readonly Span[], scales: readonly number[]): CallLevels[] {
+  const columns = scales.length;
   const bySeq = new Map<Span['seq'], { p: number[][]; b: number[][] }>();
   for (const s of spans) {
     let g = bySeq.get(s.seq);
@@ -92,10 +92,10 @@ function pairTransfer(from: CallLevels, to: CallLevels): number | null {
 
 /**
  * The transfer of absolute levels between the calls of `spans` (0.5 = none, 1 = complete), or null
- * with fewer than two calls that show both states.
+ * with fewer than two calls that show both states. `scales`: the training scales of the input columns.
  */
-export function levelTransfer(spans: readonly Span[], columns: number): number | null {
-  const calls = levelsOf(spans, columns);
+export function levelTransfer(spans: readonly Span[], scales: readonly number[]): number | null {
+  const calls = levelsOf(spans, scales);
   if (calls.length < 2) return null;
   let worst = 1;
   for (let i = 0; i < calls.length; i++) {

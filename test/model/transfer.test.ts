@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { fitScales } from '../../src/model/context';
 import { identityIndex, runSpan } from '../../src/model/evaluate';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
 import { LEVELS_TRANSFER, levelTransfer } from '../../src/model/transfer';
@@ -19,16 +20,22 @@ function call(seed: number, person: number, background: number, n = 480, emptyFi
 
 const dataSet = (seqs: Sequence[]): DataSet => ({ features: ['bytes', 'noise'], windowMs: 500, sequences: seqs, inputs: [] });
 
+/** levelTransfer with the training scales, as fitSpans calls it. */
+function transferOf(calls: Sequence[]): number | null {
+  const spans = wholeSpans(calls);
+  return levelTransfer(spans, fitScales(2, calls.flatMap((c) => c.rows)));
+}
+
 test('levels carry over between calls of one setup, not between calls whose levels differ', () => {
-  const same = levelTransfer(wholeSpans([call(1, 4000, 1000), call(2, 4000, 1000)]), 2)!;
+  const same = transferOf([call(1, 4000, 1000), call(2, 4000, 1000)])!;
   assert.ok(same > 0.95, `one setup: ${same}`);
   // the second call's empty room sends what the first call's person did
-  const shifted = levelTransfer(wholeSpans([call(1, 4000, 1000), call(2, 16000, 4000)]), 2)!;
+  const shifted = transferOf([call(1, 4000, 1000), call(2, 16000, 4000)])!;
   assert.ok(shifted < LEVELS_TRANSFER, `shifted levels: ${shifted}`);
   // the worst pair decides: one odd call among three
-  const odd = levelTransfer(wholeSpans([call(1, 4000, 1000), call(2, 4000, 1000), call(3, 16000, 4000)]), 2)!;
+  const odd = transferOf([call(1, 4000, 1000), call(2, 4000, 1000), call(3, 16000, 4000)])!;
   assert.ok(odd < LEVELS_TRANSFER, `one odd call: ${odd}`);
-  assert.equal(levelTransfer(wholeSpans([call(1, 4000, 1000)]), 2), null, 'one call: nothing to compare');
+  assert.equal(transferOf([call(1, 4000, 1000)]), null, 'one call: nothing to compare');
 });
 
 test("'auto' adds absolute levels only when they carry over, and the model says why", () => {
