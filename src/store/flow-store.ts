@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { featureBytes } from './features-blob';
 import type { FlowEventOut, MeterStats, RecordBatch, WindowOut } from './types';
 
 export interface FlowStoreOptions {
@@ -196,7 +197,7 @@ export class FlowStore {
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     const row = [
       w.end, w.packets, w.bytes, bitrate, w.raw, w.presence === 'unknown' ? null : person, w.probability,
-      Buffer.from(w.features.buffer, w.features.byteOffset, w.features.byteLength), w.certainty, w.rawProbability, w.flowID, w.start,
+      featureBytes(w.features), w.certainty, w.rawProbability, w.flowID, w.start,
     ];
     // New windows (the live case) cost one insert; a replayed one replaces itself and the flow
     // totals move by the difference only.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors';
+import { featureBytes } from './features-blob';
 import { projectRoot } from '../rules/paths';
 
 /**
@@ -68,18 +69,8 @@ export function featuresBlob(json: string): Buffer {
   } catch {
     values = [];
   }
-  const list = Array.isArray(values) ? values : [];
-  const out = Buffer.alloc(list.length * 8);
-  list.forEach((v, i) => out.writeDoubleLE(typeof v === 'number' ? v : NaN, i * 8));
-  return out;
-}
-
-/** windows.features bytes (schema v3) as numbers. */
-export function featureValues(blob: Uint8Array): Float64Array {
-  const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  const out = new Float64Array(Math.floor(b.length / 8));
-  for (let i = 0; i < out.length; i++) out[i] = b.readDoubleLE(i * 8);
-  return out;
+  const list: unknown[] = Array.isArray(values) ? values : [];
+  return featureBytes(Float64Array.from(list, (v) => (typeof v === 'number' ? v : NaN)));
 }
 
 /** SQLite's error for a database file as the one line the user sees. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { featureValues } from '../store/migrate';
+import { featureValues } from '../store/features-blob';
 import { matchesAny, type IpPattern } from './filter';
 import { decodeMeta, emptySnapshot } from './snapshot';
 import type { SortSpec } from './table';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
-import { featureValues, openWriteDb } from '../../src/store/migrate';
+import { featureValues } from '../../src/store/features-blob';
+import { openWriteDb } from '../../src/store/migrate';
 import { batch, endRec, startRec, windowRec } from './records';
 
 const T0 = 1700000000;

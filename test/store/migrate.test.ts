@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../../src/util/errors';
-import { featureValues, migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
+import { featureValues } from '../../src/store/features-blob';
+import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
 
 function tmpFile(name = 'spymate.db'): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-mig-')), name);
