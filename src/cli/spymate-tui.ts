@@ -87,6 +87,10 @@ function checkUsage(o: Opts, positional: string[]): void {
   if (!o.headless && !process.stdout.isTTY) {
     throw usageError('stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)');
   }
+  // checked here too, not only when the UI starts: by then the engine has made the database
+  if (!o.headless && !process.stdin.isTTY) {
+    throw usageError('stdin is not a terminal: the UI reads keys from it; add --headless for NDJSON records on stdout');
+  }
   for (const [flag, p] of [['--rules', o.rules], ['--model', o.model]] as const) {
     if (p !== undefined && !fs.existsSync(p)) throw usageError(`${flag} ${p}: no such file`);
   }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, ndjsonRecords, readDb, runCli, startCli, tmpDir, waitFor } from './run-cli';
@@ -117,6 +117,16 @@ test('usage errors exit 2 with one line', async () => {
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('the UI with stdin not a terminal: a usage error before any database is made', { timeout: 20000 }, () => {
+  // `script` gives stdout a pseudo-terminal; stdin stays /dev/null
+  const db = path.join(dir, 'no-stdin.db');
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} -f ${trace} --db ${db} </dev/null; echo "exit $?"`, '/dev/null'],
+    { encoding: 'utf8', timeout: 15000 });
+  assert.match(r.stdout, /stdin is not a terminal: the UI reads keys from it; add --headless/);
+  assert.match(r.stdout, /exit 2/);
+  assert.equal(fs.existsSync(db), false, 'no database for a run that never started');
 });
 
 test('--list-columns lists the columns and exits 0', async () => {
