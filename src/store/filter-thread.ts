@@ -61,6 +61,7 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
     post({ kind: 'error', ...describeFailure(err) });
     return;
   }
+  let toStdout = data.headless;
   const stats: FilterStats = { records: 0, windows: 0, recordsPerS: 0, notStored: 0 };
   const rate = new RateMeter();
   let lastStats = 0;
@@ -73,12 +74,22 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
   data.port.on('message', (batch: RecordBatch) => {
     const now = Date.now();
     if (batch.ndjson.length) {
-      try {
-        if (data.headless) writeAllSync(1, batch.ndjson);
-        if (outFd !== null) writeAllSync(outFd, batch.ndjson);
-      } catch (err) {
-        if (outFd !== null) fail(err, data.outPath ?? 'stdout');
-        outFd = null;
+      // each output on its own: a reader of stdout gone away must not cost the --out file
+      if (toStdout) {
+        try {
+          writeAllSync(1, batch.ndjson);
+        } catch (err) {
+          fail(err, 'stdout');
+          toStdout = false;
+        }
+      }
+      if (outFd !== null) {
+        try {
+          writeAllSync(outFd, batch.ndjson);
+        } catch (err) {
+          fail(err, data.outPath ?? '--out');
+          outFd = null;
+        }
       }
     }
     let windows = 0;
