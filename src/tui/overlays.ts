@@ -199,13 +199,13 @@ export function detailsLines(s: UiState, width: number): string[] {
     out.push('', 'Features of the last window:');
     const last = wins[wins.length - 1].features;
     const fw = Math.max(...names.map((n) => n.length));
-    for (const n of names) out.push(`  ${n.padEnd(fw)}  ${last[n] === undefined || last[n] === null ? '-' : String(Number(last[n].toPrecision(8)))}`);
+    for (const n of names) out.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
   }
   return out.map((l) => fit(` ${l}`, width).trimEnd());
 }
 
 function formatFeature(v: number | undefined): string {
-  if (v === undefined || v === null || !Number.isFinite(v)) return '-';
+  if (v === undefined || !Number.isFinite(v)) return '-';
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
 }
 
