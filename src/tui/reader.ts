@@ -42,13 +42,13 @@ interface Statements {
   count: Database.Statement<[], number>;
   rows: Database.Statement<[string], FlowTuple>;
   search: Database.Statement<[{ t: string }], string>;
-  windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: string | Buffer }>;
+  windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: Buffer }>;
   featureNames: Database.Statement<[], string | undefined>;
 }
 
 /**
  * The UI's only way into the database: a read-only connection, opened when the file and its tables
- * exist (the engine may start after the UI), never writing, holding a read transaction only for
+ * exist, never writing, holding a read transaction only for
  * the few milliseconds of one query, so the filter thread's WAL writes are never blocked.
  * Filtering and sorting run in SQLite; JavaScript sees the IDs in order and the rows on screen.
  */
@@ -187,12 +187,10 @@ export class DbReader {
   }
 }
 
-/** A schema-v1 database (before its upgrade) has no per-window certainty: read those as null. */
+/** The UI opens the database after the filter thread has brought it to the current schema. */
 function prepareWindows(db: Database.Database): Statements['windows'] {
-  const cols = new Set((db.prepare('PRAGMA table_info(windows)').all() as Array<{ name: string }>).map((c) => c.name));
-  const v2 = (name: string): string => (cols.has(name) ? name : `NULL AS ${name}`);
   return db.prepare(
-    `SELECT start, end, packets, bytes, bitrate, raw, ${v2('raw_probability')}, presence, probability, ${v2('certainty')}, features ` +
+    'SELECT start, end, packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty, features ' +
       'FROM windows WHERE flow_id = ? ORDER BY start DESC LIMIT ?',
   );
 }
@@ -206,22 +204,10 @@ function parseNames(json: string | undefined): string[] {
   }
 }
 
-/**
- * Schema v3 stores a window's features as float64 bytes in the order of meta `feature_names` (the
- * names once, not per row); a database not yet upgraded has JSON: an array (v2) or an object (v1).
- */
-function parseFeatures(value: string | Buffer, names: readonly string[]): Record<string, number> {
-  const byName = (list: ArrayLike<unknown>): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (let i = 0; i < list.length; i++) out[names[i] ?? `feature${i}`] = list[i] === null ? NaN : Number(list[i]);
-    return out;
-  };
-  if (typeof value !== 'string') return byName(featureValues(value));
-  try {
-    const v = JSON.parse(value) as unknown;
-    if (Array.isArray(v)) return byName(v);
-    return v && typeof v === 'object' ? (v as Record<string, number>) : {};
-  } catch {
-    return {};
-  }
+/** A window's features (float64 bytes in the order of meta `feature_names`, the names once per database) by name. */
+function parseFeatures(blob: Buffer, names: readonly string[]): Record<string, number> {
+  const values = featureValues(blob);
+  const out: Record<string, number> = {};
+  for (let i = 0; i < values.length; i++) out[names[i] ?? `feature${i}`] = values[i];
+  return out;
 }

@@ -31,7 +31,7 @@ export interface FlowRow {
   updated_at: number;
 }
 
-/** A `windows` row; `features` is the JSON object decoded. */
+/** A `windows` row; `features` by name (decoded from the stored float64 bytes). */
 export interface WindowRow {
   start: number;
   end: number;

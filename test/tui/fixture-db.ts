@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/rules/paths';
+import { featureBytes } from '../../src/store/features-blob';
 import type { FlowRow, WindowRow } from '../../src/tui/types';
 
 /**
@@ -95,9 +96,13 @@ export class FixtureDb {
     const st = this.db.prepare(
       'INSERT OR REPLACE INTO windows (flow_id, start, end, packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty, features) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
     );
+    // as the filter thread stores them: values as float64 bytes, their names once in meta
+    const names = rows.length ? Object.keys(rows[0].features) : [];
     this.db.transaction(() => {
+      if (names.length) this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('feature_names', ?)").run(JSON.stringify(names));
       for (const w of rows) {
-        st.run(flowId, w.start, w.end, w.packets, w.bytes, w.bitrate, w.raw, w.raw_probability, w.presence, w.probability, w.certainty, JSON.stringify(w.features));
+        const blob = featureBytes(Float64Array.from(names, (n) => w.features[n]));
+        st.run(flowId, w.start, w.end, w.packets, w.bytes, w.bitrate, w.raw, w.raw_probability, w.presence, w.probability, w.certainty, blob);
       }
     })();
     return this;

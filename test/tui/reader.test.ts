@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { projectRoot } from '../../src/rules/paths';
 import { resolveColumns } from '../../src/tui/columns';
 import { DbReader, type ViewQuery } from '../../src/tui/reader';
 import { appendLabels, createLabelsFile } from '../../src/tui/labels';
@@ -96,22 +94,6 @@ test('labels files are created 0600 with the header once, then appended to', () 
   appendLabels(file, [{ start: T0 + 2.5, end: T0 + 9, label: 'background' }]);
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.equal(fs.readFileSync(file, 'utf8'), `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`);
-});
-
-test('a schema-v1 database (not yet upgraded) is read, its windows without certainty', () => {
-  const file = path.join(tmp(), 'v1.db');
-  const v1 = fs.readFileSync(path.join(projectRoot(), 'db', 'migrations', '001_initial.sql'), 'utf8');
-  const db = new Database(file);
-  db.exec(v1);
-  db.prepare("INSERT INTO windows (flow_id, start, end, packets, bytes, bitrate, raw, presence, probability, features) VALUES ('x', 1, 1.5, 3, 300, 4800, 1, 1, 0.7, '{\"a\":1}')").run();
-  db.close();
-  const reader = new DbReader(file);
-  assert.equal(reader.read(ALL).ok, true);
-  const [w] = reader.recentWindows('x', 5);
-  assert.equal(w.probability, 0.7);
-  assert.equal(w.certainty, null);
-  assert.equal(w.raw_probability, null);
-  reader.close();
 });
 
 test('a labels file created ahead (before the monitor drops root) gets the header once, then the lines', () => {
