@@ -22,15 +22,19 @@ export class FdOutput {
     private readonly fd: number,
     readonly path: string,
     private readonly owned: boolean,
+    /** a regular file (not stdout, /dev/null, a pipe): ours to make private, or to remove */
+    readonly regular: boolean,
   ) {}
 
   /** '-' is stdout; anything else is created (or truncated) with mode 0600. */
   static open(path: string): FdOutput {
-    if (path === '-') return new FdOutput(1, 'stdout', false);
+    if (path === '-') return new FdOutput(1, 'stdout', false, false);
     const fd = fs.openSync(path, 'w', 0o600);
-    // an existing file keeps its old mode through open(): make it private too
-    fs.fchmodSync(fd, 0o600);
-    return new FdOutput(fd, path, true);
+    // An existing file keeps its old mode through open(): make it private too. Not a device
+    // (-o /dev/null as root would take /dev/null from everybody) or a named pipe.
+    const regular = fs.fstatSync(fd).isFile();
+    if (regular) fs.fchmodSync(fd, 0o600);
+    return new FdOutput(fd, path, true, regular);
   }
 
   write(s: string): void {
@@ -56,7 +60,8 @@ export class FdOutput {
           throw new OutputClosed(this.path);
         }
         // a non-blocking pipe that is full: wait a moment for the reader
-        if (code !== 'EAGAIN') throw err;
+        // writeSync's errors carry no path: name the output, so the user reads "OUT: no space left…"
+        if (code !== 'EAGAIN') throw Object.assign(err as Error, { path: this.path });
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
       }
     }

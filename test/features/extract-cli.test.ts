@@ -159,3 +159,19 @@ test('usage errors exit 2 with one line; runtime errors exit 1 with one line; no
   assert.match(t.err, /notes\.txt: not a pcap or pcapng trace/);
   assert.ok(!fs.existsSync(out), 'a failed extract leaves no output behind');
 });
+
+test('-o a device: written to, never made private or removed; a full one is said in one line', { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' }, () => {
+  // a private copy of /dev/null, so a regression cannot take the real one from the machine
+  const dev = path.join(dir, 'null-device');
+  spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
+  assert.ok(fs.statSync(dev).isCharacterDevice());
+  assert.equal(spymate('extract', trace, '-q', '-o', dev).code, 0);
+  assert.equal(fs.statSync(dev).mode & 0o777, 0o666, 'mode kept');
+  const bad = path.join(dir, 'not-a-trace.pcap');
+  fs.writeFileSync(bad, 'garbage');
+  assert.equal(spymate('extract', bad, '-o', dev).code, 1);
+  assert.ok(fs.existsSync(dev) && fs.statSync(dev).isCharacterDevice(), 'a failed run leaves the device alone');
+  const full = spymate('extract', trace, '-q', '-o', '/dev/full');
+  assert.equal(full.code, 1);
+  assert.equal(full.err, 'spymate: /dev/full: no space left on the device (free some space and retry)\n');
+});

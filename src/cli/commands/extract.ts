@@ -89,8 +89,8 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     } catch (err) {
       if (!(err instanceof OutputClosed)) throw err;
     }
-    // a half-written output would pass for a result: remove it
-    if (!ok && o.output !== '-') fs.rmSync(o.output, { force: true });
+    // a half-written output would pass for a result: remove it (a file; never a device or a pipe)
+    if (!ok && out.regular) fs.rmSync(o.output, { force: true });
   }
 }
 
