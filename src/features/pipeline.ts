@@ -45,13 +45,15 @@ const CALL = 2;
 const DONE = 3;
 
 /**
- * A candidate's first packets in a window are kept as (time, sizes) pairs in a shared slab rather
+ * A candidate's first packets in a window are kept as (time, sizes, direction) in a shared slab rather
  * than in window accumulators of its own (51 doubles and a typed array per flow): most candidates
  * see a few packets and are never picked. Past this many packets in one window the flow gets its
  * own accumulators, the pending packets replayed into them in order (same sums, same output).
  */
 const PENDING_MAX = 4;
-const PENDING_STRIDE = 2 * PENDING_MAX;
+/** doubles per pending packet: ts, ipLen, 2 × wireLen + dir (an IPv6 or TSO packet's ipLen can pass 65535) */
+const PENDING_FIELDS = 3;
+const PENDING_STRIDE = PENDING_FIELDS * PENDING_MAX;
 
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
@@ -104,7 +106,7 @@ export class Pipeline {
   /** first window index at which advance() has work to do */
   private nextTickWin = -Infinity;
   private readonly featureCount = FEATURE_NAMES.length;
-  /** pending packets of candidates (see PENDING_MAX): ts, then ipLen, wireLen and direction packed in one double */
+  /** pending packets of candidates (see PENDING_MAX and PENDING_FIELDS) */
   private pendingSlab = new Float64Array(1024 * PENDING_STRIDE);
   private readonly freeSlots: number[] = [];
   private slotsUsed = 0;
@@ -325,9 +327,10 @@ export class Pipeline {
       return;
     }
     if (st.slot < 0) st.slot = this.takeSlot();
-    const o = st.slot * PENDING_STRIDE + 2 * st.pending;
+    const o = st.slot * PENDING_STRIDE + PENDING_FIELDS * st.pending;
     this.pendingSlab[o] = p.ts;
-    this.pendingSlab[o + 1] = dir + 2 * (p.ipLen + 65536 * p.wireLen);
+    this.pendingSlab[o + 1] = p.ipLen;
+    this.pendingSlab[o + 2] = dir + 2 * p.wireLen;
     st.pending++;
   }
 
@@ -346,13 +349,12 @@ export class Pipeline {
   private replayPending(st: FlowState, s: Float64Array): void {
     const q = this.replayed;
     for (let i = 0; i < st.pending; i++) {
-      const o = st.slot * PENDING_STRIDE + 2 * i;
-      const packed = this.pendingSlab[o + 1];
+      const o = st.slot * PENDING_STRIDE + PENDING_FIELDS * i;
+      const packed = this.pendingSlab[o + 2];
       const dir = packed % 2;
-      const sizes = (packed - dir) / 2;
       q.ts = this.pendingSlab[o];
-      q.ipLen = sizes % 65536;
-      q.wireLen = (sizes - q.ipLen) / 65536;
+      q.ipLen = this.pendingSlab[o + 1];
+      q.wireLen = (packed - dir) / 2;
       addPacket(s, dir, q);
     }
   }

@@ -270,3 +270,19 @@ test('frames that are not IP count as packets and move the clock', () => {
   assert.deepEqual(sink.ends.map((e) => e.reason), ['media-stop']);
   assert.deepEqual([p.stats.packets, p.stats.ipPackets, p.stats.flows, p.stats.calls, p.stats.windows], [4, 2, 1, 1, 2]);
 });
+
+test('a window kept as pending packets keeps sizes past 65535 (IPv6 jumbo-ish, TSO)', () => {
+  // ≤ 4 packets in the window: they are held in the pending slab and replayed when it closes
+  const sink = new CollectSink();
+  const p = new Pipeline(opts(), sink);
+  const big = (ts: number, len: number) => pkt({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 6000, ts, len });
+  p.onPacket(big(1000.1, 100));
+  p.onPacket(big(1000.2, 65560));
+  p.onPacket(big(1000.3, 300));
+  p.finish();
+  assert.equal(sink.windows.length, 1);
+  const w = sink.windows[0];
+  assert.equal(w.bytes, 100 + 65560 + 300 + 3 * 14);
+  assert.equal(feature(w.features, 'out_max_size'), 65560);
+  assert.equal(feature(w.features, 'out_bytes'), 100 + 65560 + 300);
+});
