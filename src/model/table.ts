@@ -78,7 +78,14 @@ export function buildTable(file: string, header: RawColumn[], cells: string[][],
   });
   const labels = new Int8Array(cells.length);
   cells.forEach((row, r) => {
-    const c = parseClass(row[li]);
+    // a window no label interval covered: `extract --labels` leaves it empty (CSV) or '?' (ARFF);
+    // it feeds the temporal context but is neither trained on nor scored
+    const cell = row[li].trim();
+    if (cell === '' || cell === '?') {
+      labels[r] = -1;
+      return;
+    }
+    const c = parseClass(cell);
     if (c === null) {
       throw new UserError(`${file}:${lines[r]}: class '${row[li].trim()}' in column '${names[li]}' is not person/background/1/0/true/false (is --label-column right?)`);
     }

@@ -39,6 +39,14 @@ test('CSV: a ragged row is an error with FILE:LINE', () => {
   );
 });
 
+test('CSV/ARFF: windows no label covered (empty, as extract --labels writes them; ? in ARFF) are unlabelled, not an error', () => {
+  const t = parseCsvTable('u.csv', 'a,label\n1,person\n5,\n3,background\n', { notice: () => undefined });
+  assert.deepEqual([...t.labels], [1, -1, 0]);
+  assert.equal(t.rows.length, 3, 'kept: they feed the temporal context');
+  const a = parseArffTable('u.arff', '@relation w\n@attribute a numeric\n@attribute class {background,person}\n@data\n1,person\n2,?\n', { notice: () => undefined });
+  assert.deepEqual([...a.labels], [1, -1]);
+});
+
 test('CSV: an unknown class value is an error with FILE:LINE', () => {
   assert.throws(
     () => parseCsvTable('c.csv', 'a,Person\n1,0\n2,maybe\n', { notice: () => undefined }),
