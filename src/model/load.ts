@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { shippedRulesDir } from '../rules/paths';
 import { UserError } from '../util/errors';
 import { ModelPredictor, featureIndex } from './predictor';
+import { columnNames } from './composite';
+import { derivedNames } from './context';
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile, type PresenceModel, type SequencePredictor } from './types';
 
 /** The shipped default presence model. */
@@ -25,9 +27,16 @@ function validate(file: string, m: ModelFile): void {
   );
   check(file, Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1, 'context');
   const n = m.normalisation;
-  check(file, !!n && Array.isArray(n.mean) && n.mean.length === n.derived.length && n.std.length === n.derived.length, 'normalisation');
+  // the derived vector the context will fill for these features: a model cut short would read past it
+  const width = derivedNames(columnNames(m.features, composites), c.absolute === true).length;
+  check(
+    file,
+    !!n && Array.isArray(n.derived) && n.derived.length === width && Array.isArray(n.mean) && Array.isArray(n.std) &&
+      n.mean.length === width && n.std.length === width,
+    'normalisation',
+  );
   const k = m.classifier;
-  check(file, !!k && (k.kind === 'logreg' ? k.weights.length === n.derived.length : k.kind === 'forest' && Array.isArray(k.trees) && k.trees.length > 0), 'classifier');
+  check(file, !!k && (k.kind === 'logreg' ? Array.isArray(k.weights) && k.weights.length === width : k.kind === 'forest' && Array.isArray(k.trees) && k.trees.length > 0), 'classifier');
   check(file, !!m.smoothing && typeof m.smoothing.hysteresis === 'number', 'smoothing');
 }
 

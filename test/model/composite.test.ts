@@ -94,4 +94,14 @@ test('a model with composites survives save/load, maps inputs by name in any ord
   (bad.context.composites ?? [])[0].frameCv = 99;
   fs.writeFileSync(file, JSON.stringify(bad));
   assert.throws(() => loadModel(file), /damaged spymate model \(context composites\)/);
+
+  // cut short, or missing its derived names: refused, not run on half a vector
+  const short = JSON.parse(JSON.stringify(m)) as typeof m;
+  for (const k of ['derived', 'mean', 'std'] as const) short.normalisation[k] = short.normalisation[k].slice(0, 10) as never;
+  fs.writeFileSync(file, JSON.stringify(short));
+  assert.throws(() => loadModel(file), /damaged spymate model \(normalisation\)/);
+  const noNames = JSON.parse(JSON.stringify(m)) as typeof m;
+  delete (noNames.normalisation as { derived?: unknown }).derived;
+  fs.writeFileSync(file, JSON.stringify(noNames));
+  assert.throws(() => loadModel(file), /damaged spymate model \(normalisation\)/);
 });
