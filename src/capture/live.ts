@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { UserError, usageError } from '../util/errors';
+import { newRawPacket } from './decode';
 import { PCAP_MAGIC_US } from './pcap-reader';
 import { dropPrivileges } from './privileges';
 import {
@@ -77,13 +78,17 @@ export function listInterfaces(): string[] {
 export const PERMISSION_HINT =
   'run it with sudo, or give node the capture capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
 
+function noSuchInterface(iface: string): UserError {
+  return usageError(`no such interface '${iface}'; interfaces here: ${listInterfaces().join(', ')}`);
+}
+
 /** cap's error text as one line with the fix. */
 export function describeOpenError(iface: string, message: string): UserError {
   if (/permission|not permitted|EPERM|EACCES/i.test(message)) {
     return new UserError(`cannot capture on ${iface}: permission denied; ${PERMISSION_HINT}`);
   }
   if (/no such device|doesn't exist|does not exist/i.test(message)) {
-    return usageError(`no such interface '${iface}'; interfaces here: ${listInterfaces().join(', ')}`);
+    return noSuchInterface(iface);
   }
   if (/syntax error|parse error|illegal|filter/i.test(message)) {
     return usageError(`--bpf: bad filter expression (${message.trim()}); see man pcap-filter`);
@@ -91,8 +96,9 @@ export function describeOpenError(iface: string, message: string): UserError {
   return new UserError(`cannot capture on ${iface}: ${message.trim()}`);
 }
 
-/** Kernel drop counter of the interface (what /sys exposes; cap has no pcap_stats). */
+/** Kernel drop counter of the interface, of all of them for 'any' (what /sys exposes; cap has no pcap_stats). */
 export function interfaceDrops(iface: string): number {
+  if (iface === 'any') return listInterfaces().filter((i) => i !== 'any').reduce((sum, i) => sum + interfaceDrops(i), 0);
   try {
     return Number(fs.readFileSync(`/sys/class/net/${iface}/statistics/rx_dropped`, 'utf8')) || 0;
   } catch {
@@ -156,7 +162,7 @@ export class LiveCapture {
   private readonly child: ChildProcess;
   private pending: Buffer | null = null;
   private linkType = -1;
-  private readonly raw: RawPacket = { buf: Buffer.alloc(0), off: 0, capLen: 0, wireLen: 0, ts: 0, linkType: 0 };
+  private readonly raw: RawPacket = newRawPacket();
   private stderr = '';
   private failed = false;
   private readonly baseDrops: number;
@@ -164,7 +170,7 @@ export class LiveCapture {
 
   constructor(private readonly opts: LiveOptions, private readonly h: LiveHandlers) {
     if (opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`) && fs.existsSync('/sys/class/net')) {
-      throw usageError(`no such interface '${opts.iface}'; interfaces here: ${listInterfaces().join(', ')}`);
+      throw noSuchInterface(opts.iface);
     }
     this.baseDrops = interfaceDrops(opts.iface);
     // stdin is a pipe we never write, not 'ignore': that would open /dev/null, which some sandboxes deny.
@@ -331,7 +337,7 @@ function helperMain(opts: LiveOptions): void {
     return;
   }
   out.writeUInt32LE(linkType, 20);
-  if (opts.dropTo) dropPrivileges({ ...opts.dropTo, name: '' });
+  if (opts.dropTo) dropPrivileges(opts.dropTo);
 
   // On SIGTERM, what the kernel already captured is still read: stop once the ring has been quiet
   // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood).

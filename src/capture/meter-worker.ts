@@ -68,7 +68,7 @@ function nowS(): number {
   return Date.now() / 1000;
 }
 
-/** Byte offset of the reader in the trace file, from /proc (the reader does not expose it). */
+/** Fraction of the trace file read so far, from the fd position in /proc (the reader does not expose it). */
 function replayPositionProbe(tracePath: string): () => number | null {
   let size = 0;
   let target = '';

@@ -47,7 +47,7 @@ export function chownForDrop(paths: readonly string[], to: DropTarget): void {
 }
 
 /** Becomes `to` for good (groups, gid, then uid: the other order would no longer be allowed). */
-export function dropPrivileges(to: DropTarget): void {
+export function dropPrivileges(to: Pick<DropTarget, 'uid' | 'gid'>): void {
   process.setgroups?.([to.gid]);
   process.setgid?.(to.gid);
   process.setuid?.(to.uid);

@@ -51,7 +51,7 @@ export interface MeterStats {
   drops: number;
   /** packets per second over the last second */
   pps: number;
-  /** flows in the flow table, calls picked by the rules, windows classified */
+  /** flows seen so far, calls picked by the rules, windows classified */
   flows: number;
   calls: number;
   windows: number;
