@@ -11,7 +11,8 @@ import type { Composite, ContextParams } from './types';
  *   spread  high − low  (small while the call has shown only one state)
  *   jitter  std of v over the last N windows
  *   change  s − (mean of v over the N windows before)
- * plus one per-sequence `warmup` feature (how much history the levels rest on).
+ * plus one per-sequence `warmup` feature (how much history the levels rest on), and with
+ * `absolute` (train.ts, transfer.ts) each feature's `level` = s.
  */
 export const PER_FEATURE = ['above', 'place', 'now', 'spread', 'jitter', 'change'] as const;
 

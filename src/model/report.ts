@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { projectRoot } from '../rules/paths';
 import type { SequenceRun } from './evaluate';
 import type { Evaluation } from './metrics';
+import { pct, sequenceName } from './terminal';
 import type { LearningPoint, ModelFile } from './types';
 
 /** uPlot, inlined so the page needs no network. */
@@ -40,10 +41,9 @@ export function reportHtml(model: ModelFile, modelFile: string, e: Evaluation, r
       fin.push(r.final[i] * 0.9 + 0.05);
       prob.push(Math.round(r.prob[i] * 1000) / 1000);
     }
-    return { title: `${path.basename(r.seq.source)} ${r.seq.flow === path.basename(r.seq.source) ? '' : r.seq.flow}`, data: [t, truth, fin, prob] };
+    return { title: sequenceName(r), data: [t, truth, fin, prob] };
   });
   const c = e.confusion;
-  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
   const curve: LearningPoint[] = model.learningCurve ?? [];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>spymate evaluation</title>

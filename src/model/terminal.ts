@@ -3,7 +3,13 @@ import type { SequenceRun } from './evaluate';
 import { evaluateOutcomes, type Confusion, type Evaluation } from './metrics';
 import type { LearningPoint, Scores } from './types';
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+export const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** A scored sequence's name: its file, and the flow when the file holds more than one. */
+export function sequenceName(r: SequenceRun): string {
+  const file = path.basename(r.seq.source);
+  return r.seq.flow === file ? file : `${file} ${r.seq.flow}`;
+}
 
 export function scoreLines(title: string, s: Scores): string[] {
   return [
@@ -55,7 +61,7 @@ export function perSequenceLines(runs: readonly SequenceRun[]): string[] {
   if (runs.length < 2) return [];
   return runs.map((r) => {
     const e = evaluateOutcomes([r]);
-    const name = path.basename(r.seq.source) + (r.seq.flow === path.basename(r.seq.source) ? '' : ` ${r.seq.flow}`);
+    const name = sequenceName(r);
     return `  ${name.padEnd(40)} ${String(e.windows).padStart(6)} windows  ${e.windows ? pct(e.accuracy) : '—'}`;
   });
 }
