@@ -23,7 +23,7 @@ export interface DataOptions {
   windowMs?: number;
   rules?: string;
   local: Cidr[];
-  /** traces need labels (train/eval) or not (predict) */
+  /** inputs need labels (train/eval) or not (predict: traces without --labels, tables without a class column) */
   needLabels: boolean;
   notice: (line: string) => void;
   /** called after each input file is read */
@@ -140,7 +140,7 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
       have = FEATURE_NAMES;
       windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
     } else {
-      const opts = { labelColumn: o.labelColumn, notice: o.notice };
+      const opts = { labelColumn: o.labelColumn, notice: o.notice, classOptional: !o.needLabels };
       const text = readText(file);
       const t = kind === 'csv' ? parseCsvTable(file, text, opts) : parseArffTable(file, text, opts);
       seqs = [tableSequence(t, (o.windowMs ?? DEFAULT_WINDOW_MS) / 1000)];

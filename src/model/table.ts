@@ -15,6 +15,11 @@ export interface Table {
 export interface TableOptions {
   /** class column name; default the last column */
   labelColumn?: string;
+  /**
+   * predict: the table may have no class column (`spymate extract` without --labels). Without
+   * --label-column the last column is then the class only if its name says so.
+   */
+  classOptional?: boolean;
   notice: (line: string) => void;
 }
 
@@ -23,6 +28,9 @@ export interface RawColumn {
   /** ARFF: declared nominal/string/date (not numeric) */
   nominal?: boolean;
 }
+
+/** Header names that mark a class column (extract writes `label`; the Spy Your Mate CSVs `Person`). */
+const CLASS_NAMES = /^(label|class|person|presence)$/i;
 
 /** person/background/1/0/true/false (case-insensitive; 1.0/0.0 too) → 1/0; else null */
 export function parseClass(v: string): 0 | 1 | null {
@@ -70,14 +78,15 @@ export function buildTable(file: string, header: RawColumn[], cells: string[][],
       throw new UserError(`${file}: no column '${o.labelColumn}' for the class (columns: ${names.map((n) => n || '""').join(', ')}); choose one with --label-column`);
     }
   }
-  if (li < 0) throw new UserError(`${file}: no columns`);
+  if (names.length === 0) throw new UserError(`${file}: no columns`);
+  if (o.classOptional && o.labelColumn === undefined && !CLASS_NAMES.test(names[li].trim())) li = -1;
   cells.forEach((row, r) => {
     if (row.length !== header.length) {
       throw new UserError(`${file}:${lines[r]}: ${row.length} fields but the header has ${header.length}; every row needs one value per column`);
     }
   });
-  const labels = new Int8Array(cells.length);
-  cells.forEach((row, r) => {
+  const labels = new Int8Array(cells.length).fill(-1);
+  if (li >= 0) cells.forEach((row, r) => {
     // a window no label interval covered: `extract --labels` leaves it empty (CSV) or '?' (ARFF);
     // it feeds the temporal context but is neither trained on nor scored
     const cell = row[li].trim();
@@ -112,7 +121,7 @@ export function buildTable(file: string, header: RawColumn[], cells: string[][],
   });
   if (clocks.length > 0) o.notice(`${file}: ignoring column${clocks.length > 1 ? 's' : ''} ${clocks.map((d) => `'${d}'`).join(', ')} that count${clocks.length > 1 ? '' : 's'} windows or time (a constant step says nothing about presence)`);
   if (dropped.length > 0) o.notice(`${file}: ignoring non-numeric column${dropped.length > 1 ? 's' : ''} ${dropped.map((d) => `'${d}'`).join(', ')}`);
-  if (keep.length === 0) throw new UserError(`${file}: no numeric feature columns besides the class column '${names[li]}'`);
+  if (keep.length === 0) throw new UserError(`${file}: no numeric feature columns${li >= 0 ? ` besides the class column '${names[li]}'` : ''}`);
   const rows = cells.map((row) => Float64Array.from(keep, (j) => toNumber(row[j])));
   return { file, features: keep.map((j) => names[j]), rows, labels };
 }

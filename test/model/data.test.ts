@@ -47,6 +47,17 @@ test('CSV/ARFF: windows no label covered (empty, as extract --labels writes them
   assert.deepEqual([...a.labels], [1, -1]);
 });
 
+test('CSV for predict: no class column unless --label-column or a class-like last header says so', () => {
+  const t = parseCsvTable('f.csv', 'a,b\n1,5\n4,7\n2,1\n', { classOptional: true, notice: () => undefined });
+  assert.deepEqual(t.features, ['a', 'b'], 'the last column is a feature, not the class');
+  assert.deepEqual([...t.labels], [-1, -1, -1]);
+  const named = parseCsvTable('g.csv', 'a,label\n1,person\n4,\n2,background\n', { classOptional: true, notice: () => undefined });
+  assert.deepEqual(named.features, ['a']);
+  assert.deepEqual([...named.labels], [1, -1, 0]);
+  const picked = parseCsvTable('h.csv', 'a,b\n1,1\n4,0\n2,1\n', { classOptional: true, labelColumn: 'b', notice: () => undefined });
+  assert.deepEqual([...picked.labels], [1, 0, 1]);
+});
+
 test('CSV: an unknown class value is an error with FILE:LINE', () => {
   assert.throws(
     () => parseCsvTable('c.csv', 'a,Person\n1,0\n2,maybe\n', { notice: () => undefined }),
