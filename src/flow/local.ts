@@ -37,10 +37,15 @@ export function parseCidr(s: string): Cidr {
     }
     prefix = Number(p);
   }
-  const masks = maskWords(addr.version, prefix);
+  return cidrOf(text, addr.version, addr.words, prefix);
+}
+
+/** The range of `prefix` leading bits of an address. */
+export function cidrOf(text: string, version: 4 | 6, addr: Uint32Array, prefix: number): Cidr {
+  const masks = maskWords(version, prefix);
   const words = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) words[i] = (addr.words[i] & masks[i]) >>> 0;
-  return { text, version: addr.version, words, masks };
+  for (let i = 0; i < 4; i++) words[i] = (addr[i] & masks[i]) >>> 0;
+  return { text, version, words, masks };
 }
 
 export function inCidr(words: Uint32Array, version: 4 | 6, c: Cidr): boolean {

@@ -1,13 +1,15 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { parseAddr } from '../capture/addr';
+import { cidrOf, inCidr, type Cidr } from '../flow/local';
 import { UserError } from '../util/errors';
 
 /**
  * An address pattern of the display filter. IPv4 patterns (exact, wildcard, CIDR) are a value and
- * a bit mask, so `10.*.3.*` is as cheap to test as `10.0.0.0/8`. IPv6 patterns are a prefix.
+ * a bit mask, so `10.*.3.*` is as cheap to test as `10.0.0.0/8`. IPv6 patterns are a range (flow/local.ts).
  */
 export type IpPattern =
   | { kind: 'v4'; text: string; value: number; mask: number }
-  | { kind: 'v6'; text: string; words: Uint16Array; prefix: number };
+  | { kind: 'v6'; text: string; range: Cidr };
 
 const V4_WILDCARD = /^[0-9*]+(\.[0-9*]+){0,3}$/;
 
@@ -80,28 +82,6 @@ export function ipv4ToInt(ip: string): number {
   return (value * 256 + part) >>> 0;
 }
 
-/** Expands any valid IPv6 text (with ::, with an embedded IPv4 tail) into 8 words. */
-function ipv6Words(ip: string): Uint16Array | null {
-  const zone = ip.indexOf('%');
-  const addr = zone >= 0 ? ip.slice(0, zone) : ip;
-  if (!isIPv6(addr)) return null;
-  let text = addr;
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const v4 = ipv4ToInt(tail);
-    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, null];
-  const headParts = head === '' ? [] : head.split(':');
-  const restParts = rest === null || rest === '' ? [] : rest.split(':');
-  const zeros = rest === null ? 0 : 8 - headParts.length - restParts.length;
-  const all = [...headParts, ...new Array<string>(zeros).fill('0'), ...restParts];
-  const words = new Uint16Array(8);
-  for (let i = 0; i < 8; i++) words[i] = parseInt(all[i], 16);
-  return words;
-}
-
 /**
  * One filter pattern: an exact IPv4 or IPv6 address, an IPv4 wildcard (`24.62.*`, `10.*.3.*`),
  * an IPv4 CIDR (`10.0.0.0/8`) or an IPv6 prefix (`2001:db8::/32`). Bad input throws a UserError
@@ -115,9 +95,10 @@ export function parseIpPattern(input: string): IpPattern {
   const prefixText = slash >= 0 ? s.slice(slash + 1) : null;
   if (body.includes(':')) {
     if (body.includes('*')) throw bad(s, 'wildcards are for IPv4; for IPv6 use a prefix like 2001:db8::/32');
-    const words = ipv6Words(body);
-    if (!words) throw bad(s, `'${body}' is not an IPv6 address`);
-    return { kind: 'v6', text: s, words, prefix: prefixText === null ? 128 : prefixLength(s, prefixText, 128) };
+    const addr = parseAddr(withoutZone(body));
+    if (!addr) throw bad(s, `'${body}' is not an IPv6 address`);
+    const prefix = prefixText === null ? 128 : prefixLength(s, prefixText, 128);
+    return { kind: 'v6', text: s, range: cidrOf(s, 6, addr.words, prefix) };
   }
   if (!V4_WILDCARD.test(body)) throw bad(s, 'use digits, dots and * (IPv4) or hex digits and colons (IPv6)');
   if (prefixText !== null) {
@@ -128,6 +109,12 @@ export function parseIpPattern(input: string): IpPattern {
     return { kind: 'v4', text: s, value: (ipv4ToInt(body) & mask) >>> 0, mask };
   }
   return parseV4Wildcard(s, body);
+}
+
+/** `fe80::1%eth0` → `fe80::1`: the zone names a link, not part of the address. */
+function withoutZone(ip: string): string {
+  const zone = ip.indexOf('%');
+  return zone >= 0 ? ip.slice(0, zone) : ip;
 }
 
 /** `::ffff:a.b.c.d` is the IPv4 address a.b.c.d for an IPv4 pattern. */
@@ -143,14 +130,8 @@ export function matchesIp(p: IpPattern, ip: string): boolean {
     return v >= 0 && ((v & p.mask) >>> 0) === p.value;
   }
   if (!ip.includes(':')) return false;
-  const words = ipv6Words(ip);
-  if (!words) return false;
-  let bits = p.prefix;
-  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
-    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
-    if ((words[i] & mask) !== (p.words[i] & mask)) return false;
-  }
-  return true;
+  const addr = parseAddr(withoutZone(ip));
+  return addr !== null && inCidr(addr.words, addr.version, p.range);
 }
 
 /** A flow is shown if either endpoint matches any pattern; no patterns shows every flow. */
