@@ -1,7 +1,7 @@
 import { evaluateOutcomes, scoresOf } from './metrics';
 import { identityIndex, runSpan, type SequenceRun } from './evaluate';
 import { fitSpans, modelFrom, type Span, type TrainOptions } from './train';
-import type { CvSummary, DataSet, LearningPoint, Sequence } from './types';
+import type { CvSummary, DataSet, LearningPoint, ModelFile, Sequence } from './types';
 
 /**
  * Folds of contiguous blocks: fold j validates on the j-th of k equal time blocks of every
@@ -40,6 +40,8 @@ export function prefixSpans(spans: readonly Span[], fraction: number): Span[] {
 export interface CvResult {
   summary: CvSummary;
   runs: SequenceRun[];
+  /** per fold, the model trained on all its training windows (null: a fold with one class) */
+  foldModels: (ModelFile | null)[];
 }
 
 function hasBothClasses(spans: readonly Span[]): boolean {
@@ -57,26 +59,33 @@ export function crossValidate(data: DataSet, o: TrainOptions, k: number, onFold?
   const folds = contiguousFolds(data.sequences, k);
   const runs: SequenceRun[] = [];
   const perFold = [];
+  const foldModels: (ModelFile | null)[] = [];
   for (let j = 0; j < folds.length; j++) {
     const train = trainingSpans(folds[j], o.context);
     if (!hasBothClasses(train)) {
+      foldModels.push(null);
       onFold?.(j + 1);
       continue;
     }
     const model = modelFrom(fitSpans(train, data.features, o), data, o, 'cv fold');
+    foldModels.push(model);
     const idx = identityIndex(data.features.length);
     const foldRuns = folds[j].filter((s) => s.to > s.from).map((s) => runSpan(model, s, idx, windowS));
     runs.push(...foldRuns);
     perFold.push(scoresOf(evaluateOutcomes(foldRuns)));
     onFold?.(j + 1);
   }
-  return { summary: { folds: k, pooled: scoresOf(evaluateOutcomes(runs)), perFold }, runs };
+  return { summary: { folds: k, pooled: scoresOf(evaluateOutcomes(runs)), perFold }, runs, foldModels };
 }
 
 export const LEARNING_FRACTIONS = [0.1, 0.2, 0.4, 0.6, 0.8, 1];
 
-/** Training-set size vs training (raw) and validation (final) accuracy, averaged over the folds. */
-export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?: (done: number) => void): LearningPoint[] {
+/**
+ * Training-set size vs training (raw) and validation (final) accuracy, averaged over the folds.
+ * `cv` (the same k and options) supplies the 100 % models instead of training them again.
+ */
+export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?: (done: number) => void, cv?: CvResult): LearningPoint[] {
+  if (cv && cv.foldModels.length !== k) throw new Error(`learning curve: ${k} folds, cross-validation had ${cv.foldModels.length}`);
   const windowS = windowSeconds(data);
   const folds = contiguousFolds(data.sequences, k);
   const idx = identityIndex(data.features.length);
@@ -86,11 +95,13 @@ export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?
     let tr = 0;
     let va = 0;
     let m = 0;
-    for (const fold of folds) {
+    for (let j = 0; j < folds.length; j++) {
+      const fold = folds[j];
       const train = prefixSpans(trainingSpans(fold, o.context), fr);
       onStep?.(++step);
       if (!hasBothClasses(train)) continue;
-      const model = modelFrom(fitSpans(train, data.features, o), data, o, 'learning curve');
+      const model = fr === 1 && cv ? cv.foldModels[j] : modelFrom(fitSpans(train, data.features, o), data, o, 'learning curve');
+      if (!model) continue;
       const trainRuns = train.map((s) => runSpan(model, s, idx, windowS));
       const valRuns = fold.filter((s) => s.to > s.from).map((s) => runSpan(model, s, idx, windowS));
       const te = evaluateOutcomes(trainRuns);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { contiguousFolds, trainingSpans } from '../../src/model/cv';
+import { contiguousFolds, crossValidate, learningCurve, LEARNING_FRACTIONS, trainingSpans } from '../../src/model/cv';
 import { identityIndex, runSpan } from '../../src/model/evaluate';
 import { loadModel, saveModel } from '../../src/model/load';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
@@ -47,6 +47,25 @@ test('cross-validation folds are contiguous blocks and never share a window with
   // every window is validated exactly once
   assert.equal(seen.get(seqs[0])!.reduce((a, b) => a + b, 0), 103);
   assert.equal(seen.get(seqs[1])!.reduce((a, b) => a + b, 0), 250);
+});
+
+test('the learning curve reuses the cross-validation models for its 100 % point and gets the same curve', () => {
+  const data = dataSet([separable(1, 300), separable(2, 300)]);
+  const o = { ...DEFAULT_TRAIN_OPTIONS, trees: 5 };
+  const own = learningCurve(data, o, 3);
+  const cv = crossValidate(data, o, 3);
+  assert.equal(cv.foldModels.length, 3);
+  let steps = 0;
+  const reused = learningCurve(data, o, 3, () => steps++, cv);
+  assert.deepEqual(reused, own);
+  assert.equal(steps, 3 * LEARNING_FRACTIONS.length);
+  assert.ok(own[own.length - 1].validationAccuracy > 0.9, JSON.stringify(own));
+  // a 100 % point comes from the given models: a broken model there must show in the curve
+  const broken = { ...cv, foldModels: cv.foldModels.map((m) => m && { ...m, classifier: { kind: 'logreg' as const, l2: 1, weights: m.normalisation.mean.map(() => 0), bias: -50 } }) };
+  const withBroken = learningCurve(data, o, 3, undefined, broken);
+  assert.deepEqual(withBroken.slice(0, -1), own.slice(0, -1));
+  assert.ok(withBroken.at(-1)!.validationAccuracy < own.at(-1)!.validationAccuracy - 0.2, JSON.stringify(withBroken.at(-1)));
+  assert.throws(() => learningCurve(data, o, 4, undefined, cv), /4 folds, cross-validation had 3/);
 });
 
 test('predictions are causal: window t does not change when windows after t change', () => {

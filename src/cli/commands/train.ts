@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { applyExitPolicy, intInRange, positiveNumber } from '../program';
 import { addDataOptions, readData, type DataFlags } from '../../model/cli-data';
-import { crossValidate, learningCurve, LEARNING_FRACTIONS } from '../../model/cv';
+import { crossValidate, learningCurve, LEARNING_FRACTIONS, type CvResult } from '../../model/cv';
 import { saveModel } from '../../model/load';
 import { progress } from '../../model/progress';
 import { learningCurveLines, scoreLines } from '../../model/terminal';
@@ -93,9 +93,10 @@ export function registerTrain(program: Command): void {
         ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
         : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`);
     }
+    let cv: CvResult | undefined;
     if (f.cv >= 2) {
       const cvBar = progress('cross-validation', f.cv);
-      const cv = crossValidate(data, o, f.cv, (k) => cvBar.update(k));
+      cv = crossValidate(data, o, f.cv, (k) => cvBar.update(k));
       cvBar.stop();
       model.cv = cv.summary;
       for (const l of scoreLines(`cross-validation (${f.cv} contiguous folds)`, cv.summary.pooled)) err(l);
@@ -103,7 +104,7 @@ export function registerTrain(program: Command): void {
     if (f.learningCurve) {
       const k = Math.max(2, f.cv);
       const lcBar = progress('learning curve', k * LEARNING_FRACTIONS.length);
-      model.learningCurve = learningCurve(data, o, k, (s) => lcBar.update(s));
+      model.learningCurve = learningCurve(data, o, k, (s) => lcBar.update(s), cv);
       lcBar.stop();
       for (const l of learningCurveLines(model.learningCurve)) err(l);
     }
