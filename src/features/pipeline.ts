@@ -58,6 +58,9 @@ const PENDING_STRIDE = PENDING_FIELDS * PENDING_MAX;
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
 
+/** a held window's features before the rules have kept it */
+const NOT_COMPUTED = new Float64Array(0);
+
 /** A closed window of a flow the rules have not decided on yet: kept until they do. */
 interface HeldWindow {
   index: number;
@@ -114,7 +117,6 @@ export class Pipeline {
   private readonly scratch = newWindowStats();
   private readonly replayed = newDecodedPacket();
   /** a candidate's window features until the rules keep the window */
-  private readonly heldScratch = new Float64Array(FEATURE_NAMES.length);
 
   constructor(
     private readonly opts: PipelineOptions,
@@ -254,16 +256,16 @@ export class Pipeline {
   private hold(f: Flow<FlowState>, k: number, final: boolean): void {
     const st = f.state;
     const s = this.statsOf(st);
-    // Computed into scratch space: most candidates are dropped at their first verdict, and a
-    // features array per dropped flow is garbage by the hundred thousand (at the end of a trace).
-    const held: HeldWindow = { index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features: computeFeatures(s, this.windowS, this.heldScratch) };
+    // Features only once the rules keep the window: most candidates are dropped at their first
+    // verdict (by the hundred thousand at the end of a busy trace), and the rules ask only for rates.
+    const held: HeldWindow = { index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features: NOT_COMPUTED };
     st.held.push(held);
     const app = this.opts.rules.decide(f, st.shapes!, (seconds) => this.heldRate(f, k, seconds));
     if (typeof app !== 'string' && (app === null || final || f.lastTs - f.firstTs > this.opts.rules.horizonS)) {
       this.dropCandidate(st);
       return;
     }
-    held.features = held.features.slice();
+    held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
     if (typeof app === 'string') this.startCall(f, app);
   }
 
