@@ -209,9 +209,18 @@ function formatFeature(v: number | undefined): string {
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
 }
 
+/** detailsLines(s).length without formatting them: a scroll key must not format 1 000 windows. */
+export function detailsLineCount(s: UiState): number {
+  const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
+  if (!row) return 1;
+  const wins = s.windowsFor === row.flow_id ? s.windows : [];
+  const features = wins.length > 0 ? 2 + Object.keys(wins[wins.length - 1].features).length : 0;
+  return COLUMNS.length + 4 + wins.length + features;
+}
+
 /** How far the details text scrolls: its last line at the bottom of the room under the charts. */
 export function detailsMaxScroll(s: UiState): number {
-  return Math.max(0, detailsLines(s, s.width - 2).length - detailsLayout(s.width, s.height).textRows);
+  return Math.max(0, detailsLineCount(s) - detailsLayout(s.width, s.height).textRows);
 }
 
 /** The head of the details view when there is no room for charts: the main screen's sparklines. */

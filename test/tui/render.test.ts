@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveColumns } from '../../src/tui/columns';
-import { overlayView, detailsLines } from '../../src/tui/overlays';
+import { overlayView, detailsLineCount, detailsLines } from '../../src/tui/overlays';
 import { renderScreen } from '../../src/tui/render';
 import { sparkline } from '../../src/tui/render-text';
 import { update } from '../../src/tui/state';
@@ -95,6 +95,12 @@ test('details list every column and the window history with features and predict
   assert.ok(lines.some((l) => /raw P\(raw\) final P\(person\) cert +pkt_count size_mean iat_std$/.test(l)));
   assert.ok(lines.some((l) => /^ {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +41 +40100 +641kb\/s +1 +0\.80 +1 +0\.10 +80% +41 +1001 +0\.01230$/.test(l)), lines.join('\n'));
   assert.ok(lines.includes('   size_mean  1000.5'), 'the last window lists every feature in full');
+  // the scroll bound counts the lines without formatting them: it must count the same
+  assert.equal(detailsLineCount(s), lines.length);
+  const noWindows = load(state(), ROWS);
+  assert.equal(detailsLineCount(noWindows), detailsLines(noWindows, 200).length);
+  const gone = { ...noWindows, selectedId: 'no-such-flow' };
+  assert.equal(detailsLineCount(gone), detailsLines(gone, 200).length);
 });
 
 test('the status bar fits 80 columns: a long source is cut, the counters and the model stay; flags lead line 2', () => {
