@@ -197,6 +197,10 @@ class Meter {
   /** Posts what is pending (or a heartbeat). */
   private postBatch(final: boolean): void {
     const now = Date.now();
+    if (this.pipeline) {
+      this.stats.packets = this.pipeline.stats.packets;
+      this.stats.flows = this.pipeline.stats.flows;
+    }
     if (now - this.ppsMark.t >= 1000) {
       this.stats.pps = ((this.stats.packets - this.ppsMark.packets) * 1000) / (now - this.ppsMark.t);
       this.ppsMark = { t: now, packets: this.stats.packets };
@@ -204,7 +208,6 @@ class Meter {
       this.stats.replayPosition = this.position();
       this.post({ kind: 'stats', stats: { ...this.stats } });
     }
-    if (this.pipeline) this.stats.flows = this.pipeline.stats.flows;
     const { batch, transfer } = this.batch.seal(this.clock, this.monitorStart, { ...this.stats }, final);
     this.port.postMessage(batch, transfer);
     this.lastPost = now;
@@ -247,7 +250,6 @@ class Meter {
   }
 
   private onPacket(raw: RawPacket, dec: ReturnType<typeof newDecodedPacket>): void {
-    this.stats.packets++;
     if (decodePacket(raw, dec)) this.pipeline!.onPacket(dec);
     else this.pipeline!.onOther(raw.ts);
   }
