@@ -55,23 +55,53 @@ class RowHead {
 
 const asIs = (s: string): string => s;
 
-class CsvWriter implements RecordWriter {
-  private readonly head = new RowHead(asIs);
+/**
+ * CSV and ARFF rows are the same comma-separated line; they differ in the header, how a text
+ * cell is quoted and how a window without a label is written.
+ */
+class RowWriter implements RecordWriter {
+  private readonly head: RowHead;
 
-  constructor(private readonly out: FdOutput, private readonly labelled: boolean) {
-    out.write([...RECORD_COLUMNS, ...FEATURE_NAMES, ...(labelled ? ['label'] : [])].join(',') + '\n');
+  constructor(
+    private readonly out: FdOutput,
+    private readonly labelled: boolean,
+    header: string,
+    quote: (s: string) => string,
+    private readonly noLabel: string,
+  ) {
+    this.head = new RowHead(quote);
+    out.write(header);
   }
 
   write(w: WindowRecord): void {
     let line = this.head.of(w) + ',' + joinFeatures(w.features);
-    // a window not wholly inside one labelled interval has no label: an empty cell
-    if (this.labelled) line += ',' + (w.label ?? '');
+    if (this.labelled) line += ',' + (w.label ?? this.noLabel);
     this.out.write(line + '\n');
   }
 
   close(): void {
     this.out.close();
   }
+}
+
+function csvHeader(labelled: boolean): string {
+  return [...RECORD_COLUMNS, ...FEATURE_NAMES, ...(labelled ? ['label'] : [])].join(',') + '\n';
+}
+
+const ARFF_STRING_COLUMNS = new Set(['flowID', 'app', 'srcIP', 'desIP', 'protocol']);
+
+function arffString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** WEKA's ARFF: string attributes for the identifiers, numeric for the rest, class {0,1}. */
+function arffHeader(labelled: boolean): string {
+  const lines = ['% spymate window features: one row per (call flow, window); see README', '@relation spymate-windows', ''];
+  for (const c of RECORD_COLUMNS) lines.push(`@attribute ${c} ${ARFF_STRING_COLUMNS.has(c) ? 'string' : 'numeric'}`);
+  for (const n of FEATURE_NAMES) lines.push(`@attribute ${n} numeric`);
+  if (labelled) lines.push('@attribute label {0,1}');
+  lines.push('', '@data', '');
+  return lines.join('\n');
 }
 
 class NdjsonWriter implements RecordWriter {
@@ -90,40 +120,11 @@ class NdjsonWriter implements RecordWriter {
   }
 }
 
-const ARFF_STRING_COLUMNS = new Set(['flowID', 'app', 'srcIP', 'desIP', 'protocol']);
-
-function arffString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** WEKA's ARFF: string attributes for the identifiers, numeric for the rest, class {0,1}; '?' is a missing label. */
-class ArffWriter implements RecordWriter {
-  private readonly head = new RowHead(arffString);
-
-  constructor(private readonly out: FdOutput, private readonly labelled: boolean) {
-    const lines = ['% spymate window features: one row per (call flow, window); see README', '@relation spymate-windows', ''];
-    for (const c of RECORD_COLUMNS) lines.push(`@attribute ${c} ${ARFF_STRING_COLUMNS.has(c) ? 'string' : 'numeric'}`);
-    for (const n of FEATURE_NAMES) lines.push(`@attribute ${n} numeric`);
-    if (labelled) lines.push('@attribute label {0,1}');
-    lines.push('', '@data', '');
-    out.write(lines.join('\n'));
-  }
-
-  write(w: WindowRecord): void {
-    let line = this.head.of(w) + ',' + joinFeatures(w.features);
-    if (this.labelled) line += ',' + (w.label ?? '?');
-    this.out.write(line + '\n');
-  }
-
-  close(): void {
-    this.out.close();
-  }
-}
-
 export function createWriter(format: OutputFormat, out: FdOutput, labelled: boolean): RecordWriter {
   switch (format) {
-    case 'csv': return new CsvWriter(out, labelled);
+    // a window not wholly inside one labelled interval has no label: an empty cell, ARFF's '?'
+    case 'csv': return new RowWriter(out, labelled, csvHeader(labelled), asIs, '');
     case 'ndjson': return new NdjsonWriter(out, labelled);
-    case 'arff': return new ArffWriter(out, labelled);
+    case 'arff': return new RowWriter(out, labelled, arffHeader(labelled), arffString, '?');
   }
 }
