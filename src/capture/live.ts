@@ -27,7 +27,7 @@ import {
 } from './types';
 
 /** Bytes of each frame passed to the meter: link + IP + transport headers + the inspected payload prefix. */
-export const LIVE_SNAPLEN = 256;
+const LIVE_SNAPLEN = 256;
 const DRAIN_QUIET_MS = 50;
 /** How long the helper collects packets before writing them down the pipe. */
 const FLUSH_MS = 5;
@@ -66,7 +66,7 @@ function linkTypeNumber(name: string): number | null {
 }
 
 /** Interfaces that exist, for "no such interface" (the 'any' pseudo-device included). */
-export function listInterfaces(): string[] {
+function listInterfaces(): string[] {
   try {
     return [...fs.readdirSync('/sys/class/net').sort(), 'any'];
   } catch {
@@ -75,7 +75,7 @@ export function listInterfaces(): string[] {
 }
 
 /** How to get the right to capture, for the one line the user sees. */
-export const PERMISSION_HINT =
+const PERMISSION_HINT =
   'run it with sudo, or give node the capture capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
 
 function noSuchInterface(iface: string): UserError {
@@ -83,7 +83,7 @@ function noSuchInterface(iface: string): UserError {
 }
 
 /** cap's error text as one line with the fix. */
-export function describeOpenError(iface: string, message: string): UserError {
+function describeOpenError(iface: string, message: string): UserError {
   if (/permission|not permitted|EPERM|EACCES/i.test(message)) {
     return new UserError(`cannot capture on ${iface}: permission denied; ${PERMISSION_HINT}`);
   }
@@ -97,7 +97,7 @@ export function describeOpenError(iface: string, message: string): UserError {
 }
 
 /** Kernel drop counter of the interface, of all of them for 'any' (what /sys exposes; cap has no pcap_stats). */
-export function interfaceDrops(iface: string): number {
+function interfaceDrops(iface: string): number {
   if (iface === 'any') return listInterfaces().filter((i) => i !== 'any').reduce((sum, i) => sum + interfaceDrops(i), 0);
   try {
     return Number(fs.readFileSync(`/sys/class/net/${iface}/statistics/rx_dropped`, 'utf8')) || 0;
@@ -112,7 +112,7 @@ export function interfaceDrops(iface: string): number {
  * a few hundred µs: enough to move packets near a window boundary into the next window. Waiting
  * for Date.now() to tick pins the offset to the moment its millisecond changes.
  */
-export function epochOffsetMs(): number {
+function epochOffsetMs(): number {
   let best = Infinity;
   let offset = performance.timeOrigin;
   for (let k = 0; k < 5; k++) {

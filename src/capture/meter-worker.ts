@@ -19,7 +19,7 @@ import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
 import { BatchBuilder } from '../store/batch';
 import { parseRecordLine, quotedKeys } from '../store/ndjson';
-import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut } from '../store/types';
+import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut, WorkerFailure } from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from './decode';
 import { LiveCapture } from './live';
 import { openTrace } from './reader';
@@ -49,14 +49,14 @@ export type MeterMessage =
   | { kind: 'open' }
   | { kind: 'warning'; line: string }
   | { kind: 'stats'; stats: MeterStats }
-  | { kind: 'error'; line: string; code: number }
+  | WorkerFailure
   | { kind: 'done'; stats: MeterStats };
 
 /** main thread → meter worker */
 export type MeterCommand = { kind: 'stop' };
 
-export const BATCH_MAX = 512;
-export const BATCH_MS = 100;
+const BATCH_MAX = 512;
+const BATCH_MS = 100;
 const HEARTBEAT_MS = 250;
 /** Live windows close this long after the wall clock passes them: packets still in the pipe from the helper land first. */
 const LIVE_SLACK_S = 0.2;

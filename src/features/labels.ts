@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { UserError } from '../util/errors';
 
 /** Label times below this are seconds from the trace's first packet, not epoch seconds (DESIGN). */
-export const RELATIVE_BELOW = 1e9;
+const RELATIVE_BELOW = 1e9;
 /** Window edges computed as k·W/1000 may sit a rounding error outside a label boundary. */
 const EPS = 1e-6;
 

@@ -7,7 +7,7 @@
  * `{in,out,all}_avg_size`, `{in,out,all}_packets` and `{in,out,all}_bytes` (its "bit rate",
  * bytes per half-second window); `*_bitrate` is the same quantity in bit/s.
  */
-export const DIRECTIONS = ['in', 'out', 'all'] as const;
+const DIRECTIONS = ['in', 'out', 'all'] as const;
 
 export const MEASURES = [
   'packets',

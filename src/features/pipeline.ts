@@ -37,7 +37,7 @@ export interface PipelineOptions {
 export const DEFAULT_WINDOW_MS = 500;
 export const DEFAULT_IDLE_TIMEOUT_S = 30;
 export const DEFAULT_MAX_FLOWS = 100_000;
-export const DEFAULT_MEDIA_STOP_S = 5;
+const DEFAULT_MEDIA_STOP_S = 5;
 
 const NOT_CALL = 0;
 const CANDIDATE = 1;

@@ -7,15 +7,15 @@ import { MEASURES } from './names';
  */
 
 /** Packets at least this large (IP bytes) are counted as large: full video packets. */
-export const LARGE_PACKET = 1000;
+const LARGE_PACKET = 1000;
 /** Packets at most this large are counted as small: audio, RTCP, STUN, ACKs. */
-export const SMALL_PACKET = 200;
+const SMALL_PACKET = 200;
 /**
  * Packets of more than SMALL_PACKET bytes closer than this (s) belong to one burst: the packets of
  * one video frame leave together, and audio/RTCP packets in between neither split nor join it.
  * On the lab's WebRTC calls the bursts' sizes match the frames' sizes read from RTP timestamps.
  */
-export const BURST_GAP_S = 0.008;
+const BURST_GAP_S = 0.008;
 
 export const DIR_IN = 0;
 export const DIR_OUT = 1;
@@ -42,7 +42,7 @@ const BURST_MAX = 15;
 const WIRE = 16;
 const STRIDE = 17;
 
-export const FEATURES_PER_DIRECTION = MEASURES.length;
+const FEATURES_PER_DIRECTION = MEASURES.length;
 
 export function newWindowStats(): Float64Array {
   const s = new Float64Array(3 * STRIDE);

@@ -1,7 +1,7 @@
 /** Integer hashing for the flow table and flow IDs: no strings, no allocation. */
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the word. */
-export function fmix32(h: number): number {
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

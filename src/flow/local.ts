@@ -106,7 +106,7 @@ export class CidrSet {
 }
 
 /** Private, loopback, link-local, CGNAT and unique-local ranges: addresses that are "ours" when no --local says otherwise. */
-export const PRIVATE_RANGES = new CidrSet([
+const PRIVATE_RANGES = new CidrSet([
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',

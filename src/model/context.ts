@@ -14,7 +14,7 @@ import type { Composite, ContextParams } from './types';
  * plus one per-sequence `warmup` feature (how much history the levels rest on), and with
  * `absolute` (train.ts, transfer.ts) each feature's `level` = s.
  */
-export const PER_FEATURE = ['above', 'place', 'now', 'spread', 'jitter', 'change'] as const;
+const PER_FEATURE = ['above', 'place', 'now', 'spread', 'jitter', 'change'] as const;
 
 export const DEFAULT_CONTEXT = { windows: 4, quantileLow: 0.1, quantileHigh: 0.9, halfLifeWindows: 1200 };
 

@@ -33,7 +33,7 @@ export function trainingSpans(validation: readonly Span[], purge: number): Span[
 }
 
 /** The first `fraction` of each training span's windows (time order): a learning-curve point. */
-export function prefixSpans(spans: readonly Span[], fraction: number): Span[] {
+function prefixSpans(spans: readonly Span[], fraction: number): Span[] {
   return spans.map((s) => ({ seq: s.seq, from: s.from, to: s.from + Math.max(1, Math.round((s.to - s.from) * fraction)) }));
 }
 
@@ -50,7 +50,7 @@ function hasBothClasses(spans: readonly Span[]): boolean {
   return seen === 3;
 }
 
-export function windowSeconds(data: DataSet): number {
+function windowSeconds(data: DataSet): number {
   return (data.windowMs ?? 500) / 1000;
 }
 

@@ -32,14 +32,14 @@ export interface DataOptions {
 
 export type InputKind = 'csv' | 'arff' | 'trace';
 
-export function inputKind(file: string): InputKind {
+function inputKind(file: string): InputKind {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.arff') return 'arff';
   return 'trace';
 }
 
-export function sha256File(file: string): string {
+function sha256File(file: string): string {
   const h = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {

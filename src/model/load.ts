@@ -40,7 +40,7 @@ function validate(file: string, m: ModelFile): void {
   check(file, !!m.smoothing && typeof m.smoothing.hysteresis === 'number', 'smoothing');
 }
 
-export function parseModel(file: string, text: string): ModelFile {
+function parseModel(file: string, text: string): ModelFile {
   let m: Partial<ModelFile> & { format?: unknown; version?: unknown; createdBy?: unknown };
   try {
     m = JSON.parse(text);

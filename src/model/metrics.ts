@@ -15,7 +15,7 @@ export interface Outcome {
   windowS: number;
 }
 
-export function confusionOf(labels: Int8Array, pred: Uint8Array, into: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 }): Confusion {
+function confusionOf(labels: Int8Array, pred: Uint8Array, into: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 }): Confusion {
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i];
     if (l < 0) continue;

@@ -5,7 +5,7 @@ import { logRegProbability } from './logreg';
 import type { ModelFile, Prediction, SequencePredictor, SmoothingParams } from './types';
 
 /** The bare classifier: P(person) from a standardised derived-feature vector. */
-export function classifierProbability(m: ModelFile): (z: Float64Array) => number {
+function classifierProbability(m: ModelFile): (z: Float64Array) => number {
   const c = m.classifier;
   return c.kind === 'logreg' ? (z) => logRegProbability(c, z) : (z) => forestProbability(c, z);
 }

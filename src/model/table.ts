@@ -33,7 +33,7 @@ export interface RawColumn {
 const CLASS_NAMES = /^(label|class|person|presence)$/i;
 
 /** person/background/1/0/true/false (case-insensitive; 1.0/0.0 too) → 1/0; else null */
-export function parseClass(v: string): 0 | 1 | null {
+function parseClass(v: string): 0 | 1 | null {
   const s = v.trim().toLowerCase().replace(/^["']|["']$/g, '');
   if (s === 'person' || s === 'true' || s === 'yes') return 1;
   if (s === 'background' || s === 'false' || s === 'no') return 0;
@@ -69,7 +69,7 @@ function isClock(cells: string[][], j: number): boolean {
 /**
  * Builds a table from header + cells. `lines[i]` is the 1-based file line of cells[i] (for errors).
  */
-export function buildTable(file: string, header: RawColumn[], cells: string[][], lines: number[], o: TableOptions): Table {
+function buildTable(file: string, header: RawColumn[], cells: string[][], lines: number[], o: TableOptions): Table {
   const names = header.map((h) => h.name);
   let li = names.length - 1;
   if (o.labelColumn !== undefined) {
@@ -127,7 +127,7 @@ export function buildTable(file: string, header: RawColumn[], cells: string[][],
 }
 
 /** Splits one CSV line (RFC 4180 quotes; no embedded newlines in fields). */
-export function splitCsvLine(line: string, sep = ','): string[] {
+function splitCsvLine(line: string, sep = ','): string[] {
   if (!line.includes('"')) return line.split(sep);
   const out: string[] = [];
   let cur = '';

@@ -18,7 +18,7 @@ export function scoreLines(title: string, s: Scores): string[] {
   ];
 }
 
-export function confusionLines(c: Confusion): string[] {
+function confusionLines(c: Confusion): string[] {
   const w = Math.max(6, ...[c.tp, c.fp, c.tn, c.fn].map((n) => String(n).length));
   const cell = (n: number): string => String(n).padStart(w);
   return [

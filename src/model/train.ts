@@ -58,12 +58,12 @@ export function wholeSpans(seqs: readonly Sequence[]): Span[] {
   return seqs.map((seq) => ({ seq, from: 0, to: seq.rows.length }));
 }
 
-export function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
+function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
   return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute, composites };
 }
 
 /** Derived (unstandardised) features of every window of a sequence, computed causally. */
-export function deriveSequence(seq: Sequence, ctx: ContextParams): Float64Array[] {
+function deriveSequence(seq: Sequence, ctx: ContextParams): Float64Array[] {
   const state = new ContextState(ctx);
   const width = derivedNames(new Array<string>(ctx.scales.length).fill(''), ctx.absolute).length;
   return seq.rows.map((r) => {

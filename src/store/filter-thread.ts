@@ -12,7 +12,7 @@ import { describeFailure } from '../util/errors';
 import { FlowStore, type RunMeta } from './flow-store';
 import { describeDbError, openWriteDb } from './migrate';
 import { writeAllSync } from './fdwrite';
-import type { FilterStats, RecordBatch } from './types';
+import type { FilterStats, RecordBatch, WorkerFailure } from './types';
 
 export interface FilterThreadData {
   dbPath: string;
@@ -31,7 +31,7 @@ export interface FilterThreadData {
 export type FilterMessage =
   | { kind: 'ready' }
   | { kind: 'stats'; stats: FilterStats }
-  | { kind: 'error'; line: string; code: number }
+  | WorkerFailure
   | { kind: 'done'; stats: FilterStats };
 
 /** Records per second over a sliding second. */

@@ -62,7 +62,7 @@ export function migrate(db: Database.Database, dbPath: string): number {
 }
 
 /** A JSON array of numbers (nulls for missing values) as windows.features bytes (schema v3). */
-export function featuresBlob(json: string): Buffer {
+function featuresBlob(json: string): Buffer {
   let values: unknown;
   try {
     values = JSON.parse(json);

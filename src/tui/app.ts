@@ -21,15 +21,15 @@ export interface TuiOptions {
 }
 
 /** NO_COLOR (no-color.org): present and not empty turns colour off. */
-export function colorWanted(env: NodeJS.ProcessEnv): boolean {
+function colorWanted(env: NodeJS.ProcessEnv): boolean {
   return !env.NO_COLOR;
 }
 
-export function unicodeWanted(env: NodeJS.ProcessEnv): boolean {
+function unicodeWanted(env: NodeJS.ProcessEnv): boolean {
   return /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '');
 }
 
-export function presetPatterns(filters: string[]): IpPattern[] {
+function presetPatterns(filters: string[]): IpPattern[] {
   return filters.map((f) => {
     try {
       return parseIpPattern(f);

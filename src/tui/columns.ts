@@ -161,7 +161,7 @@ const DEFAULT_ORDER = [
   'datetimeStart', 'datetimeEnd', 'probability',
 ];
 
-export const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
+const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
 
 /**
  * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.

@@ -9,7 +9,7 @@ import type { UiState } from './state';
  */
 
 export type DialogFocus = 'input' | 'add' | 'remove' | 'clear' | 'close';
-export const DIALOG_FOCUS: readonly DialogFocus[] = ['input', 'add', 'remove', 'clear', 'close'];
+const DIALOG_FOCUS: readonly DialogFocus[] = ['input', 'add', 'remove', 'clear', 'close'];
 
 export interface FilterDialog {
   input: string;

@@ -10,9 +10,9 @@ export interface LabelLine {
   label: LabelName;
 }
 
-export const LABELS_HEADER = 'start,end,label\n';
+const LABELS_HEADER = 'start,end,label\n';
 
-export function formatLabelLine(l: LabelLine): string {
+function formatLabelLine(l: LabelLine): string {
   return `${l.start.toFixed(3)},${l.end.toFixed(3)},${l.label}\n`;
 }
 

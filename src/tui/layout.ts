@@ -47,8 +47,8 @@ export function mainLayout(height: number): MainLayout {
  * be a handful of dots with its axis labels taking half of it, so the view shows the one-line
  * text sparklines of the main screen instead.
  */
-export const CHART_MIN_WIDTH = 80;
-export const CHART_MIN_HEIGHT = 24;
+const CHART_MIN_WIDTH = 80;
+const CHART_MIN_HEIGHT = 24;
 /** chart height in rows (border included): 10 at 80x24, growing with the terminal up to 20 */
 const CHART_ROWS_MIN = 10;
 const CHART_ROWS_MAX = 20;

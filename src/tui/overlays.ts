@@ -143,7 +143,7 @@ function dialogView(s: UiState): OverlayView {
   return { rect, title: 'Filter', lines };
 }
 
-export const HELP_LINES = [
+const HELP_LINES = [
   'Up/Down j/k      select a flow          PgUp/PgDn Home/End   move by page / to the ends',
   'Left/Right       scroll the columns after the first, to those that did not fit',
   'Enter            details: every column, the window history with features and predictions',

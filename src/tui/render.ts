@@ -62,7 +62,7 @@ function presenceCell(s: UiState, presence: string, cell: string): string {
   return t;
 }
 
-export function tableLines(s: UiState): string[] {
+function tableLines(s: UiState): string[] {
   const { shown } = fittedColumns(s);
   const L = mainLayout(s.height);
   const header = shown
@@ -147,7 +147,7 @@ function shortSource(label: string): string {
  * calls, model. Totals stay live while paused and whole while a filter hides rows. A long source
  * name is cut so that the counters still show.
  */
-export function statusLine(s: UiState): string {
+function statusLine(s: UiState): string {
   const meta: Meta = (s.pending ?? s.snapshot).meta;
   const pos = meta.replayPosition === null ? '' : ` ${Math.round(meta.replayPosition * 100)}%`;
   const rest = [
@@ -170,7 +170,7 @@ function markText(s: UiState): string | null {
 }
 
 /** The UI's own state, what needs seeing first (paused, frozen, marking) leading. */
-export function status2(s: UiState): string {
+function status2(s: UiState): string {
   const w = s.width;
   if (s.overlay === 'search') return escapeTags(fit(` /${s.searchInput}_   (Enter keeps, Esc cancels)`, w));
   const hidden = fittedColumns(s).hidden;

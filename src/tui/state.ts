@@ -134,7 +134,7 @@ export function initialState(o: InitOptions): UiState {
 }
 
 /** One name per key: 'C-c' for control keys, the character for printable keys, else blessed's name. */
-export function keyId(k: Key): string {
+function keyId(k: Key): string {
   if (k.ctrl && k.name) return `C-${k.name}`;
   if (k.shift && k.name === 'tab') return 'S-tab';
   if (k.ch && k.ch.length === 1 && k.ch >= ' ' && k.ch !== '\x7f') return k.ch;
@@ -146,7 +146,7 @@ export function tableRows(s: UiState): number {
 }
 
 /** The flow IDs on screen now. */
-export function visibleIds(s: UiState): string[] {
+function visibleIds(s: UiState): string[] {
   return s.view.slice(s.top, s.top + tableRows(s));
 }
 
@@ -179,7 +179,7 @@ export function fittedColumns(s: UiState): FittedColumns {
   return { shown: f.shown, hidden: [...skipped, ...f.hidden] };
 }
 
-export function selectedIndex(s: UiState): number {
+function selectedIndex(s: UiState): number {
   return s.selectedId === null ? -1 : s.view.indexOf(s.selectedId);
 }
 
@@ -188,7 +188,7 @@ export function selectedRow(s: UiState): FlowRow | null {
 }
 
 /** The moment a live label starts or ends: the wall clock live, the packet clock on replay. */
-export function markTime(s: UiState, nowS: number): number {
+function markTime(s: UiState, nowS: number): number {
   const live = (s.snapshot.meta.source ?? '').startsWith('iface:');
   return live || s.snapshot.meta.clock === null ? nowS : s.snapshot.meta.clock;
 }

@@ -1,6 +1,6 @@
 /** Exit codes are part of the CLI contract (DESIGN.md): 0 ok, 1 runtime failure, 2 usage error. */
 export const EXIT_RUNTIME = 1;
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 
 /**
  * An error meant for the user: one line naming the thing and the fix, never a stack trace.
