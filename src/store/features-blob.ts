@@ -21,3 +21,14 @@ export function featureValues(blob: Uint8Array): Float64Array {
   for (let i = 0; i < out.length; i++) out[i] = b.readDoubleLE(i * 8);
   return out;
 }
+
+/** meta `feature_names` (a JSON array of names) as stored; null when absent or unreadable. */
+export function parseFeatureNames(json: string | undefined): string[] | null {
+  if (json === undefined) return null;
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? v.map(String) : null;
+  } catch {
+    return null;
+  }
+}

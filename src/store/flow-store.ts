@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { featureBytes } from './features-blob';
+import { featureBytes, featureValues, parseFeatureNames } from './features-blob';
 import type { FlowEventOut, MeterStats, RecordBatch, WindowOut } from './types';
 
 export interface FlowStoreOptions {
@@ -117,6 +117,7 @@ export class FlowStore {
   /** Facts of the run, once at start. */
   writeRunMeta(run: RunMeta): void {
     this.db.transaction(() => {
+      this.remapFeatures();
       this.setMeta('source', run.source);
       this.setMeta('model', run.model);
       this.setMeta('window_ms', run.windowMs);
@@ -129,6 +130,27 @@ export class FlowStore {
   /** Stores one batch, and the counters it carries, in one transaction. */
   apply(batch: RecordBatch, recordsPerS: number): void {
     this.applyTx(batch, recordsPerS);
+  }
+
+  /**
+   * The names of the stored features are kept once per database: windows an earlier spymate stored
+   * with another feature list are rewritten by name into this run's order (NaN for a feature they
+   * did not have), so the history keeps its meaning across an upgrade.
+   */
+  private remapFeatures(): void {
+    const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string | undefined;
+    const before = parseFeatureNames(stored);
+    const names = this.opts.featureNames;
+    if (before === null || (before.length === names.length && before.every((n, i) => n === names[i]))) return;
+    const from = names.map((n) => before.indexOf(n));
+    const update = this.db.prepare('UPDATE windows SET features = ? WHERE rowid = ?');
+    const row = new Float64Array(names.length);
+    // all first: one connection cannot write while it iterates (the history is a bounded keep period)
+    for (const [id, blob] of this.db.prepare('SELECT rowid, features FROM windows').raw(true).all() as [number, Buffer][]) {
+      const v = featureValues(blob);
+      for (let i = 0; i < row.length; i++) row[i] = from[i] >= 0 && from[i] < v.length ? v[from[i]] : NaN;
+      update.run(featureBytes(row), id);
+    }
   }
 
   private setMeta(key: string, value: string | number | null): void {
@@ -235,3 +257,4 @@ export class FlowStore {
     });
   }
 }
+

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { featureValues } from '../store/features-blob';
+import { featureValues, parseFeatureNames } from '../store/features-blob';
 import { matchesAny, type IpPattern } from './filter';
 import { decodeMeta, emptySnapshot } from './snapshot';
 import type { SortSpec } from './table';
@@ -171,7 +171,7 @@ export class DbReader {
     try {
       const rows = this.stmts.windows.all(flowId, limit);
       rows.reverse();
-      const names = parseNames(this.stmts.featureNames.get());
+      const names = parseFeatureNames(this.stmts.featureNames.get()) ?? [];
       return rows.map((r) => ({ ...r, features: parseFeatures(r.features, names) }));
     } catch {
       return [];
@@ -193,15 +193,6 @@ function prepareWindows(db: Database.Database): Statements['windows'] {
     'SELECT start, end, packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty, features ' +
       'FROM windows WHERE flow_id = ? ORDER BY start DESC LIMIT ?',
   );
-}
-
-function parseNames(json: string | undefined): string[] {
-  try {
-    const v = JSON.parse(json ?? '[]') as unknown;
-    return Array.isArray(v) ? v.map(String) : [];
-  } catch {
-    return [];
-  }
 }
 
 /** A window's features (float64 bytes in the order of meta `feature_names`, the names once per database) by name. */

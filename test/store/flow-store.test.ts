@@ -120,3 +120,30 @@ test('meta rows carry the run and the counters', () => {
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });
+
+test('windows stored with another feature list are rewritten by name when a run with a new list opens the database', () => {
+  const file = tmpDb();
+  const first = newStore(file);
+  first.store.writeRunMeta({ source: 'file:/x.pcap', model: 'm.json', windowMs: 500 });
+  first.store.apply(batch(T0 + 5, callRecords('f1')), 0);
+  const read = (db: Database.Database) =>
+    (db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b)));
+  const before = read(first.db);
+  assert.equal(before[0].length, FEATURE_NAMES.length);
+  first.db.close();
+  // a later spymate: a feature more, the others in another order
+  const names = ['new_feature', ...[...FEATURE_NAMES].reverse()];
+  for (let run = 0; run < 2; run++) {
+    const db = openWriteDb(file);
+    new FlowStore(db, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({ source: 'file:/y.pcap', model: 'm.json', windowMs: 500 });
+    const after = read(db);
+    assert.equal(after.length, before.length);
+    after.forEach((v, w) => {
+      assert.equal(v.length, names.length);
+      assert.ok(Number.isNaN(v[0]), 'a feature the old run did not have is NaN');
+      assert.deepEqual(v.slice(1), [...before[w]].reverse(), `window ${w}, run ${run}: each value under its own name`);
+    });
+    assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string), names);
+    db.close();
+  }
+});
