@@ -26,6 +26,7 @@ export const MEASURES = [
   'std_burst_bytes',
   'max_burst_bytes',
   'burst_cv',
+  'burst_alternation',
 ] as const;
 
 export const FEATURE_NAMES: readonly string[] = DIRECTIONS.flatMap((d) => MEASURES.map((m) => `${d}_${m}`));

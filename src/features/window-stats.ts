@@ -40,7 +40,10 @@ const BURST_SUMSQ = 14;
 const BURST_MAX = 15;
 /** wire bytes: only the `all` block's slot is used, for the record's tshark-comparable byte count */
 const WIRE = 16;
-const STRIDE = 17;
+/** the last finished burst's bytes, and the sum of squared steps between consecutive bursts */
+const BURST_PREV = 17;
+const BURST_STEPSQ = 18;
+const STRIDE = 19;
 
 const FEATURES_PER_DIRECTION = MEASURES.length;
 
@@ -96,9 +99,23 @@ function addTiming(s: Float64Array, o: number, p: DecodedPacket): void {
 /** Adds the burst in progress to the finished ones. */
 function endBurst(s: Float64Array, o: number): void {
   const b = s[o + BURST_BYTES];
+  // BURSTS counts this burst: from the second on there is a step from the one before
+  if (s[o + BURSTS] > 1) s[o + BURST_STEPSQ] += (b - s[o + BURST_PREV]) * (b - s[o + BURST_PREV]);
+  s[o + BURST_PREV] = b;
   s[o + BURST_SUM] += b;
   s[o + BURST_SUMSQ] += b * b;
   if (b > s[o + BURST_MAX]) s[o + BURST_MAX] = b;
+}
+
+/**
+ * Von Neumann ratio of the window's burst sizes: mean squared step between consecutive bursts over
+ * their variance. About 2 when sizes are independent (2n/(n−1) for n bursts); towards 4 when they alternate big/small (a
+ * VP8/VP9 encoder at its bitrate cap filming a still, noisy room); towards 0 when they drift
+ * smoothly. Scale-free, so one call's level means the same in another. 0 below 3 bursts or with
+ * equal sizes.
+ */
+function alternation(stepSq: number, bursts: number, sd: number): number {
+  return bursts >= 3 && sd > 0 ? stepSq / (bursts - 1) / (sd * sd) : 0;
 }
 
 /**
@@ -183,6 +200,8 @@ export function computeFeatures(s: Float64Array, windowS: number, out: Float64Ar
     out[f + 13] = round3(bstd);
     out[f + 14] = Math.max(s[o + BURST_MAX], open);
     out[f + 15] = mean > 0 ? round4(bstd / mean) : 0;
+    const lastStep = bursts > 1 ? open - s[o + BURST_PREV] : 0;
+    out[f + 16] = round4(alternation(s[o + BURST_STEPSQ] + lastStep * lastStep, bursts, bstd));
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { parseRules } from '../../src/rules/load';
 import { RuleSet } from '../../src/rules/ruleset';
 import { parseCidr } from '../../src/flow/local';
 import { CollectSink, pkt } from './packets';
+import { mulberry32 } from '../../src/util/rng';
 
 function rules(text: string): RuleSet {
   return new RuleSet(parseRules(text, 'test.rules'), ['test.rules']);
@@ -49,20 +50,44 @@ test('every feature of a window matches the hand-computed value', () => {
     out_large_packets: 1, out_small_packets: 1,
     // bursts leave out packets of <= 200 bytes: [1200] at .102, [300] at .200 (98 ms later)
     out_bursts: 2, out_avg_burst_bytes: 750, out_std_burst_bytes: 450, out_max_burst_bytes: 1200, out_burst_cv: 0.6,
+    // two bursts are too few for a rhythm
+    out_burst_alternation: 0,
     // in: one packet of 1000: no interval, so the window length
     in_packets: 1, in_bytes: 1000, in_bitrate: 16000, in_avg_size: 1000, in_std_size: 0,
     in_min_size: 1000, in_max_size: 1000, in_avg_interval: 0.5, in_std_interval: 0,
     in_large_packets: 1, in_small_packets: 0,
-    in_bursts: 1, in_avg_burst_bytes: 1000, in_std_burst_bytes: 0, in_max_burst_bytes: 1000, in_burst_cv: 0,
+    in_bursts: 1, in_avg_burst_bytes: 1000, in_std_burst_bytes: 0, in_max_burst_bytes: 1000, in_burst_cv: 0, in_burst_alternation: 0,
     // all: 100 1200 1000 300 at .100 .102 .150 .200
     all_packets: 4, all_bytes: 2600, all_bitrate: 41600, all_avg_size: 650, all_std_size: 460.977,
     all_min_size: 100, all_max_size: 1200, all_avg_interval: 0.033333, all_std_interval: 0.022171,
     all_large_packets: 2, all_small_packets: 1,
     // [1200] .102, [1000] .150, [300] .200: 48 and 50 ms apart, so three bursts
     all_bursts: 3, all_avg_burst_bytes: 833.333, all_std_burst_bytes: 385.861, all_max_burst_bytes: 1200, all_burst_cv: 0.463,
+    // steps -200, -700: (200² + 700²) / 2 over the variance 385.861²
+    all_burst_alternation: 1.7799,
   };
   assert.deepEqual(Object.keys(expected).sort(), [...FEATURE_NAMES].sort(), 'the example covers every feature');
   for (const [name, v] of Object.entries(expected)) assert.equal(feature(f, name), v, name);
+});
+
+test('burst alternation: about 4 for big/small frames, 2 for independent sizes, near 0 for a smooth drift', () => {
+  const ratio = (sizes: number[]) => {
+    const sink = new CollectSink();
+    const p = new Pipeline(opts(), sink);
+    // one packet per frame, 40 ms apart, all in one window
+    sizes.forEach((b, i) => p.onPacket(out(4000 + i * 0.04, b)));
+    p.finish();
+    return feature(sink.windows[0].features, 'out_burst_alternation');
+  };
+  assert.equal(ratio([1200, 400, 1200, 400, 1200, 400, 1200, 400, 1200, 400, 1200, 400]), 4);
+  assert.ok(ratio([400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1100]) < 0.3);
+  // 12 frames make a noisy estimate: the mean over 40 windows of random sizes (2·12/11 expected,
+  // the variance being the population one)
+  const r = mulberry32(5);
+  let sum = 0;
+  for (let k = 0; k < 40; k++) sum += ratio(Array.from({ length: 12 }, () => 300 + Math.round(900 * r())));
+  assert.ok(Math.abs(sum / 40 - 2.18) < 0.25, String(sum / 40));
+  assert.equal(ratio([800, 800, 800, 800]), 0, 'equal sizes: no variance, 0');
 });
 
 test('packets of one frame form one burst; audio in between neither splits nor joins it', () => {
