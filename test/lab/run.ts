@@ -20,7 +20,7 @@ import { createNet, impair } from './netns';
 import { LabOptions, USAGE, parseOptions } from './options';
 import { Rng } from './rng';
 import { SCENES } from './room';
-import { labelsCsv, parseSchedule, randomSchedule } from './schedule';
+import { labelsCsv, parseSchedule, randomSchedule, remoteLabels } from './schedule';
 import { startTraffic } from './traffic';
 import { VideoSpec, renderVideo } from './video';
 
@@ -157,7 +157,9 @@ async function record(o: LabOptions): Promise<void> {
       : null,
   };
   fs.writeFileSync(base + '.json', JSON.stringify(scenario, null, 2) + '\n');
-  log(`wrote ${trace}, ${base}.labels.csv, ${base}.json`);
+  const remote = remoteLabels(scenario);
+  for (const r of remote) fs.writeFileSync(path.join(path.dirname(base), r.file), r.csv);
+  log(`wrote ${trace}, ${base}.labels.csv, ${base}.json${remote.map((r) => `, ${r.file}`).join('')}`);
 }
 
 async function main(): Promise<void> {

@@ -58,3 +58,26 @@ export function labelsCsv(schedule: Segment[], t0: number, from: number, to: num
   }
   return rows.join('\n') + '\n';
 }
+
+/** The part of a recording's NAME.json that places each peer's schedule on the packets' clock. */
+export interface RecordedPeers {
+  name: string;
+  capture: { start: number; end: number };
+  peers: Record<string, { ip: string; videoStartEpoch?: number; schedule: Segment[] }>;
+}
+
+/**
+ * Labels of the remote peers' own cameras (NAME.B.labels.csv, …): each remote films a scheduled
+ * scene too, so the call's other direction is a labelled stream as well (train with
+ * `--local <that peer's ip>`). Peers recorded without their video clock get none.
+ */
+export function remoteLabels(rec: RecordedPeers): { peer: string; ip: string; file: string; csv: string }[] {
+  return Object.entries(rec.peers)
+    .filter(([peer, p]) => peer !== 'A' && p.videoStartEpoch !== undefined)
+    .map(([peer, p]) => ({
+      peer,
+      ip: p.ip,
+      file: `${rec.name}.${peer}.labels.csv`,
+      csv: labelsCsv(p.schedule, p.videoStartEpoch as number, rec.capture.start, rec.capture.end),
+    }));
+}
