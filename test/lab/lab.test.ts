@@ -45,6 +45,10 @@ test('lab --quick records a labelled two-way WebRTC call', { skip: why ? `lab: $
     const scenario = JSON.parse(fs.readFileSync(path.join(out, 'quick.json'), 'utf8'));
     assert.equal(scenario.calls.length, 1);
     assert.equal(scenario.localIp, scenario.calls[0].local.ip);
+    // the remote peer's camera is labelled too, on its own clock
+    const remote = fs.readFileSync(path.join(out, 'quick.B.labels.csv'), 'utf8').trim().split('\n');
+    assert.deepEqual(remote.slice(1).map((l) => l.split(',')[2]), scenario.peers.B.schedule.map((s: { label: string }) => s.label).slice(0, remote.length - 1));
+    assert.ok(Math.abs(Number(remote[1].split(',')[0]) - Math.max(scenario.peers.B.videoStartEpoch, scenario.capture.start)) < 0.002);
 
     const [call] = checkRecording(trace);
     assert.ok(call.packetsOut >= 300 && call.packetsIn >= 300, `call flow too thin: ${call.packetsOut} out / ${call.packetsIn} in`);
