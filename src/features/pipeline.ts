@@ -116,7 +116,6 @@ export class Pipeline {
   /** accumulators a window of pending packets is replayed into when it closes */
   private readonly scratch = newWindowStats();
   private readonly replayed = newDecodedPacket();
-  /** a candidate's window features until the rules keep the window */
 
   constructor(
     private readonly opts: PipelineOptions,

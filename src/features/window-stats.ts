@@ -109,10 +109,10 @@ function endBurst(s: Float64Array, o: number): void {
 
 /**
  * Von Neumann ratio of the window's burst sizes: mean squared step between consecutive bursts over
- * their variance. About 2 when sizes are independent (2n/(n−1) for n bursts); towards 4 when they alternate big/small (a
- * VP8/VP9 encoder at its bitrate cap filming a still, noisy room); towards 0 when they drift
- * smoothly. Scale-free, so one call's level means the same in another. 0 below 3 bursts or with
- * equal sizes.
+ * their variance. About 2 when sizes are independent (2n/(n−1) for n bursts); towards 4 when they
+ * alternate big/small (a VP8/VP9 encoder at its bitrate cap filming a still, noisy room); towards 0
+ * when they drift smoothly. Scale-free, so one call's level means the same in another. 0 below 3
+ * bursts or with equal sizes.
  */
 function alternation(stepSq: number, bursts: number, sd: number): number {
   return bursts >= 3 && sd > 0 ? stepSq / (bursts - 1) / (sd * sd) : 0;
