@@ -1,4 +1,4 @@
--- spymate database, schema version 3 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 4 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS meta (
 -- meta keys: schema_version, source ('iface:eth0' | 'file:/path' | 'records:/path'),
 -- monitor_start (epoch of the start of monitoring), clock, model, window_ms, timeout_s,
 -- keep_s, packets, drops, pps, flows, calls, windows, records_per_s, replay_position (0..1),
--- feature_names (JSON array: the names of the values in windows.features)
+-- feature_names (JSON array: the names of the values in windows.features; a run with another
+-- list rewrites the stored features by name, src/store/flow-store.ts)
 -- (schema_version mirrors PRAGMA user_version, which is what migrations go by)
 
 -- One row per call flow, deduplicated by flow ID (upserted as windows arrive).

@@ -135,20 +135,26 @@ export class FlowStore {
   /**
    * The names of the stored features are kept once per database: windows an earlier spymate stored
    * with another feature list are rewritten by name into this run's order (NaN for a feature they
-   * did not have), so the history keeps its meaning across an upgrade.
+   * did not have), so the history keeps its meaning across an upgrade. Without readable names, only
+   * windows of this run's width are taken to be in its order; the others' values become NaN.
    */
   private remapFeatures(): void {
     const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string | undefined;
-    const before = parseFeatureNames(stored);
     const names = this.opts.featureNames;
-    if (before === null || (before.length === names.length && before.every((n, i) => n === names[i]))) return;
-    const from = names.map((n) => before.indexOf(n));
+    const before = parseFeatureNames(stored);
+    if (before !== null && before.length === names.length && before.every((n, i) => n === names[i])) return;
+    const from = before === null ? null : names.map((n) => before.indexOf(n));
     const update = this.db.prepare('UPDATE windows SET features = ? WHERE rowid = ?');
     const row = new Float64Array(names.length);
     // all first: one connection cannot write while it iterates (the history is a bounded keep period)
     for (const [id, blob] of this.db.prepare('SELECT rowid, features FROM windows').raw(true).all() as [number, Buffer][]) {
       const v = featureValues(blob);
-      for (let i = 0; i < row.length; i++) row[i] = from[i] >= 0 && from[i] < v.length ? v[from[i]] : NaN;
+      if (from === null) {
+        if (v.length === names.length) continue;
+        row.fill(NaN);
+      } else {
+        for (let i = 0; i < row.length; i++) row[i] = from[i] >= 0 && from[i] < v.length ? v[from[i]] : NaN;
+      }
       update.run(featureBytes(row), id);
     }
   }

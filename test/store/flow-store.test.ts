@@ -116,7 +116,7 @@ test('meta rows carry the run and the counters', () => {
   assert.equal(meta.drops, '1');
   assert.equal(meta.records_per_s, '123');
   assert.equal(meta.replay_position, '0.5');
-  assert.equal(meta.schema_version, '3');
+  assert.equal(meta.schema_version, '4');
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });
@@ -146,4 +146,29 @@ test('windows stored with another feature list are rewritten by name when a run 
     assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string), names);
     db.close();
   }
+});
+
+test('without readable feature names, stored windows of another width are not read under this run\'s names', () => {
+  const file = tmpDb();
+  const first = newStore(file);
+  first.store.apply(batch(T0 + 5, callRecords('f1')), 0);
+  first.db.prepare("DELETE FROM meta WHERE key = 'feature_names'").run();
+  const kept = (first.db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b)));
+  first.db.close();
+  // same width: taken to be this run's order, untouched
+  const same = openWriteDb(file);
+  new FlowStore(same, { timeoutS: 10, keepS: 5, featureNames: FEATURE_NAMES }).writeRunMeta({ source: 'file:/y.pcap', model: 'm.json', windowMs: 500 });
+  assert.deepEqual((same.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b))), kept);
+  same.prepare("UPDATE meta SET value = 'not json' WHERE key = 'feature_names'").run();
+  same.close();
+  // another width and no names to go by: NaN, not values under the wrong names
+  const wider = openWriteDb(file);
+  const names = [...FEATURE_NAMES, 'extra'];
+  new FlowStore(wider, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({ source: 'file:/z.pcap', model: 'm.json', windowMs: 500 });
+  for (const b of wider.prepare('SELECT features FROM windows').pluck().all() as Buffer[]) {
+    const v = featureValues(b);
+    assert.equal(v.length, names.length);
+    assert.ok(v.every((x) => Number.isNaN(x)));
+  }
+  wider.close();
 });

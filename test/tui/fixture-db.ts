@@ -121,7 +121,7 @@ export class FixtureDb {
 /** The usual meta of a replay in progress. */
 export function replayMeta(over: Record<string, string | number> = {}): Record<string, string | number> {
   return {
-    schema_version: 3,
+    schema_version: 4,
     source: 'file:/tmp/call.pcapng',
     monitor_start: T0,
     clock: T0 + 100,
