@@ -173,35 +173,46 @@ function num(v: number | null, digits: number): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
-/** Every column of the selected flow, then its window history oldest first. */
-export function detailsLines(s: UiState, width: number): string[] {
+/**
+ * Every column of the selected flow, then its window history oldest first: lines [from, to) of it.
+ * Only the windows in that range are formatted (the view shows a screenful of a long history).
+ */
+export function detailsLines(s: UiState, width: number, from = 0, to = Infinity): string[] {
   const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
-  if (!row) return ['The flow has left the table.'];
+  const fitted = (l: string): string => fit(` ${l}`, width).trimEnd();
+  if (!row) return ['The flow has left the table.'].slice(from, to).map(fitted);
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
-  const out = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
-  out.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
+  const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
+  head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
   const wins = s.windowsFor === row.flow_id ? s.windows : [];
-  out.push('', `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`);
+  head.push('', `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`);
   const names = wins.length > 0 ? Object.keys(wins[wins.length - 1].features) : [];
   const fws = names.map((n) => Math.max(n.length, 7));
-  out.push(
+  head.push(
     `  ${'start'.padEnd(19)} ${'pkts'.padStart(5)} ${'bytes'.padStart(7)} ${'bitrate'.padStart(9)} raw P(raw) final P(person) cert  ${names.map((n, k) => n.padStart(fws[k])).join(' ')}`,
   );
-  for (const w of wins) {
+  const windowLine = (w: (typeof wins)[number]): string => {
     const feats = names.map((n, k) => formatFeature(w.features[n]).padStart(fws[k])).join(' ');
-    out.push(
+    return (
       `  ${formatDateTime(w.start)} ${String(w.packets).padStart(5)} ${String(w.bytes).padStart(7)} ${humanBitrate(w.bitrate).padStart(9)} ` +
-        `${num(w.raw, 0).padStart(3)} ${num(w.raw_probability, 2).padStart(6)} ${num(w.presence, 0).padStart(5)} ${num(w.probability, 2).padStart(9)} ` +
-        `${(w.certainty === null ? '-' : `${Math.round(w.certainty)}%`).padStart(4)}  ${feats}`,
+      `${num(w.raw, 0).padStart(3)} ${num(w.raw_probability, 2).padStart(6)} ${num(w.presence, 0).padStart(5)} ${num(w.probability, 2).padStart(9)} ` +
+      `${(w.certainty === null ? '-' : `${Math.round(w.certainty)}%`).padStart(4)}  ${feats}`
     );
-  }
+  };
+  const tail: string[] = [];
   if (wins.length > 0) {
-    out.push('', 'Features of the last window:');
+    tail.push('', 'Features of the last window:');
     const last = wins[wins.length - 1].features;
     const fw = Math.max(...names.map((n) => n.length));
-    for (const n of names) out.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
+    for (const n of names) tail.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
   }
-  return out.map((l) => fit(` ${l}`, width).trimEnd());
+  const out: string[] = [];
+  const end = Math.min(to, head.length + wins.length + tail.length);
+  for (let i = Math.max(0, from); i < end; i++) {
+    const k = i - head.length;
+    out.push(fitted(k < 0 ? head[i] : k < wins.length ? windowLine(wins[k]) : tail[k - wins.length]));
+  }
+  return out;
 }
 
 function formatFeature(v: number | undefined): string {
@@ -237,15 +248,15 @@ function detailsSparkRows(s: UiState, rows: number): string[] {
 function detailsView(s: UiState): OverlayView {
   const rect: Rect = { x: 0, y: 0, width: s.width, height: s.height };
   const layout = detailsLayout(s.width, s.height);
-  const all = detailsLines(s, rect.width - 2);
+  const total = detailsLineCount(s);
   const room = layout.textRows;
-  const scroll = Math.min(s.detailsScroll, Math.max(0, all.length - room));
-  const where = `${scroll + 1}-${Math.min(all.length, scroll + room)}/${all.length}`;
+  const scroll = Math.min(s.detailsScroll, Math.max(0, total - room));
+  const where = `${scroll + 1}-${Math.min(total, scroll + room)}/${total}`;
   // cut to the top border: a longer label wraps over the first row of the view
   const title = fit(`Flow ${s.selectedId ?? ''} ${where}  (Up/Down/PgUp/PgDn scroll, Esc closes)`, Math.max(1, s.width - 6)).trimEnd();
   // the charts are drawn over blank rows; without them the sparkline rows carry their own tags
   const head = layout.charts ? new Array<string>(layout.headRows).fill('') : detailsSparkRows(s, layout.headRows);
-  const lines = [...head, ...all.slice(scroll, scroll + room).map(escapeTags)];
+  const lines = [...head, ...detailsLines(s, rect.width - 2, scroll, scroll + room).map(escapeTags)];
   return layout.charts ? { rect, title, lines, charts: layout.charts } : { rect, title, lines };
 }
 

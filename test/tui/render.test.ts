@@ -97,6 +97,10 @@ test('details list every column and the window history with features and predict
   assert.ok(lines.includes('   size_mean  1000.5'), 'the last window lists every feature in full');
   // the scroll bound counts the lines without formatting them: it must count the same
   assert.equal(detailsLineCount(s), lines.length);
+  // the view formats only the lines it shows: any range is the same as cut from the whole
+  for (const [from, to] of [[0, 5], [10, 22], [18, 30], [lines.length - 3, lines.length + 5], [0, Infinity]]) {
+    assert.deepEqual(detailsLines(s, 200, from, to), lines.slice(from, to), `lines ${from}-${to}`);
+  }
   const noWindows = load(state(), ROWS);
   assert.equal(detailsLineCount(noWindows), detailsLines(noWindows, 200).length);
   const gone = { ...noWindows, selectedId: 'no-such-flow' };
