@@ -1,7 +1,8 @@
 /**
  * Leave-one-recording-out on the lab calls: `node dist/test/model/loo.js [DIR] [--algo A] [--only REGEX] ...`
  * (`--only` keeps the input features whose name matches, e.g. `^out_` for the outbound ones;
- * `--markdown` prints the README table; `--train-remote` also trains on the remote directions).
+ * `--markdown` prints the README table; `--train-remote` also trains on the remote directions;
+ * `--model FILE` scores that model on every recording instead, e.g. the shipped one on new lab calls).
  * For each NAME.pcapng[.gz] with NAME.labels.csv and NAME.json in DIR (default test/fixtures/calls), trains on
  * all the others and scores the causal final predictions on it — never on its own windows.
  *
@@ -14,9 +15,10 @@ import * as path from 'node:path';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { loadDataSet } from '../../src/model/data';
 import { identityIndex, runSpan, type SequenceRun } from '../../src/model/evaluate';
+import { loadModel } from '../../src/model/load';
 import { evaluateOutcomes } from '../../src/model/metrics';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans, type TrainOptions } from '../../src/model/train';
-import type { DataSet } from '../../src/model/types';
+import type { DataSet, ModelFile } from '../../src/model/types';
 import { projectRoot } from '../../src/rules/paths';
 import { parseCidr } from '../../src/flow/local';
 
@@ -80,6 +82,7 @@ function main(): void {
   let only = /./;
   const markdown = args.includes('--markdown');
   const trainRemote = args.includes('--train-remote');
+  const given = args.includes('--model') ? loadModel(args[args.indexOf('--model') + 1], { windowMs: 500, featureNames: FEATURE_NAMES }).meta : null;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--only') only = new RegExp(args[++i]);
     const m = /^--(\w+)$/.exec(args[i]);
@@ -92,11 +95,13 @@ function main(): void {
   }
   const runs: SequenceRun[] = [];
   const remoteRuns: SequenceRun[] = [];
-  const score = (model: ReturnType<typeof trainModel>, d: DataSet): SequenceRun[] =>
-    wholeSpans(d.sequences).map((s) => runSpan(model, s, identityIndex(d.features.length), (d.windowMs ?? 500) / 1000));
+  const score = (model: ModelFile, d: DataSet): SequenceRun[] => {
+    const index = given ? Int32Array.from(model.features, (f) => d.features.indexOf(f)) : identityIndex(d.features.length);
+    return wholeSpans(d.sequences).map((s) => runSpan(model, s, index, (d.windowMs ?? 500) / 1000));
+  };
   for (const r of recs) {
     const others = recs.filter((x) => x !== r).flatMap((x) => [x.local, ...(trainRemote ? x.remote : [])]);
-    const model = trainModel(merged(others.map((v) => v.data)), o, 'loo');
+    const model = given ?? trainModel(merged(others.map((v) => v.data)), o, 'loo');
     const rr = score(model, r.local.data);
     runs.push(...rr);
     const rb = r.remote.flatMap((v) => score(model, v.data));
