@@ -173,14 +173,18 @@ function num(v: number | null, digits: number): string {
   return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
-/**
- * Every column of the selected flow, then its window history oldest first: lines [from, to) of it.
- * Only the windows in that range are formatted (the view shows a screenful of a long history).
- */
-export function detailsLines(s: UiState, width: number, from = 0, to = Infinity): string[] {
+interface DetailsParts {
+  head: string[];
+  /** the window history, formatted a line at a time: only the lines shown are */
+  windows: number;
+  windowLine: (k: number) => string;
+  tail: string[];
+}
+
+/** Every column of the selected flow, then its window history oldest first, then the last window's features. */
+function detailsParts(s: UiState): DetailsParts {
   const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
-  const fitted = (l: string): string => fit(` ${l}`, width).trimEnd();
-  if (!row) return ['The flow has left the table.'].slice(from, to).map(fitted);
+  if (!row) return { head: ['The flow has left the table.'], windows: 0, windowLine: () => '', tail: [] };
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
@@ -191,8 +195,9 @@ export function detailsLines(s: UiState, width: number, from = 0, to = Infinity)
   head.push(
     `  ${'start'.padEnd(19)} ${'pkts'.padStart(5)} ${'bytes'.padStart(7)} ${'bitrate'.padStart(9)} raw P(raw) final P(person) cert  ${names.map((n, k) => n.padStart(fws[k])).join(' ')}`,
   );
-  const windowLine = (w: (typeof wins)[number]): string => {
-    const feats = names.map((n, k) => formatFeature(w.features[n]).padStart(fws[k])).join(' ');
+  const windowLine = (k: number): string => {
+    const w = wins[k];
+    const feats = names.map((n, j) => formatFeature(w.features[n]).padStart(fws[j])).join(' ');
     return (
       `  ${formatDateTime(w.start)} ${String(w.packets).padStart(5)} ${String(w.bytes).padStart(7)} ${humanBitrate(w.bitrate).padStart(9)} ` +
       `${num(w.raw, 0).padStart(3)} ${num(w.raw_probability, 2).padStart(6)} ${num(w.presence, 0).padStart(5)} ${num(w.probability, 2).padStart(9)} ` +
@@ -206,11 +211,25 @@ export function detailsLines(s: UiState, width: number, from = 0, to = Infinity)
     const fw = Math.max(...names.map((n) => n.length));
     for (const n of names) tail.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
   }
+  return { head, windows: wins.length, windowLine, tail };
+}
+
+function lineCount(p: DetailsParts): number {
+  return p.head.length + p.windows + p.tail.length;
+}
+
+/** Lines [from, to) of the details text, fitted to `width`: only the windows in that range are formatted. */
+export function detailsLines(s: UiState, width: number, from = 0, to = Infinity): string[] {
+  return partLines(detailsParts(s), width, from, to);
+}
+
+function partLines(p: DetailsParts, width: number, from: number, to: number): string[] {
   const out: string[] = [];
-  const end = Math.min(to, head.length + wins.length + tail.length);
+  const end = Math.min(to, lineCount(p));
   for (let i = Math.max(0, from); i < end; i++) {
-    const k = i - head.length;
-    out.push(fitted(k < 0 ? head[i] : k < wins.length ? windowLine(wins[k]) : tail[k - wins.length]));
+    const k = i - p.head.length;
+    const line = k < 0 ? p.head[i] : k < p.windows ? p.windowLine(k) : p.tail[k - p.windows];
+    out.push(fit(` ${line}`, width).trimEnd());
   }
   return out;
 }
@@ -220,13 +239,9 @@ function formatFeature(v: number | undefined): string {
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
 }
 
-/** detailsLines(s).length without formatting them: a scroll key must not format 1 000 windows. */
+/** detailsLines(s).length without formatting the window history: a scroll key must not format 1 000 windows. */
 export function detailsLineCount(s: UiState): number {
-  const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
-  if (!row) return 1;
-  const wins = s.windowsFor === row.flow_id ? s.windows : [];
-  const features = wins.length > 0 ? 2 + Object.keys(wins[wins.length - 1].features).length : 0;
-  return COLUMNS.length + 4 + wins.length + features;
+  return lineCount(detailsParts(s));
 }
 
 /** How far the details text scrolls: its last line at the bottom of the room under the charts. */
@@ -248,7 +263,8 @@ function detailsSparkRows(s: UiState, rows: number): string[] {
 function detailsView(s: UiState): OverlayView {
   const rect: Rect = { x: 0, y: 0, width: s.width, height: s.height };
   const layout = detailsLayout(s.width, s.height);
-  const total = detailsLineCount(s);
+  const parts = detailsParts(s);
+  const total = lineCount(parts);
   const room = layout.textRows;
   const scroll = Math.min(s.detailsScroll, Math.max(0, total - room));
   const where = `${scroll + 1}-${Math.min(total, scroll + room)}/${total}`;
@@ -256,7 +272,7 @@ function detailsView(s: UiState): OverlayView {
   const title = fit(`Flow ${s.selectedId ?? ''} ${where}  (Up/Down/PgUp/PgDn scroll, Esc closes)`, Math.max(1, s.width - 6)).trimEnd();
   // the charts are drawn over blank rows; without them the sparkline rows carry their own tags
   const head = layout.charts ? new Array<string>(layout.headRows).fill('') : detailsSparkRows(s, layout.headRows);
-  const lines = [...head, ...detailsLines(s, rect.width - 2, scroll, scroll + room).map(escapeTags)];
+  const lines = [...head, ...partLines(parts, rect.width - 2, scroll, scroll + room).map(escapeTags)];
   return layout.charts ? { rect, title, lines, charts: layout.charts } : { rect, title, lines };
 }
 
