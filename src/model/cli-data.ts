@@ -18,6 +18,7 @@ export interface DataFlags {
   window?: number;
   rules?: string;
   local?: string[];
+  localEach?: string[];
 }
 
 export function addDataOptions(cmd: Command): Command {
@@ -27,15 +28,16 @@ export function addDataOptions(cmd: Command): Command {
     .option('--features <LIST>', 'comma-separated feature names to use (default: all numeric columns)')
     .option('--window <MS>', 'window length, 100..900 ms: of traces (default 500; eval/predict: the model\'s); for CSV/ARFF it declares theirs', intInRange('--window', 100, 900))
     .option('--rules <FILE>', 'flow rules for traces (default: the shipped rules/)')
-    .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect);
+    .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect)
+    .option('--local-each <CIDR>', 'ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call\'s other direction)', collect);
 }
 
-function cidrs(list: string[] | undefined): Cidr[] {
+function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
   return (list ?? []).map((c) => {
     try {
       return parseCidr(c);
     } catch (err) {
-      throw usageError(`--local ${c}: ${(err as Error).message}`);
+      throw usageError(`${flag} ${c}: ${(err as Error).message}`);
     }
   });
 }
@@ -55,6 +57,7 @@ export function readData(files: string[], f: DataFlags, needLabels: boolean, win
       windowMs: f.window ?? windowMs,
       rules: f.rules,
       local: cidrs(f.local),
+      localEach: f.localEach && cidrs(f.localEach, '--local-each'),
       needLabels,
       notice,
       onFile: (k) => bar.update(k),

@@ -23,6 +23,8 @@ export interface DataOptions {
   windowMs?: number;
   rules?: string;
   local: Cidr[];
+  /** one address range per trace, paired in order with the traces: ours in that trace only */
+  localEach?: Cidr[];
   /** inputs need labels (train/eval) or not (predict: traces without --labels, tables without a class column) */
   needLabels: boolean;
   notice: (line: string) => void;
@@ -74,12 +76,12 @@ function tableSequence(t: Table, windowS: number): Sequence {
 }
 
 /** The call flows of a trace as sequences (windows in time order per flow). */
-function traceSequences(file: string, labelsFile: string | undefined, rules: RuleSet, o: DataOptions): Sequence[] {
+function traceSequences(file: string, labelsFile: string | undefined, local: Cidr[], rules: RuleSet, o: DataOptions): Sequence[] {
   const byFlow = new Map<string, WindowRecord[]>();
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
   const summary = extractTrace(
     file,
-    { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, rules, local: o.local, idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS, labels },
+    { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, rules, local, idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS, labels },
     {
       callStart: () => undefined,
       callEnd: () => undefined,
@@ -121,6 +123,9 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
   if (o.labels.length > 0 && o.labels.length !== traces.length) {
     throw usageError(`${o.labels.length} --labels file(s) for ${traces.length} trace(s): give one labels file per trace, in the same order`);
   }
+  if (o.localEach && o.localEach.length !== traces.length) {
+    throw usageError(`${o.localEach.length} --local-each range(s) for ${traces.length} trace(s): give one per trace, in the same order`);
+  }
   if (o.needLabels && traces.length > 0 && o.labels.length === 0) {
     throw usageError(`traces need ground truth: add --labels FILE for each trace (${traces.join(', ')})`);
   }
@@ -136,7 +141,9 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
     let have: readonly string[];
     if (kind === 'trace') {
       rules ??= loadRules(o.rules);
-      seqs = traceSequences(file, o.labels[traceNo++], rules, o);
+      const local = o.localEach ? [...o.local, o.localEach[traceNo]] : o.local;
+      seqs = traceSequences(file, o.labels[traceNo], local, rules, o);
+      traceNo++;
       have = FEATURE_NAMES;
       windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
     } else {

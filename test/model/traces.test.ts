@@ -52,3 +52,30 @@ test('traces + labels: train, eval with the model\'s window, predict per window;
   assert.equal(late.code, 1);
   assert.match(late.stderr.trim(), /^spymate: late\.csv: its intervals cover no window of the calls in .*pcapng\.gz/);
 });
+
+test('--local-each: each trace its own local address, so a call\'s other direction is a second labelled stream', (t) => {
+  const rec = recording();
+  if (!rec) {
+    t.skip('no lab recording in test/fixtures/calls yet');
+    return;
+  }
+  const json = JSON.parse(fs.readFileSync(rec.trace.replace(/\.pcapng\.gz$/, '.json'), 'utf8')) as { peers: { B: { ip: string } } };
+  const labelsB = rec.labels.replace(/\.labels\.csv$/, '.B.labels.csv');
+  const dir = tmpDir();
+  const tr = spymate(['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--cv', '0', '-o', 'm.json'], dir);
+  assert.equal(tr.code, 0, tr.stderr);
+  const evalJson = (args: string[]): { windows: number; confusion: unknown } => {
+    const r = spymate(['eval', '--model', 'm.json', ...args, '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const a = evalJson([rec.trace, '--labels', rec.labels, '--local', rec.local]);
+  const b = evalJson([rec.trace, '--labels', labelsB, '--local', json.peers.B.ip]);
+  const both = evalJson([rec.trace, rec.trace, '--labels', rec.labels, '--labels', labelsB, '--local-each', rec.local, '--local-each', json.peers.B.ip]);
+  assert.equal(both.windows, a.windows + b.windows);
+  const sum = (c: unknown): number[] => JSON.stringify(c).match(/\d+/g)!.map(Number);
+  assert.deepEqual(sum(both.confusion), sum(a.confusion).map((v, i) => v + sum(b.confusion)[i]));
+  const bad = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--local-each', rec.local, '--local-each', json.peers.B.ip], dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr.trim(), /^spymate: 2 --local-each range\(s\) for 1 trace\(s\): give one per trace, in the same order/);
+});
