@@ -2,18 +2,20 @@
  * tcpdump on the capture interface inside namespace A, snaplen 128 (headers and the first
  * payload bytes only: enough for flow metering, little of the encrypted media).
  * tcpdump 4.99 writes classic pcap only, so the file is converted to pcapng with editcap
- * (same packets, same microsecond timestamps) when the capture stops.
+ * (same packets, same microsecond timestamps) when the capture stops, and optionally cut shorter
+ * for storage: the fixtures keep 54 bytes a packet, which quarters their size (the encrypted
+ * payload bytes do not compress) and keeps every header byte spymate reads.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { onCleanup } from './cleanup';
 
 export interface Capture {
-  /** Stops tcpdump, converts to pcapng at `pcapngPath`; resolves with the packet count line. */
+  /** Stops tcpdump, converts to pcapng at `pcapngPath` (packets cut to `storeBytes` if not 0); resolves with the packet count line. */
   stop(): Promise<string>;
 }
 
-export async function startCapture(netns: string, iface: string, pcapPath: string, pcapngPath: string): Promise<Capture> {
+export async function startCapture(netns: string, iface: string, pcapPath: string, pcapngPath: string, storeBytes = 0): Promise<Capture> {
   let stderr = '';
   const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-s', '128', '-n', '-U', '-w', pcapPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -36,7 +38,7 @@ export async function startCapture(netns: string, iface: string, pcapPath: strin
   return {
     async stop() {
       await kill();
-      execFileSync('editcap', ['-F', 'pcapng', pcapPath, pcapngPath]);
+      execFileSync('editcap', ['-F', 'pcapng', ...(storeBytes ? ['-s', String(storeBytes)] : []), pcapPath, pcapngPath]);
       fs.rmSync(pcapPath);
       return (stderr.match(/\d+ packets captured/) ?? [''])[0];
     },

@@ -27,13 +27,13 @@ function missing(): string | undefined {
 
 const why = missing();
 
-test('lab --quick records a labelled two-way WebRTC call', { skip: why ? `lab: ${why}` : false, timeout: 120_000 }, () => {
+test('lab --quick records a labelled two-way WebRTC call, stored cut to 54 bytes a packet', { skip: why ? `lab: ${why}` : false, timeout: 120_000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-lab-test-'));
   try {
     // The child must not see the test runner's marker, or run.js would stand down (see run.ts).
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201'],
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201', '--store-bytes', '54'],
       { env, encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.status, 0, `lab failed:\n${r.stderr}`);
     const trace = path.join(out, 'quick.pcapng');
@@ -50,6 +50,12 @@ test('lab --quick records a labelled two-way WebRTC call', { skip: why ? `lab: $
     assert.deepEqual(remote.slice(1).map((l) => l.split(',')[2]), scenario.peers.B.schedule.map((s: { label: string }) => s.label).slice(0, remote.length - 1));
     assert.ok(Math.abs(Number(remote[1].split(',')[0]) - Math.max(scenario.peers.B.videoStartEpoch, scenario.capture.start)) < 0.002);
 
+    // stored as the fixtures are: every packet cut to 54 bytes, its length on the wire kept
+    assert.equal(scenario.capture.storedBytes, 54);
+    const sizes = execFileSync('tshark', ['-r', trace, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'utf8' })
+      .trim().split('\n').map((l) => l.split('\t').map(Number));
+    assert.ok(sizes.every(([cap, len]) => cap === Math.min(54, len)), 'a packet not cut to 54 bytes');
+    assert.ok(sizes.some(([, len]) => len > 500), 'wire lengths kept');
     const [call] = checkRecording(trace);
     assert.ok(call.packetsOut >= 300 && call.packetsIn >= 300, `call flow too thin: ${call.packetsOut} out / ${call.packetsIn} in`);
   } finally {

@@ -28,6 +28,8 @@ export interface LabOptions {
   calls: 1 | 2;
   backgroundTraffic: boolean;
   gzip: boolean;
+  /** Cut each stored packet to this many bytes (0: as captured). */
+  storeBytes: number;
   subnet: number;
 }
 
@@ -45,6 +47,8 @@ export const USAGE = `usage: npm run lab -- [options]
   --calls 1|2          two simultaneous calls from peer A (default 1)
   --background-traffic also an HTTP download and DNS look-ups between the namespaces
   --gzip               store the trace as NAME.pcapng.gz
+  --store-bytes N      cut each stored packet to N bytes (0 = as captured, 128; the fixtures use 54:
+                       Ethernet, IPv4 and UDP headers and the 12 payload bytes the call rules read)
   --subnet N           the lab network is 10.77.N.0/24 (default 77)`;
 
 function oneOf<T extends string>(what: string, v: string, all: readonly T[]): T {
@@ -55,6 +59,13 @@ function oneOf<T extends string>(what: string, v: string, all: readonly T[]): T 
 function num(what: string, v: string, lo: number, hi: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${what} must be a number in ${lo}..${hi}, not "${v}"`);
+  return n;
+}
+
+// Below 54 bytes the IPv4/UDP headers or the STUN/DTLS/RTP header the call rules read would be cut.
+function storeBytes(v: string): number {
+  const n = num('store-bytes', v, 0, 128);
+  if (n !== 0 && n < 54) throw new Error(`--store-bytes must be 0 or 54..128, not "${v}"`);
   return n;
 }
 
@@ -73,6 +84,7 @@ export function parseOptions(argv: string[]): LabOptions {
       'delay-ms': { type: 'string', default: '0' }, 'loss-pct': { type: 'string', default: '0' },
       'rate-kbit': { type: 'string', default: '0' }, calls: { type: 'string', default: '1' },
       'background-traffic': { type: 'boolean', default: false }, gzip: { type: 'boolean', default: false },
+      'store-bytes': { type: 'string', default: '0' },
       subnet: { type: 'string', default: '77' }, help: { type: 'boolean', default: false },
     },
   });
@@ -105,6 +117,7 @@ export function parseOptions(argv: string[]): LabOptions {
     calls: num('calls', v.calls!, 1, 2) as 1 | 2,
     backgroundTraffic: v['background-traffic']!,
     gzip: v.gzip!,
+    storeBytes: storeBytes(v['store-bytes']!),
     subnet: num('subnet', v.subnet!, 1, 254),
   };
 }

@@ -75,7 +75,7 @@ async function record(o: LabOptions): Promise<void> {
   if (network.note) log(network.note);
   const base = path.join(o.out, o.name);
   const pcapng = base + '.pcapng';
-  const capture = await startCapture(net.nsA, net.bridge, path.join(work, 'raw.pcap'), pcapng);
+  const capture = await startCapture(net.nsA, net.bridge, path.join(work, 'raw.pcap'), pcapng, o.storeBytes);
   const captureStart = Date.now() / 1000;
 
   const a = await launch('a', net.nsA, y4mA, work, PAGE_URL);
@@ -139,7 +139,7 @@ async function record(o: LabOptions): Promise<void> {
     recorded: new Date(captureStart * 1000).toISOString(),
     chromium: execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(),
     topology: 'one browser per network namespace; each remote joined by a veth pair to a bridge in A\'s namespace; capture on that bridge',
-    capture: { interface: net.bridge, snaplen: 128, start: captureStart, end: captureEnd, packets },
+    capture: { interface: net.bridge, snaplen: 128, ...(o.storeBytes ? { storedBytes: o.storeBytes } : {}), start: captureStart, end: captureEnd, packets },
     codec: o.codec,
     video: { width: o.width, height: o.height, fps: o.fps },
     maxKbps: o.maxKbps,
