@@ -14,3 +14,42 @@ export function spymate(args: string[], cwd: string): { code: number; stdout: st
   const r = spawnSync(process.execPath, [SPYMATE, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The lab recordings (test/fixtures/calls). */
+export const LAB_DIR = path.join(projectRoot(), 'test', 'fixtures', 'calls');
+
+interface LabMeta {
+  localIp: string;
+  peers?: Record<string, { ip: string }>;
+}
+
+/** Names of the complete lab recordings (JSON, trace and labels), sorted. */
+export function labRecordings(): string[] {
+  if (!fs.existsSync(LAB_DIR)) return [];
+  return fs
+    .readdirSync(LAB_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .filter((n) => fs.existsSync(path.join(LAB_DIR, `${n}.pcapng.gz`)) && fs.existsSync(path.join(LAB_DIR, `${n}.labels.csv`)))
+    .sort();
+}
+
+export function labLocalIp(name: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(LAB_DIR, `${name}.json`), 'utf8')) as LabMeta).localIp;
+}
+
+/**
+ * DATA arguments for a lab recording as the README's training command gives them: peer A's
+ * labelled direction, and with `remote` also peer B's (calls with one remote peer only: with two,
+ * an address cannot tell one remote's flow from the other's).
+ */
+export function labDataArgs(name: string, remote: boolean): string[] {
+  const meta = JSON.parse(fs.readFileSync(path.join(LAB_DIR, `${name}.json`), 'utf8')) as LabMeta;
+  const trace = path.join(LAB_DIR, `${name}.pcapng.gz`);
+  const args = [trace, '--labels', path.join(LAB_DIR, `${name}.labels.csv`), '--local-each', meta.localIp];
+  const labelsB = path.join(LAB_DIR, `${name}.B.labels.csv`);
+  if (remote && meta.peers?.B && fs.existsSync(labelsB) && !fs.existsSync(path.join(LAB_DIR, `${name}.C.labels.csv`))) {
+    args.push(trace, '--labels', labelsB, '--local-each', meta.peers.B.ip);
+  }
+  return args;
+}

@@ -1,7 +1,8 @@
 /**
  * Leave-one-recording-out on the lab calls: `node dist/test/model/loo.js [DIR] [--algo A] [--only REGEX] ...`
  * (`--only` keeps the input features whose name matches, e.g. `^out_` for the outbound ones;
- * `--markdown` prints the README table; `--train-remote` also trains on the remote directions;
+ * `--markdown` prints the README table; trains on both directions of the other calls, as the shipped
+ * model is (`--local-only`: peer A's camera only);
  * `--model FILE` scores that model on every recording instead, e.g. the shipped one on new lab calls).
  * For each NAME.pcapng[.gz] with NAME.labels.csv and NAME.json in DIR (default test/fixtures/calls), trains on
  * all the others and scores the causal final predictions on it — never on its own windows.
@@ -75,13 +76,35 @@ function merged(sets: DataSet[]): DataSet {
   return { ...sets[0], sequences: sets.flatMap((d) => d.sequences), inputs: sets.flatMap((d) => d.inputs) };
 }
 
+/**
+ * Accuracy before a call's first change of state and after it: until then nothing relative to
+ * the call's own history can tell which state it is in (the warm-up the README discusses).
+ */
+function warmUp(runs: readonly SequenceRun[]): string {
+  const n = [0, 0];
+  const ok = [0, 0];
+  for (const r of runs) {
+    let first: number | null = null;
+    let later = 0;
+    for (let i = 0; i < r.labels.length; i++) {
+      const l = r.labels[i];
+      if (l < 0) continue;
+      if (first === null) first = l;
+      else if (l !== first) later = 1;
+      n[later]++;
+      if (r.final[i] === l) ok[later]++;
+    }
+  }
+  return `first state ${pct(ok[0] / n[0])}, later ${pct(ok[1] / n[1])}`;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const dir = args[0] && !args[0].startsWith('--') ? args[0] : path.join(projectRoot(), 'test', 'fixtures', 'calls');
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
   let only = /./;
   const markdown = args.includes('--markdown');
-  const trainRemote = args.includes('--train-remote');
+  const trainRemote = !args.includes('--local-only');
   const given = args.includes('--model') ? loadModel(args[args.indexOf('--model') + 1], { windowMs: 500, featureNames: FEATURE_NAMES }).meta : null;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--only') only = new RegExp(args[++i]);
@@ -109,14 +132,17 @@ function main(): void {
     const e = evaluateOutcomes(rr);
     const remote = rb.length > 0 ? pct(evaluateOutcomes(rb).accuracy) : '—';
     const flows = r.local.data.sequences.length > 1 ? ` (${r.local.data.sequences.length} calls)` : '';
-    if (markdown) console.log(`| ${r.name}${flows} | ${r.meta.codec ?? '?'}, ${r.meta.maxKbps ?? '?'} kbit/s | ${e.windows} | ${pct(e.accuracy)} | ${pct(e.rawAccuracy)} | ${e.delayS ?? 'n/a'} s | ${remote} |`);
+    if (markdown) console.log(`| ${r.name}${flows} | ${r.meta.codec ?? '?'}, ${r.meta.maxKbps === 0 ? 'no cap' : `${r.meta.maxKbps ?? '?'} kbit/s`} | ${e.windows} | ${pct(e.accuracy)} | ${pct(e.rawAccuracy)} | ${e.delayS ?? 'n/a'} s | ${remote} |`);
     else console.log(`${r.name.padEnd(28)} ${String(e.windows).padStart(6)} windows  accuracy ${pct(e.accuracy)}  raw ${pct(e.rawAccuracy)}  delay ${e.delayS ?? 'n/a'} s  remote side ${remote}`);
   }
   const all = evaluateOutcomes(runs);
   const rem = remoteRuns.length > 0 ? evaluateOutcomes(remoteRuns) : null;
   const remText = rem ? `${pct(rem.accuracy)} (${rem.windows} windows, ${remoteRuns.length} streams)` : '—';
   if (markdown) console.log(`| **overall** | | **${all.windows}** | **${pct(all.accuracy)}** | ${pct(all.rawAccuracy)} | ${all.delayS ?? 'n/a'} s | ${remText} |`);
-  else console.log(`${'overall'.padEnd(28)} ${String(all.windows).padStart(6)} windows  accuracy ${pct(all.accuracy)}  raw ${pct(all.rawAccuracy)}  delay ${all.delayS ?? 'n/a'} s  remote side ${remText}`);
+  else {
+    console.log(`${'overall'.padEnd(28)} ${String(all.windows).padStart(6)} windows  accuracy ${pct(all.accuracy)}  raw ${pct(all.rawAccuracy)}  delay ${all.delayS ?? 'n/a'} s  remote side ${remText}`);
+    console.log(`${''.padEnd(28)} local: ${warmUp(runs)}${rem ? `; remote: ${warmUp(remoteRuns)}` : ''}`);
+  }
 }
 
 main();
