@@ -12,15 +12,26 @@ import type { Composite, ContextParams } from './types';
  *   jitter  std of v over the last N windows
  *   change  s − (mean of v over the N windows before)
  * plus one per-sequence `warmup` feature (how much history the levels rest on), and with
- * `absolute` (train.ts, transfer.ts) each feature's `level` = s.
+ * `absolute` (train.ts, transfer.ts) each feature's `level` = s — without it, only the `levels`
+ * columns' (shapeLevelColumns).
  */
 const PER_FEATURE = ['above', 'place', 'now', 'spread', 'jitter', 'change'] as const;
 
 export const DEFAULT_CONTEXT = { windows: 4, quantileLow: 0.1, quantileHigh: 0.9, halfLifeWindows: 1200 };
 
-export function derivedNames(features: readonly string[], absolute = false): string[] {
-  const per = absolute ? [...PER_FEATURE, 'level'] : PER_FEATURE;
-  return [...features.flatMap((f) => per.map((d) => `${f}:${d}`)), 'warmup'];
+export function derivedNames(features: readonly string[], absolute = false, levels: readonly number[] = []): string[] {
+  const withLevel = [...PER_FEATURE, 'level'];
+  return [...features.flatMap((f, i) => (absolute || levels.includes(i) ? withLevel : PER_FEATURE).map((d) => `${f}:${d}`)), 'warmup'];
+}
+
+/**
+ * Columns whose level carries over between calls because it has no unit: the burst (≈ frame)
+ * size CV and alternation of each direction. Bytes, packets and sizes scale with the codec and cap
+ * (README "model": their levels do not transfer); these do not, and before a call has shown both
+ * states their level is the only hint of which one it is in.
+ */
+export function shapeLevelColumns(columns: readonly string[]): number[] {
+  return columns.flatMap((c, i) => (/_burst_(cv|alternation)$/.test(c) ? [i] : []));
 }
 
 /** Quantile bins of v-space (asinh scale): width 0.05 over [−10, 20]. */
@@ -87,9 +98,13 @@ export class ContextState {
   private readonly composites: Composite[];
   /** input columns; the composites follow them */
   private readonly inputs: number;
+  /** per column: 1 if its level s is an output */
+  private readonly level: Uint8Array;
 
   constructor(private readonly p: ContextParams) {
     this.nf = p.scales.length;
+    this.level = new Uint8Array(this.nf).fill(p.absolute ? 1 : 0);
+    for (const i of p.levels ?? []) this.level[i] = 1;
     this.composites = p.composites ?? [];
     this.inputs = this.nf - this.composites.length;
     this.n = p.windows;
@@ -154,7 +169,7 @@ export class ContextState {
       out[o++] = spread;
       out[o++] = variance > 0 ? Math.sqrt(variance) : 0;
       out[o++] = havePrev > 0 ? s - prev / havePrev : 0;
-      if (this.p.absolute) out[o++] = s;
+      if (this.level[f]) out[o++] = s;
       if (halve) {
         for (let i = 0; i < BINS; i++) counts[i] *= 0.5;
         this.lows[f].halved();

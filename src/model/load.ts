@@ -26,9 +26,11 @@ function validate(file: string, m: ModelFile): void {
     'context composites',
   );
   check(file, Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1, 'context');
+  const levels = c.levels ?? [];
+  check(file, Array.isArray(levels) && levels.every((i) => Number.isInteger(i) && i >= 0 && i < c.scales.length), 'context levels');
   const n = m.normalisation;
   // the derived vector the context will fill for these features: a model cut short would read past it
-  const width = derivedNames(columnNames(m.features, composites), c.absolute === true).length;
+  const width = derivedNames(columnNames(m.features, composites), c.absolute === true, levels).length;
   check(
     file,
     !!n && Array.isArray(n.derived) && n.derived.length === width && Array.isArray(n.mean) && Array.isArray(n.std) &&

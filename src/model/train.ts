@@ -1,10 +1,10 @@
 import { columnNames, compositesFor } from './composite';
-import { ContextState, DEFAULT_CONTEXT, derivedNames, fitScales } from './context';
+import { ContextState, DEFAULT_CONTEXT, derivedNames, fitScales, shapeLevelColumns } from './context';
 import { fitForest } from './forest';
 import { fitLogReg } from './logreg';
 import { LEVELS_TRANSFER, levelTransfer } from './transfer';
 import { CLASSES, MODEL_FORMAT, MODEL_VERSION } from './types';
-import type { Algorithm, ContextParams, DataSet, ModelFile, Sequence } from './types';
+import type { Algorithm, Composite, ContextParams, DataSet, ModelFile, Sequence } from './types';
 import { UserError } from '../util/errors';
 
 export interface TrainOptions {
@@ -26,11 +26,14 @@ export interface TrainOptions {
   absolute: boolean | 'auto';
   /** add each direction's frame regularity (src/model/composite.ts) when the inputs have its parts */
   frameRegularity: boolean;
+  /** give the levels of the dimensionless shape measures (context.ts shapeLevelColumns) */
+  shapeLevels: boolean;
 }
 
 /**
  * Defaults chosen on the synthetic held-out benchmark (README "model"): see test/model/synth.ts;
- * `frameRegularity` on the lab recordings (test/model/loo.ts) — it never applies to the 12-feature form.
+ * `frameRegularity` and `shapeLevels` on the lab recordings (test/model/loo.ts) — they never apply to
+ * the 12-feature form.
  */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   algo: 'rf',
@@ -45,6 +48,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   hold: 1,
   absolute: 'auto',
   frameRegularity: true,
+  shapeLevels: true,
 };
 
 /** Which windows of a sequence take part: [from, to) */
@@ -58,14 +62,14 @@ export function wholeSpans(seqs: readonly Sequence[]): Span[] {
   return seqs.map((seq) => ({ seq, from: 0, to: seq.rows.length }));
 }
 
-function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: ContextParams['composites'] = []): ContextParams {
-  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute, composites };
+function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: Composite[], levels: number[]): ContextParams {
+  return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute, composites, levels };
 }
 
 /** Derived (unstandardised) features of every window of a sequence, computed causally. */
 function deriveSequence(seq: Sequence, ctx: ContextParams): Float64Array[] {
   const state = new ContextState(ctx);
-  const width = derivedNames(new Array<string>(ctx.scales.length).fill(''), ctx.absolute).length;
+  const width = derivedNames(new Array<string>(ctx.scales.length).fill(''), ctx.absolute, ctx.levels).length;
   return seq.rows.map((r) => {
     const out = new Float64Array(width);
     state.push(r, out);
@@ -94,7 +98,8 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
   // decided on the training spans only: in cross-validation, per fold
   const transfer = o.absolute === 'auto' ? levelTransfer(spans, scales.slice(0, features.length)) : null;
   const absolute = o.absolute === 'auto' ? transfer !== null && transfer >= LEVELS_TRANSFER : o.absolute;
-  const ctx = contextParams(o, absolute, scales, composites);
+  const levels = o.shapeLevels && !absolute ? shapeLevelColumns(columnNames(features, composites)) : [];
+  const ctx = contextParams(o, absolute, scales, composites, levels);
   const X: Float64Array[] = [];
   const ys: number[] = [];
   const derivedCache = new Map<Sequence, Float64Array[]>();
@@ -166,7 +171,7 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
     windowMs: data.windowMs,
     classes: [...CLASSES],
     context: f.context,
-    normalisation: { kind: 'per-sequence-causal', derived: derivedNames(columnNames(data.features, f.context.composites), f.context.absolute), mean: f.mean, std: f.std },
+    normalisation: { kind: 'per-sequence-causal', derived: derivedNames(columnNames(data.features, f.context.composites), f.context.absolute, f.context.levels), mean: f.mean, std: f.std },
     smoothing: { halfLifeWindows: o.smooth, hysteresis: o.hysteresis, holdWindows: o.hold },
     classifier: f.classifier,
     training: {

@@ -26,6 +26,12 @@ export interface ContextParams {
   /** also give the classifier the absolute level s of each feature (levels rarely transfer between calls) */
   absolute: boolean;
   /**
+   * Columns whose level s is given even without `absolute`: dimensionless shape measures (a
+   * burst-size CV, an alternation ratio) mean the same in every call. Absent in models made before
+   * they existed: none.
+   */
+  levels?: number[];
+  /**
    * Columns computed from the inputs before the context, after them in `scales` and the derived
    * names (src/model/composite.ts). Absent in models made before they existed: none.
    */

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { compositesFor, compositeValue } from '../../src/model/composite';
+import { ContextState, DEFAULT_CONTEXT, derivedNames, shapeLevelColumns } from '../../src/model/context';
 import { identityIndex, runSpan } from '../../src/model/evaluate';
 import { mulberry32 as rng } from '../../src/util/rng';
 import { loadModel, saveModel } from '../../src/model/load';
@@ -85,8 +86,9 @@ test('a model with composites survives save/load, maps inputs by name in any ord
     assert.equal(got, expected[i], `window ${i}`);
   });
 
-  const old = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8, frameRegularity: false }, 'test');
+  const old = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8, frameRegularity: false, shapeLevels: false }, 'test');
   delete (old.context as { composites?: unknown }).composites;
+  delete (old.context as { levels?: unknown }).levels;
   saveModel(file, old);
   assert.equal(loadModel(file).createPredictor(NAMES).push(seq.rows[0]).presence >= 0, true);
 
@@ -104,4 +106,31 @@ test('a model with composites survives save/load, maps inputs by name in any ord
   delete (noNames.normalisation as { derived?: unknown }).derived;
   fs.writeFileSync(file, JSON.stringify(noNames));
   assert.throws(() => loadModel(file), /damaged spymate model \(normalisation\)/);
+});
+
+test('shape levels: the level of each dimensionless burst measure is given and of nothing else; a bad column index is refused', () => {
+  assert.deepEqual(
+    shapeLevelColumns(FEATURE_NAMES).map((i) => FEATURE_NAMES[i]),
+    ['in_burst_cv', 'in_burst_alternation', 'out_burst_cv', 'out_burst_alternation', 'all_burst_cv', 'all_burst_alternation'],
+  );
+  assert.deepEqual(shapeLevelColumns(SYM_FEATURES), [], 'never in the 12-feature CSV form');
+  const train: DataSet = { features: NAMES, windowMs: 500, sequences: [call(1, false), call(2, true)], inputs: [] };
+  const m = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8 }, 'test');
+  assert.deepEqual(m.context.levels, [2]);
+  assert.deepEqual(m.normalisation.derived.filter((d) => d.endsWith(':level')), ['out_burst_cv:level']);
+  const off = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8, shapeLevels: false }, 'test');
+  assert.equal(off.normalisation.derived.filter((d) => d.endsWith(':level')).length, 0);
+  assert.equal(off.normalisation.derived.length, m.normalisation.derived.length - 1);
+  // the level is the short mean of v = asinh(x / scale) over the last `windows` windows
+  const ctx = new ContextState({ ...DEFAULT_CONTEXT, windows: 2, scales: [1, 0.5], absolute: false, levels: [1] });
+  const names = derivedNames(['a', 'b'], false, [1]);
+  const out = new Float64Array(names.length);
+  for (const x of [[5, 1], [5, 2], [5, 4]]) ctx.push(x, out);
+  assert.ok(Math.abs(out[names.indexOf('b:level')] - (Math.asinh(4) + Math.asinh(8)) / 2) < 1e-12);
+  assert.equal(names.indexOf('a:level'), -1);
+  const file = path.join(tmpDir(), 'm.json');
+  const bad = JSON.parse(JSON.stringify(m)) as typeof m;
+  bad.context.levels = [99];
+  fs.writeFileSync(file, JSON.stringify(bad));
+  assert.throws(() => loadModel(file), /damaged spymate model \(context levels\)/);
 });

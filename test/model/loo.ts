@@ -109,7 +109,7 @@ function main(): void {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--only') only = new RegExp(args[++i]);
     const m = /^--(\w+)$/.exec(args[i]);
-    if (m && m[1] in o) (o as unknown as Record<string, unknown>)[m[1]] = m[1] === 'algo' ? args[++i] : m[1] === 'absolute' || m[1] === 'frameRegularity' ? args[++i] === 'true' : Number(args[++i]);
+    if (m && m[1] in o) (o as unknown as Record<string, unknown>)[m[1]] = m[1] === 'algo' ? args[++i] : typeof o[m[1] as keyof TrainOptions] === 'boolean' || m[1] === 'absolute' ? args[++i] === 'true' : Number(args[++i]);
   }
   const recs = recordings(dir, FEATURE_NAMES.filter((f) => only.test(f)));
   if (markdown) {

@@ -27,6 +27,7 @@ interface TrainFlags extends DataFlags {
   seed: number;
   absolute?: boolean;
   frameRegularity: boolean;
+  shapeLevels: boolean;
   trainedOn?: string;
 }
 
@@ -62,6 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--absolute', 'also use absolute feature levels (default: when they carry over between the training calls)')
     .option('--no-absolute', 'never use absolute feature levels')
     .option('--no-frame-regularity', 'do not add the per-direction frame regularity, (1 + mean frame bytes) / (1 + frame-size CV)')
+    .option('--no-shape-levels', 'do not give the levels of the dimensionless burst CV and alternation (only their place in the call\'s own range)')
     .option('--seed <N>', 'random seed (rf)', intInRange('--seed', 0, 2 ** 31 - 1), d.seed)
     .option('--trained-on <TEXT>', 'describe the training data in the model (default: the input file names)');
   addDataOptions(cmd);
@@ -81,6 +83,7 @@ export function registerTrain(program: Command): void {
       hysteresis: f.hysteresis,
       absolute: f.absolute ?? 'auto',
       frameRegularity: f.frameRegularity,
+      shapeLevels: f.shapeLevels,
     };
     const err = (line: string): boolean => process.stderr.write(line + '\n');
     const trainedOn = f.trainedOn ?? files.map((x) => path.basename(x)).join(', ');
