@@ -11,7 +11,6 @@ import { runCli, tmpDir } from './run-cli';
  * the presence of its window records must follow the recording's labels.
  */
 const HELD_OUT = 'kitchen-h264';
-const DIR = LAB_DIR;
 
 function readLabels(file: string): Array<{ start: number; end: number; person: boolean }> {
   return fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => {
@@ -32,13 +31,13 @@ test(`replaying ${HELD_OUT} headless with a model that never saw it: presence re
   assert.equal(tr.code, 0, tr.stderr);
 
   const local = labLocalIp(HELD_OUT);
-  const r = await runCli(['-f', path.join(DIR, `${HELD_OUT}.pcapng.gz`), '--headless', '--speed', 'max', '--local', local,
+  const r = await runCli(['-f', path.join(LAB_DIR, `${HELD_OUT}.pcapng.gz`), '--headless', '--speed', 'max', '--local', local,
     '--model', path.join(work, 'loo.json'), '--db', path.join(work, 'replay.db')]);
   assert.equal(r.code, 0, r.stderr);
   const windows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.event === 'window');
   assert.ok(windows.every((w) => w.app === 'webrtc' && w.srcIP === local), 'one webrtc call seen from the labelled side');
 
-  const labels = readLabels(path.join(DIR, `${HELD_OUT}.labels.csv`));
+  const labels = readLabels(path.join(LAB_DIR, `${HELD_OUT}.labels.csv`));
   let scored = 0;
   let right = 0;
   for (const w of windows) {

@@ -47,9 +47,11 @@ export function labDataArgs(name: string, remote: boolean): string[] {
   const meta = JSON.parse(fs.readFileSync(path.join(LAB_DIR, `${name}.json`), 'utf8')) as LabMeta;
   const trace = path.join(LAB_DIR, `${name}.pcapng.gz`);
   const args = [trace, '--labels', path.join(LAB_DIR, `${name}.labels.csv`), '--local-each', meta.localIp];
-  const labelsB = path.join(LAB_DIR, `${name}.B.labels.csv`);
-  if (remote && meta.peers?.B && fs.existsSync(labelsB) && !fs.existsSync(path.join(LAB_DIR, `${name}.C.labels.csv`))) {
-    args.push(trace, '--labels', labelsB, '--local-each', meta.peers.B.ip);
+  // the same rule as loo.ts: exactly one remote peer, whose camera is labelled
+  const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
+  const labels = (peer: string): string => path.join(LAB_DIR, `${name}.${peer}.labels.csv`);
+  if (remote && remotes.length === 1 && fs.existsSync(labels(remotes[0][0]))) {
+    args.push(trace, '--labels', labels(remotes[0][0]), '--local-each', remotes[0][1].ip);
   }
   return args;
 }
