@@ -1,6 +1,6 @@
 /**
- * Leave-one-recording-out on the lab calls: `node dist/test/model/loo.js [DIR] [--algo A] [--only REGEX] ...`
- * (`--only` keeps the input features whose name matches, e.g. `^out_` for the outbound ones;
+ * Leave-one-recording-out on the lab calls: `node dist/test/model/loo.js [DIR] [--only REGEX] [--TRAIN-OPTION V] ...`
+ * (train options by their TrainOptions name, e.g. `--min-leaf 30`, `--shape-levels false`; `--only` keeps the input features whose name matches, e.g. `^out_` for the outbound ones;
  * `--markdown` prints the README table; trains on both directions of the other calls, as the shipped
  * model is (`--local-only`: peer A's camera only);
  * `--model FILE` scores that model on every recording instead, e.g. the shipped one on new lab calls).
@@ -98,6 +98,22 @@ function warmUp(runs: readonly SequenceRun[]): string {
   return `first state ${pct(ok[0] / n[0])}, later ${pct(ok[1] / n[1])}`;
 }
 
+/**
+ * Sets the TrainOptions field named by args[i] (`--min-leaf 30` or `--minLeaf 30`) from args[i + 1];
+ * returns the index of the value. An option that names no field stops the run: ignoring it would
+ * print figures for the defaults under the name of a variant.
+ */
+function setTrainOption(o: TrainOptions, args: readonly string[], i: number): number {
+  const key = /^--([a-zA-Z-]+)$/.exec(args[i])?.[1].replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  if (!key || !(key in o) || i + 1 >= args.length) {
+    console.error(`loo: unknown option or missing value: ${args[i]} (train options: ${Object.keys(o).join(', ')})`);
+    process.exit(2);
+  }
+  const v = args[i + 1];
+  (o as unknown as Record<string, unknown>)[key] = key === 'algo' ? v : typeof o[key as keyof TrainOptions] === 'boolean' || key === 'absolute' ? v === 'true' : Number(v);
+  return i + 1;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const dir = args[0] && !args[0].startsWith('--') ? args[0] : path.join(projectRoot(), 'test', 'fixtures', 'calls');
@@ -106,10 +122,10 @@ function main(): void {
   const markdown = args.includes('--markdown');
   const trainRemote = !args.includes('--local-only');
   const given = args.includes('--model') ? loadModel(args[args.indexOf('--model') + 1], { windowMs: 500, featureNames: FEATURE_NAMES }).meta : null;
-  for (let i = 0; i < args.length; i++) {
+  for (let i = args[0] === dir ? 1 : 0; i < args.length; i++) {
     if (args[i] === '--only') only = new RegExp(args[++i]);
-    const m = /^--(\w+)$/.exec(args[i]);
-    if (m && m[1] in o) (o as unknown as Record<string, unknown>)[m[1]] = m[1] === 'algo' ? args[++i] : typeof o[m[1] as keyof TrainOptions] === 'boolean' || m[1] === 'absolute' ? args[++i] === 'true' : Number(args[++i]);
+    else if (args[i] === '--model') i++;
+    else if (args[i] !== '--markdown' && args[i] !== '--local-only') i = setTrainOption(o, args, i);
   }
   const recs = recordings(dir, FEATURE_NAMES.filter((f) => only.test(f)));
   if (markdown) {
