@@ -27,13 +27,48 @@ function missing(): string | undefined {
 
 const why = missing();
 
-test('lab --quick records a labelled two-way WebRTC call, stored cut to 54 bytes a packet', { skip: why ? `lab: ${why}` : false, timeout: 120_000 }, () => {
+/**
+ * From A's side of the trace: round trips of A's STUN checks (request → response, matched on the
+ * transaction ID's first bytes, which the 54-byte cut keeps) and the share of the remote's RTP
+ * sequence numbers missing — the delay and loss the call's path really had.
+ */
+function pathSeenFromA(trace: string, localIp: string): { rttMs: number[]; inboundLoss: number } {
+  const rows = execFileSync('tshark', ['-r', trace, '-Y', 'udp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'udp.payload'], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    .trim().split('\n').map((l) => l.split('\t'));
+  const asked = new Map<string, number>();
+  const rttMs: number[] = [];
+  const seqs = new Map<string, Set<number>>();
+  for (const [t, src, hex] of rows) {
+    const b = Buffer.from(hex ?? '', 'hex');
+    if (b.length < 12) continue;
+    const isStun = b[0] < 4 && b.readUInt32BE(4) === 0x2112a442;
+    if (isStun && b.readUInt16BE(0) === 0x0001 && src === localIp) asked.set(b.subarray(8, 12).toString('hex'), Number(t));
+    else if (isStun && b.readUInt16BE(0) === 0x0101 && src !== localIp) {
+      const t0 = asked.get(b.subarray(8, 12).toString('hex'));
+      if (t0 !== undefined) rttMs.push((Number(t) - t0) * 1000);
+    } else if (b[0] >> 6 === 2 && ((b[1] & 0x7f) < 72 || (b[1] & 0x7f) > 79) && src !== localIp) {
+      // RTP, not RTCP (packet types 200–207 read as payload types 72–79)
+      const ssrc = b.subarray(8, 12).toString('hex');
+      if (!seqs.has(ssrc)) seqs.set(ssrc, new Set());
+      seqs.get(ssrc)!.add(b.readUInt16BE(2));
+    }
+  }
+  let expected = 0, got = 0;
+  for (const s of seqs.values()) {
+    if (s.size < 100) continue;
+    expected += Math.max(...s) - Math.min(...s) + 1;
+    got += s.size;
+  }
+  return { rttMs: rttMs.sort((x, y) => x - y), inboundLoss: expected ? 1 - got / expected : NaN };
+}
+
+test('lab --quick records a labelled two-way WebRTC call over a 60 ms, 1 % loss path, stored cut to 54 bytes a packet', { skip: why ? `lab: ${why}` : false, timeout: 120_000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-lab-test-'));
   try {
     // The child must not see the test runner's marker, or run.js would stand down (see run.ts).
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201', '--store-bytes', '54'],
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201', '--store-bytes', '54', '--delay-ms', '60', '--loss-pct', '1'],
       { env, encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.status, 0, `lab failed:\n${r.stderr}`);
     const trace = path.join(out, 'quick.pcapng');
@@ -56,6 +91,14 @@ test('lab --quick records a labelled two-way WebRTC call, stored cut to 54 bytes
       .trim().split('\n').map((l) => l.split('\t').map(Number));
     assert.ok(sizes.every(([cap, len]) => cap === Math.min(54, len)), 'a packet not cut to 54 bytes');
     assert.ok(sizes.some(([, len]) => len > 500), 'wire lengths kept');
+    // the path had the asked delay and loss: by netem where the kernel has it, else through the lab's relay
+    assert.match(scenario.network.method, /^(netem|relay)$/);
+    assert.deepEqual([scenario.network.delayMs, scenario.network.lossPct], [60, 1]);
+    const path_ = pathSeenFromA(trace, scenario.localIp);
+    assert.ok(path_.rttMs.length >= 2, `only ${path_.rttMs.length} STUN round trips seen`);
+    const rtt = path_.rttMs[path_.rttMs.length >> 1];
+    assert.ok(rtt >= 50 && rtt <= 150, `median STUN round trip ${rtt.toFixed(1)} ms, asked 60`);
+    assert.ok(path_.inboundLoss > 0.001 && path_.inboundLoss < 0.04, `inbound RTP loss ${(100 * path_.inboundLoss).toFixed(2)} %, asked 1 %`);
     const [call] = checkRecording(trace);
     assert.ok(call.packetsOut >= 300 && call.packetsIn >= 300, `call flow too thin: ${call.packetsOut} out / ${call.packetsIn} in`);
   } finally {

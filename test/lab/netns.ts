@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { onCleanup } from './cleanup';
+import type { LinkModel } from './relay';
 
 export interface Remote {
   ns: string;
@@ -30,7 +31,7 @@ export interface Impairment {
   delayMs: number;
   lossPct: number;
   rateKbit: number;
-  /** How it was applied: 'netem', 'tbf' (rate only), or 'none'. */
+  /** How it was applied: 'netem'; 'relay' (delay/loss, relay.ts) and/or 'tbf' (rate), joined by '+'; or 'none'. */
   method: string;
   note?: string;
 }
@@ -80,8 +81,9 @@ function tc(ns: string, args: string[]): boolean {
 
 /**
  * Impairs both directions of every remote's link. netem (delay/loss) is tried first; many container
- * kernels lack sch_netem, and then only a tbf rate limit (which does exist there) is applied,
- * and the returned record says so — the scenario JSON keeps the truth, not the wish.
+ * kernels lack sch_netem, and then a tbf rate limit (which does exist there) is applied here and
+ * delay/loss are left to the relay (relayModel) — the returned record, kept in the scenario JSON,
+ * says how.
  */
 export function impair(net: LabNet, want: { delayMs: number; lossPct: number; rateKbit: number }): Impairment {
   if (!want.delayMs && !want.lossPct && !want.rateKbit) return { ...want, method: 'none' };
@@ -93,12 +95,21 @@ export function impair(net: LabNet, want: { delayMs: number; lossPct: number; ra
     if (ends.every(([ns, dev]) => tc(ns, ['qdisc', 'add', 'dev', dev, 'root', ...netem]))) return { ...want, method: 'netem' };
     for (const [ns, dev] of ends) tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
   }
-  const note = want.delayMs || want.lossPct ? 'kernel has no sch_netem: delay/loss not applied' : undefined;
+  // Without netem, delay and loss come from a UDP relay on each call's path (relay.ts, call.ts).
+  const relay = want.delayMs || want.lossPct ? { delayMs: want.delayMs, lossPct: want.lossPct } : { delayMs: 0, lossPct: 0 };
+  const method = relay.delayMs || relay.lossPct ? 'relay' : '';
+  const note = method ? 'kernel has no sch_netem: delay/loss applied by a UDP relay in each remote\'s namespace' : undefined;
   if (want.rateKbit) {
     const tbf = ['tbf', 'rate', `${want.rateKbit}kbit`, 'burst', '32kbit', 'latency', '200ms'];
     if (ends.every(([ns, dev]) => tc(ns, ['qdisc', 'add', 'dev', dev, 'root', ...tbf]))) {
-      return { delayMs: 0, lossPct: 0, rateKbit: want.rateKbit, method: 'tbf', note };
+      return { ...relay, rateKbit: want.rateKbit, method: method ? `${method}+tbf` : 'tbf', note };
     }
   }
-  return { delayMs: 0, lossPct: 0, rateKbit: 0, method: 'none', note: note ?? 'tc failed' };
+  return { ...relay, rateKbit: 0, method: method || 'none', note: note ?? 'tc failed' };
+}
+
+/** The relay's model for one direction: half the round trip, a tenth of that as jitter (as netem is set above). */
+export function relayModel(net: Impairment): LinkModel | undefined {
+  if (!net.method.startsWith('relay')) return undefined;
+  return { oneWayMs: net.delayMs / 2, jitterMs: net.delayMs / 20, loss: net.lossPct / 100 };
 }

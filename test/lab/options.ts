@@ -42,7 +42,8 @@ export const USAGE = `usage: npm run lab -- [options]
   --width/--height/--fps   camera format (default 640x360@30)
   --scene office|living|kitchen   --figure a|b|c   --motion X (default 1)   --noise SIGMA (default 1.5)
   --seed N             content seed (room, person, schedules; default 1)
-  --delay-ms N --loss-pct P   netem round-trip delay and loss (only if the kernel has sch_netem)
+  --delay-ms N --loss-pct P   round-trip delay and loss: netem, or a UDP relay on the call's path
+                       where the kernel has no sch_netem (relay.ts)
   --rate-kbit N        link rate limit (netem or tbf)
   --calls 1|2          two simultaneous calls from peer A (default 1)
   --background-traffic also an HTTP download and DNS look-ups between the namespaces

@@ -16,7 +16,7 @@ import { CallDescription, connect, describe, initPeer } from './call';
 import { startCapture } from './capture';
 import { cleanupAll, onCleanup } from './cleanup';
 import { FIGURES } from './figure';
-import { createNet, impair } from './netns';
+import { createNet, impair, relayModel } from './netns';
 import { LabOptions, USAGE, parseOptions } from './options';
 import { Rng } from './rng';
 import { SCENES } from './room';
@@ -87,7 +87,9 @@ async function record(o: LabOptions): Promise<void> {
   for (const r of remotes) settings.remotes.push(await initPeer(r, format));
   const callIds = remotes.map((_, i) => `call${i + 1}`);
   for (const [i, r] of remotes.entries()) {
-    await connect({ id: callIds[i], codec: o.codec, maxKbps: o.maxKbps, caller: { browser: a, ip: net.ipA }, callee: { browser: r, ip: net.remotes[i].ip } });
+    const model = relayModel(network);
+    await connect({ id: callIds[i], codec: o.codec, maxKbps: o.maxKbps, caller: { browser: a, ip: net.ipA }, callee: { browser: r, ip: net.remotes[i].ip },
+      relay: model && { netns: net.remotes[i].ns, model, seed: o.seed + i } });
     log(`${callIds[i]} connected (${o.codec})`);
   }
   if (o.backgroundTraffic) {
@@ -151,7 +153,7 @@ async function record(o: LabOptions): Promise<void> {
       ...Object.fromEntries(remotes.map((r, i) => [r.name.toUpperCase(), peer(videoB, net.remotes[i].ip, settings.remotes[i], remoteClocks[i])])),
     },
     // The remote end as the callee sees itself: A's stats blank out peer-reflexive addresses.
-    calls: calls.map((c) => ({ id: c.id, protocol: 'udp', local: c.a.local, remote: c.remote.local, sent: c.a.outbound, received: c.a.inbound })),
+    calls: calls.map((c) => ({ id: c.id, protocol: 'udp', local: c.a.local, remote: c.a.remote, sent: c.a.outbound, received: c.a.inbound })),
     backgroundTraffic: o.backgroundTraffic
       ? { http: `${net.remotes[0].ip}:8080 (paced 4 Mbit/s downloads of 1.5/3 MB every ~20 s)`, dns: `${net.remotes[0].ip}:53 (a query every 4 s)` }
       : null,
