@@ -9,9 +9,9 @@ import { labDataArgs, labRecordings, spymate, tmpDir } from './helpers';
  * directions of every other complete recording (as the shipped model is trained), `spymate eval
  * --json` on the one left out (README "model" table). The model never sees the recording it is
  * scored on. office-vp8 is the call frame regularity lifted from 68.4 % to 87.7 %; living-vp9 scored
- * 76.6 % when seven recordings were all there was to train on, 95.7 % with twenty-seven.
+ * 76.6 % when seven recordings were all there was to train on, 95.3 % with twenty-eight.
  */
-const DOCUMENTED: Record<string, number> = { 'kitchen-h264-noisy': 0.992, 'office-vp8': 0.975, 'living-vp9': 0.957 };
+const DOCUMENTED: Record<string, number> = { 'kitchen-h264-noisy': 0.992, 'office-vp8': 0.971, 'living-vp9': 0.953 };
 
 for (const [HELD_OUT, documented] of Object.entries(DOCUMENTED)) {
   test(`leave-one-recording-out: a model trained without ${HELD_OUT} reaches its documented ${(100 * documented).toFixed(1)} % on it`, { timeout: 60_000 }, (t) => {
