@@ -86,8 +86,8 @@ async function record(o: LabOptions): Promise<void> {
   const settings = { a: await initPeer(a, format), remotes: [] as Array<Record<string, number>> };
   for (const r of remotes) settings.remotes.push(await initPeer(r, format));
   const callIds = remotes.map((_, i) => `call${i + 1}`);
+  const model = relayModel(network);
   for (const [i, r] of remotes.entries()) {
-    const model = relayModel(network);
     await connect({ id: callIds[i], codec: o.codec, maxKbps: o.maxKbps, caller: { browser: a, ip: net.ipA }, callee: { browser: r, ip: net.remotes[i].ip },
       relay: model && { netns: net.remotes[i].ns, model, seed: o.seed + i } });
     log(`${callIds[i]} connected (${o.codec})`);
@@ -152,7 +152,8 @@ async function record(o: LabOptions): Promise<void> {
       A: peer(videoA, net.ipA, settings.a, clock.t0),
       ...Object.fromEntries(remotes.map((r, i) => [r.name.toUpperCase(), peer(videoB, net.remotes[i].ip, settings.remotes[i], remoteClocks[i])])),
     },
-    // The remote end as the callee sees itself: A's stats blank out peer-reflexive addresses.
+    // The remote end as A sends to it (the callee's host candidate, or the relay's port): page.html
+    // describe() reads host candidates, as A's stats blank out peer-reflexive addresses.
     calls: calls.map((c) => ({ id: c.id, protocol: 'udp', local: c.a.local, remote: c.a.remote, sent: c.a.outbound, received: c.a.inbound })),
     backgroundTraffic: o.backgroundTraffic
       ? { http: `${net.remotes[0].ip}:8080 (paced 4 Mbit/s downloads of 1.5/3 MB every ~20 s)`, dns: `${net.remotes[0].ip}:53 (a query every 4 s)` }
