@@ -119,8 +119,9 @@ export async function spawnRelay(netns: string, ip: string, model: LinkModel, se
     if (child.exitCode === null) child.kill('SIGTERM');
   });
   const line = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`relay in ${netns} exited (${code}) before it was ready`)));
+    const t = setTimeout(() => reject(new Error(`relay in ${netns} not ready after 10 s`)), 10_000);
+    readline.createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`relay in ${netns} exited (${code}) before it was ready`)); });
   });
   const [portA, portB] = line.split(' ').map(Number);
   return { portA, portB };
