@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CHROMIUM } from './browser';
 import { checkRecording } from './check';
+import { payloadShape, rtpSsrc, SHAPE_RTP, SHAPE_STUN } from '../../src/rules/shapes';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for network namespaces and tcpdump';
@@ -33,22 +34,21 @@ const why = missing();
  * sequence numbers missing — the delay and loss the call's path really had.
  */
 function pathSeenFromA(trace: string, localIp: string): { rttMs: number[]; inboundLoss: number } {
-  const rows = execFileSync('tshark', ['-r', trace, '-Y', 'udp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'udp.payload'], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  const rows = execFileSync('tshark', ['-r', trace, '-Y', 'udp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'udp.length', '-e', 'udp.payload'], { encoding: 'utf8', maxBuffer: 1 << 26 })
     .trim().split('\n').map((l) => l.split('\t'));
   const asked = new Map<string, number>();
   const rttMs: number[] = [];
-  const seqs = new Map<string, Set<number>>();
-  for (const [t, src, hex] of rows) {
+  const seqs = new Map<number, Set<number>>();
+  for (const [t, src, udpLen, hex] of rows) {
     const b = Buffer.from(hex ?? '', 'hex');
-    if (b.length < 12) continue;
-    const isStun = b[0] < 4 && b.readUInt32BE(4) === 0x2112a442;
-    if (isStun && b.readUInt16BE(0) === 0x0001 && src === localIp) asked.set(b.subarray(8, 12).toString('hex'), Number(t));
-    else if (isStun && b.readUInt16BE(0) === 0x0101 && src !== localIp) {
-      const t0 = asked.get(b.subarray(8, 12).toString('hex'));
-      if (t0 !== undefined) rttMs.push((Number(t) - t0) * 1000);
-    } else if (b[0] >> 6 === 2 && ((b[1] & 0x7f) < 72 || (b[1] & 0x7f) > 79) && src !== localIp) {
-      // RTP, not RTCP (packet types 200–207 read as payload types 72–79)
-      const ssrc = b.subarray(8, 12).toString('hex');
+    // the rules' own reading of the header the 54-byte cut keeps
+    const shape = payloadShape(b, 0, b.length, Number(udpLen) - 8);
+    if (shape === SHAPE_STUN && b.length >= 12) {
+      const id = b.subarray(8, 12).toString('hex');
+      if (b.readUInt16BE(0) === 0x0001 && src === localIp) asked.set(id, Number(t));
+      else if (b.readUInt16BE(0) === 0x0101 && src !== localIp && asked.has(id)) rttMs.push((Number(t) - asked.get(id)!) * 1000);
+    } else if (shape === SHAPE_RTP && src !== localIp) {
+      const ssrc = rtpSsrc(b, 0, b.length);
       if (!seqs.has(ssrc)) seqs.set(ssrc, new Set());
       seqs.get(ssrc)!.add(b.readUInt16BE(2));
     }
