@@ -134,8 +134,11 @@ if (require.main === module && !process.env.NODE_TEST_CONTEXT) {
     process.stderr.write('usage: node relay.js IP ONE_WAY_MS JITTER_MS LOSS SEED\n');
     process.exit(2);
   }
-  void startRelay(ip, { oneWayMs: Number(oneWay), jitterMs: Number(jitter), loss: Number(loss) }, Number(seed)).then((r) => {
+  startRelay(ip, { oneWayMs: Number(oneWay), jitterMs: Number(jitter), loss: Number(loss) }, Number(seed)).then((r) => {
     process.stdout.write(`${r.portA} ${r.portB}\n`);
     process.once('SIGTERM', () => { r.close(); process.exit(0); });
+  }, (e: Error) => {
+    process.stderr.write(`relay: cannot bind on ${ip}: ${e.message} (is that address on an interface of this namespace?)\n`);
+    process.exit(1);
   });
 }
