@@ -110,7 +110,13 @@ function setTrainOption(o: TrainOptions, args: readonly string[], i: number): nu
     process.exit(2);
   }
   const v = args[i + 1];
-  (o as unknown as Record<string, unknown>)[key] = key === 'algo' ? v : typeof o[key as keyof TrainOptions] === 'boolean' || key === 'absolute' ? v === 'true' : Number(v);
+  const flag = typeof o[key as keyof TrainOptions] === 'boolean' || key === 'absolute';
+  const value = key === 'algo' ? v : flag ? (v === 'true' ? true : v === 'false' ? false : key === 'absolute' && v === 'auto' ? v : undefined) : Number(v);
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
+    console.error(`loo: --${key} takes ${flag ? 'true or false' : 'a number'}, not "${v}"`);
+    process.exit(2);
+  }
+  (o as unknown as Record<string, unknown>)[key] = value;
   return i + 1;
 }
 
