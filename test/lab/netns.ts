@@ -96,8 +96,8 @@ export function impair(net: LabNet, want: { delayMs: number; lossPct: number; ra
     for (const [ns, dev] of ends) tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
   }
   // Without netem, delay and loss come from a UDP relay on each call's path (relay.ts, call.ts).
-  const relay = want.delayMs || want.lossPct ? { delayMs: want.delayMs, lossPct: want.lossPct } : { delayMs: 0, lossPct: 0 };
-  const method = relay.delayMs || relay.lossPct ? 'relay' : '';
+  const relay = { delayMs: want.delayMs, lossPct: want.lossPct };
+  const method = want.delayMs || want.lossPct ? 'relay' : '';
   const note = method ? 'kernel has no sch_netem: delay/loss applied by a UDP relay in each remote\'s namespace' : undefined;
   if (want.rateKbit) {
     const tbf = ['tbf', 'rate', `${want.rateKbit}kbit`, 'burst', '32kbit', 'latency', '200ms'];
