@@ -52,7 +52,12 @@ if (require.main === module) {
   fs.mkdirSync(out, { recursive: true });
   for (const t of traces) {
     const file = path.join(out, `${path.basename(t).replace(/\.pcapng(\.gz)?$/, '')}.csv`);
-    fs.writeFileSync(file, symCsv(t));
+    try {
+      fs.writeFileSync(file, symCsv(t));
+    } catch (e) {
+      process.stderr.write(`sym-csv: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
     process.stdout.write(`${file}\n`);
   }
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { SYM_SOURCES, symCsv } from '../lab/sym-csv';
+import { LAB_DIR, labLocalIp, spymate, tmpDir } from './helpers';
 import { SYM_FEATURES } from './synth';
 import { oneSetupRotations, setups, SYM_DIR, type Rotation } from './sym-real';
 
@@ -31,6 +33,27 @@ test('real calls in the Spy Your Mate form: the report\'s columns, one sequence 
       assert.deepEqual([...classes].sort(), ['0', '1'], f);
     }
   }
+});
+
+test('sym-csv: a recording in the report\'s form holds exactly what spymate extract --labels writes for its call, labelled windows only', () => {
+  const name = 'office-vp8';
+  const trace = path.join(LAB_DIR, `${name}.pcapng.gz`);
+  const dir = tmpDir();
+  const ex = spymate(['extract', trace, '--labels', path.join(LAB_DIR, `${name}.labels.csv`), '--local', labLocalIp(name), '-o', 'w.csv', '-q'], dir);
+  assert.equal(ex.code, 0, ex.stderr);
+  const [head, ...rows] = fs.readFileSync(path.join(dir, 'w.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const col = (c: string): number => head.indexOf(c);
+  const labelled = rows.filter((r) => r[col('label')] !== '');
+  const sym = symCsv(trace).trim().split('\n').map((l) => l.split(','));
+  assert.equal(sym.length - 1, labelled.length);
+  assert.ok(labelled.length < rows.length, 'the windows outside the schedule are left out');
+  labelled.forEach((r, i) => {
+    const s = sym[i + 1];
+    assert.equal(s[0], String(i));
+    assert.equal(s[1], `${(i * 0.5).toFixed(1)}-${((i + 1) * 0.5).toFixed(1)}`);
+    SYM_SOURCES.forEach((src, k) => assert.equal(Number(s[2 + k]), Number(r[col(src)]), `${SYM_FEATURES[k]} = ${src}, window ${i}`));
+    assert.equal(s[14], r[col('label')]);
+  });
 });
 
 test('real calls of one setup: train on two, eval on the third, through the CLI (measured 96–97 % where the empty room costs less, 73–80 % where noise fills the budget)', () => {
