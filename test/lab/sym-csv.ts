@@ -13,12 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadDataSet } from '../../src/model/data';
 import { parseCidr } from '../../src/flow/local';
-import { SYM_FEATURES } from '../model/synth';
+import { reportCsv } from '../model/synth';
 
-/** Our window features behind the report's twelve, in SYM_FEATURES order. */
+/** Our window features behind the report's twelve, in the order of synth.ts SYM_FEATURES. */
 export const SYM_SOURCES = ['avg_interval', 'avg_size', 'packets', 'bytes'].flatMap((m) => ['in', 'out', 'all'].map((d) => `${d}_${m}`));
-
-const WINDOW_S = 0.5;
 
 export function symCsv(trace: string): string {
   const base = trace.replace(/\.pcapng(\.gz)?$/, '');
@@ -32,15 +30,8 @@ export function symCsv(trace: string): string {
   });
   if (data.sequences.length !== 1) throw new Error(`${trace}: ${data.sequences.length} labelled call flows, expected 1`);
   const seq = data.sequences[0];
-  const lines = [['', 'Time Interval', ...SYM_FEATURES, 'Person'].join(',')];
-  let i = 0;
-  seq.rows.forEach((row, w) => {
-    if (seq.labels[w] < 0) return;
-    const interval = `${(i * WINDOW_S).toFixed(1)}-${((i + 1) * WINDOW_S).toFixed(1)}`;
-    lines.push([String(i), interval, ...Array.from(row, (v) => String(Math.round(v * 1e6) / 1e6)), String(seq.labels[w])].join(','));
-    i++;
-  });
-  return lines.join('\n') + '\n';
+  const labelled = [...seq.labels.keys()].filter((w) => seq.labels[w] >= 0);
+  return reportCsv(labelled.map((w) => seq.rows[w]), labelled.map((w) => seq.labels[w]));
 }
 
 if (require.main === module) {

@@ -113,7 +113,7 @@ function setTrainOption(o: TrainOptions, args: readonly string[], i: number): nu
   const flag = typeof o[key as keyof TrainOptions] === 'boolean' || key === 'absolute';
   const value = key === 'algo' ? v : flag ? (v === 'true' ? true : v === 'false' ? false : key === 'absolute' && v === 'auto' ? v : undefined) : Number(v);
   if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
-    console.error(`loo: --${key} takes ${flag ? 'true or false' : 'a number'}, not "${v}"`);
+    console.error(`loo: --${key} takes ${flag ? (key === 'absolute' ? 'true, false or auto' : 'true or false') : 'a number'}, not "${v}"`);
     process.exit(2);
   }
   (o as unknown as Record<string, unknown>)[key] = value;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { SYM_SOURCES, symCsv } from '../lab/sym-csv';
 import { LAB_DIR, labLocalIp, spymate, tmpDir } from './helpers';
 import { SYM_FEATURES } from './synth';
-import { oneSetupRotations, setups, SYM_DIR, type Rotation } from './sym-real';
+import { meanAccuracy, oneSetupRotations, setups, SYM_DIR } from './sym-real';
 
 /**
  * The acceptance procedure of the models issue (train on two calls in the Spy Your Mate CSV form,
@@ -20,8 +20,6 @@ const FLOORS: Record<string, number> = {
   'vp8-600k-quiet': 0.97, // 98.5 %
   'vp9-uncapped-quiet': 0.71, // 72.9 %: VP9 fills the ceiling even with a quiet camera
 };
-
-const mean = (rows: Rotation[]): number => rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
 
 test('real calls in the Spy Your Mate form: the report\'s columns, one sequence each, both classes', () => {
   const bySetup = setups(SYM_DIR);
@@ -62,7 +60,7 @@ test('real calls of one setup: train on two, eval on the third, through the CLI 
   const rows = oneSetupRotations();
   assert.equal(rows.length, 3 * Object.keys(FLOORS).length);
   for (const [setup, floor] of Object.entries(FLOORS)) {
-    const m = mean(rows.filter((r) => r.setup === setup));
+    const m = meanAccuracy(rows.filter((r) => r.setup === setup));
     assert.ok(m >= floor, `${setup}: mean ${m} < ${floor}`);
   }
   // where the twelve features see presence, no held-out call falls far from the 95 % target

@@ -46,6 +46,8 @@ export function heldOutCsv(dir: string, train: [string, string], test: string): 
   return { accuracy: j.accuracy, delay: j.delay_s };
 }
 
+export const meanAccuracy = (rows: readonly Rotation[]): number => rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
+
 export function oneSetupRotations(dir = SYM_DIR): Rotation[] {
   return [...setups(dir)].flatMap(([setup, calls]) =>
     calls.map((test) => {
@@ -62,6 +64,5 @@ if (require.main === module) {
   for (const r of rows) {
     process.stdout.write(`${r.test.padEnd(22)} trained on ${r.train.join(' + ').padEnd(36)} ${pct(r.accuracy).padStart(7)}  delay ${r.delay ?? '—'} s\n`);
   }
-  const mean = rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
-  process.stdout.write(`mean over ${rows.length} held-out calls: ${pct(mean)}\n`);
+  process.stdout.write(`mean over ${rows.length} held-out calls: ${pct(meanAccuracy(rows))}\n`);
 }

@@ -147,15 +147,22 @@ export function synthCall(seed: number, minutes?: number, setup?: StreamSetup): 
   return { codec: (setup ?? own).codec, rows, labels };
 }
 
-/** The report's CSV form: empty-header index, `Time Interval` text, 12 features, `Person`. */
-export function synthCsv(call: SynthCall): string {
+/**
+ * The report's CSV form: empty-header index, `Time Interval` text, 12 features (SYM_FEATURES
+ * order), `Person`; one row per 0.5 s window, in time order.
+ */
+export function reportCsv(rows: readonly ArrayLike<number>[], labels: ArrayLike<number>): string {
   const lines = [['', 'Time Interval', ...SYM_FEATURES, 'Person'].join(',')];
-  call.rows.forEach((row, i) => {
+  rows.forEach((row, i) => {
     const t0 = (i * WINDOW_S).toFixed(1);
     const t1 = ((i + 1) * WINDOW_S).toFixed(1);
-    lines.push([String(i), `${t0}-${t1}`, ...row.map((v) => String(Math.round(v * 1e6) / 1e6)), String(call.labels[i])].join(','));
+    lines.push([String(i), `${t0}-${t1}`, ...Array.from(row, (v) => String(Math.round(v * 1e6) / 1e6)), String(labels[i])].join(','));
   });
   return lines.join('\n') + '\n';
+}
+
+export function synthCsv(call: SynthCall): string {
+  return reportCsv(call.rows, call.labels);
 }
 
 /** A sender setup of its own seed, for calls that share one (see synthCall). */
