@@ -1,20 +1,11 @@
 /** Shared by the capture tests: a temp directory, a seeded PRNG, tshark, and reading a whole trace through openTrace + decodePacket. */
 import { mulberry32 } from '../../src/util/rng';
 import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { after } from 'node:test';
 import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
 
-/** A fresh directory removed when the test file ends. */
-export function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `spymate-${prefix}-`));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from '../helpers/temp';
 
 export interface ReadPacket {
   ts: number;

@@ -1,7 +1,6 @@
 /** Runs the real spymate-tui bin for end-to-end tests, and reads what it leaves behind. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/rules/paths';
@@ -15,9 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `spymate-${tag}-`));
-}
+export { tempDir as tmpDir } from '../helpers/temp';
 
 /** Starts the CLI (optionally through a wrapper such as `ip netns exec NS`); stdout/stderr collected. */
 export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}) {

@@ -9,9 +9,10 @@
  * the other two trained on — the report's situation (one laptop, one app, three calls).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../../src/rules/paths';
-import { spymate, tmpDir } from './helpers';
+import { spymate } from './helpers';
 
 export const SYM_DIR = path.join(projectRoot(), 'test', 'fixtures', 'sym');
 
@@ -35,7 +36,8 @@ export function setups(dir: string): Map<string, string[]> {
 
 /** Train on two files, score the third, through the CLI exactly as the acceptance runs it. */
 export function heldOutCsv(dir: string, train: [string, string], test: string): { accuracy: number; delay: number | null } {
-  const work = tmpDir();
+  // not tempDir(): this also runs as a script, outside the test runner
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-sym-'));
   const model = path.join(work, 'm.json');
   const tr = spymate(['train', ...train.map((f) => path.join(dir, f)), '--label-column', 'Person', '-o', model], work);
   if (tr.code !== 0) throw new Error(`train ${train.join(' ')}: ${tr.stderr}`);

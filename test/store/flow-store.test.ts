@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { tempDir } from '../helpers/temp';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
 import { featureValues } from '../../src/store/features-blob';
@@ -13,7 +13,7 @@ import { batch, endRec, startRec, windowRec } from './records';
 const T0 = 1700000000;
 
 function tmpDb(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-store-'));
+  const dir = tempDir('store');
   return path.join(dir, 'db', 'spymate.db');
 }
 

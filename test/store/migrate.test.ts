@@ -2,15 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { tempDir } from '../helpers/temp';
 import { UserError } from '../../src/util/errors';
 import { featureValues } from '../../src/store/features-blob';
 import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
 
 function tmpFile(name = 'spymate.db'): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-mig-')), name);
+  return path.join(tempDir('mig'), name);
 }
 
 function columns(db: Database.Database): Record<string, string[]> {
