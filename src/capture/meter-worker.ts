@@ -22,7 +22,7 @@ import { parseRecordLine, quotedKeys } from '../store/ndjson';
 import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut, WorkerFailure } from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from './decode';
 import { LiveCapture } from './live';
-import { openTrace } from './reader';
+import { openTrace, traceName } from './reader';
 import type { PacketSource, RawPacket } from './types';
 
 export type SourceSpec =
@@ -344,7 +344,8 @@ class Meter {
         this.pipeline!.advance(this.clock);
         await new Promise<void>((r) => setImmediate(r));
       }
-      for (const w of source.warnings) this.post({ kind: 'warning', line: w });
+      const order = this.pipeline!.orderWarning(traceName(tracePath));
+      for (const w of order === null ? source.warnings : [...source.warnings, order]) this.post({ kind: 'warning', line: w });
     } finally {
       source.close();
     }

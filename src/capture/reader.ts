@@ -11,7 +11,7 @@ import type { PacketSource } from './types';
  * a cut-off tail ends the stream with a line in `warnings`.
  */
 export function openTrace(path: string): PacketSource {
-  const name = path === '-' ? 'stdin' : path;
+  const name = traceName(path);
   let src: ByteSource = FdSource.open(path, name);
   try {
     let head = peek(src, 4);
@@ -36,6 +36,11 @@ export function openTrace(path: string): PacketSource {
     src.close();
     throw err;
   }
+}
+
+/** How messages name a trace given as `path` ('-': stdin). */
+export function traceName(path: string): string {
+  return path === '-' ? 'stdin' : path;
 }
 
 /** Up to n bytes from the start of the stream (fewer only at its end). */

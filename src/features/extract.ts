@@ -1,5 +1,5 @@
 import { decodePacket, newDecodedPacket, newRawPacket } from '../capture/decode';
-import { openTrace } from '../capture/reader';
+import { openTrace, traceName } from '../capture/reader';
 import { Pipeline, type PipelineOptions } from './pipeline';
 import type { PipelineSink } from './types';
 
@@ -10,7 +10,7 @@ export interface ExtractSummary {
   flows: number;
   calls: number;
   windows: number;
-  /** problems that did not stop the extraction (a cut-off tail), one line each */
+  /** problems that did not stop the extraction (a cut-off tail, packets out of time order), one line each, naming the trace */
   warnings: string[];
 }
 
@@ -26,7 +26,8 @@ export function extractTrace(path: string, opts: PipelineOptions, sink: Pipeline
       else pipeline.onOther(raw.ts);
     }
     pipeline.finish();
-    return { trace: path, ...pipeline.stats, warnings: [...source.warnings] };
+    const order = pipeline.orderWarning(traceName(path));
+    return { trace: path, ...pipeline.stats, warnings: order === null ? [...source.warnings] : [...source.warnings, order] };
   } finally {
     source.close();
   }

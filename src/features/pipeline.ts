@@ -99,6 +99,13 @@ class FlowState {
  */
 export class Pipeline {
   readonly stats = { packets: 0, ipPackets: 0, flows: 0, calls: 0, windows: 0 };
+  /**
+   * Packets over a window older than the newest one before them, and the largest step back (s). A
+   * trace out of time order (captures appended with `mergecap -a`, a multi-interface file) puts
+   * them in a later window than their own: counted, not lost, but the features are wrong there.
+   */
+  readonly disorder = { late: 0, maxBackS: 0 };
+  private newestTs = -Infinity;
   private readonly table: FlowTable<FlowState>;
   private readonly windowS: number;
   /** window index of time t: Math.floor(t * windowsPerS), the same formula everywhere */
@@ -141,6 +148,8 @@ export class Pipeline {
   /** A frame that is not an IP packet (or could not be decoded): counted, and it moves the clock. */
   onOther(ts: number): void {
     this.stats.packets++;
+    if (ts >= this.newestTs) this.newestTs = ts;
+    else this.stepBack(ts);
     if (this.traceStart !== this.traceStart) this.traceStart = ts;
     if (Math.floor(ts * this.windowsPerS) >= this.nextTickWin) this.advance(ts);
   }
@@ -149,6 +158,8 @@ export class Pipeline {
     const ts = p.ts;
     this.stats.packets++;
     this.stats.ipPackets++;
+    if (ts >= this.newestTs) this.newestTs = ts;
+    else this.stepBack(ts);
     if (this.traceStart !== this.traceStart) this.traceStart = ts;
     const w = Math.floor(ts * this.windowsPerS);
     if (w >= this.nextTickWin) this.advance(ts);
@@ -171,6 +182,22 @@ export class Pipeline {
       if (st.phase === CANDIDATE && p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null) this.tcpClose(f, p.tcpFlags, table.out);
+  }
+
+  private stepBack(ts: number): void {
+    const back = this.newestTs - ts;
+    if (back <= this.windowS) return;
+    this.disorder.late++;
+    if (back > this.disorder.maxBackS) this.disorder.maxBackS = back;
+  }
+
+  /** The line to tell the user when the trace (`name`, as messages name it) was out of time order, else null. */
+  orderWarning(name: string): string | null {
+    const { late, maxBackS } = this.disorder;
+    if (late === 0) return null;
+    return `${name}: not in time order: ${late} packet${late === 1 ? ' is' : 's are'} more than one window (${this.opts.windowMs} ms) ` +
+      `older than packets before ${late === 1 ? 'it' : 'them'} (up to ${maxBackS.toFixed(1)} s), so their windows are wrong; ` +
+      `sort it first: reordercap ${name === 'stdin' ? 'TRACE' : name} sorted.pcapng`;
   }
 
   /**

@@ -92,7 +92,7 @@ function traceSequences(file: string, labelsFile: string | undefined, local: Cid
       },
     },
   );
-  for (const line of summary.warnings) o.notice(`${file}: ${line}`);
+  for (const line of summary.warnings) o.notice(line);
   if (byFlow.size === 0) throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);
   const seqs = [...byFlow.entries()].map(([flow, ws]) => ({
     source: file,
