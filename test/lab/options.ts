@@ -12,6 +12,8 @@ export interface LabOptions {
   segMax: number;
   /** Explicit schedule for peer A ("background:20,person:35,..."), overrides the random one. */
   schedule?: string;
+  /** Peer A switches its camera off over this span of its video time (s). */
+  cameraOff?: { from: number; to: number };
   codec: Codec;
   width: number;
   height: number;
@@ -38,6 +40,7 @@ export const USAGE = `usage: npm run lab -- [options]
   --quick              a ~30 s recording with short segments at 320x180@15 (for tests)
   --seconds N          call length (default 150)   --seg-min/--seg-max S  segment lengths (default 15/50)
   --schedule LIST      peer A's schedule, e.g. background:20,person:35,...
+  --camera-off A-B     peer A switches its camera off from A s to B s (its senders stop sending video)
   --codec VP8|VP9|H264 (default VP8)   --max-kbps N  video sender cap, 0 = none (default 0)
   --width/--height/--fps   camera format (default 640x360@30)
   --scene office|living|kitchen   --figure a|b|c   --motion X (default 1)   --noise SIGMA (default 1.5)
@@ -63,6 +66,14 @@ function num(what: string, v: string, lo: number, hi: number): number {
   return n;
 }
 
+function span(what: string, v: string, seconds: number): { from: number; to: number } {
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(v);
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!(from < to && to <= seconds)) throw new Error(`--${what} must be FROM-TO seconds within the call (0..${seconds}), not "${v}"`);
+  return { from, to };
+}
+
 // Below 54 bytes the IPv4/UDP headers or the STUN/DTLS/RTP header the call rules read would be cut.
 function storeBytes(v: string): number {
   const n = num('store-bytes', v, 0, 128);
@@ -76,7 +87,7 @@ export function parseOptions(argv: string[]): LabOptions {
     options: {
       name: { type: 'string', default: 'call' }, out: { type: 'string', default: 'test/fixtures/calls' },
       quick: { type: 'boolean', default: false }, seconds: { type: 'string' },
-      'seg-min': { type: 'string' }, 'seg-max': { type: 'string' }, schedule: { type: 'string' },
+      'seg-min': { type: 'string' }, 'seg-max': { type: 'string' }, schedule: { type: 'string' }, 'camera-off': { type: 'string' },
       codec: { type: 'string', default: 'VP8' }, width: { type: 'string' },
       height: { type: 'string' }, fps: { type: 'string' },
       scene: { type: 'string', default: 'office' }, figure: { type: 'string', default: 'a' },
@@ -94,13 +105,15 @@ export function parseOptions(argv: string[]): LabOptions {
     process.exit(0);
   }
   const quick = v.quick!;
+  const seconds = num('seconds', v.seconds ?? (quick ? '30' : '150'), 10, 600);
   return {
     name: v.name!,
     out: v.out!,
-    seconds: num('seconds', v.seconds ?? (quick ? '30' : '150'), 10, 600),
+    seconds,
     segMin: num('seg-min', v['seg-min'] ?? (quick ? '4' : '15'), 1, 300),
     segMax: num('seg-max', v['seg-max'] ?? (quick ? '8' : '50'), 1, 300),
     schedule: v.schedule,
+    cameraOff: v['camera-off'] === undefined ? undefined : span('camera-off', v['camera-off'], seconds),
     codec: oneOf('codec', v.codec!.toUpperCase(), ['VP8', 'VP9', 'H264'] as const),
     // Quick mode also shrinks the camera, so a test renders and encodes in seconds.
     width: num('width', v.width ?? (quick ? '320' : '640'), 160, 1920),

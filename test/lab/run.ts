@@ -105,9 +105,19 @@ async function record(o: LabOptions): Promise<void> {
     await takeFrames();
     await sleep(200);
   }
-  const end = (videoEpoch(frames).t0 + o.seconds) * 1000;
+  const videoT0 = videoEpoch(frames).t0;
+  const end = (videoT0 + o.seconds) * 1000;
+  // --camera-off: A's camera button, at A's video times (epoch ms); when it really happened (epoch s)
+  const switches = o.cameraOff ? [{ at: (videoT0 + o.cameraOff.from) * 1000, on: false }, { at: (videoT0 + o.cameraOff.to) * 1000, on: true }] : [];
+  const switched: number[] = [];
   while (Date.now() < end) {
-    await sleep(Math.min(5000, Math.max(0, end - Date.now())));
+    const next = switched.length < switches.length ? switches[switched.length].at : Infinity;
+    await sleep(Math.min(5000, Math.max(0, Math.min(end, next) - Date.now())));
+    if (Date.now() >= next) {
+      const on = switches[switched.length].on;
+      switched.push((await a.evaluate<number>(`lab.camera(${on})`)) / 1000);
+      log(`A's camera ${on ? 'on' : 'off'}`);
+    }
     await takeFrames();
   }
   const calls: Array<{ id: string; a: CallDescription; remote: CallDescription }> = [];
@@ -145,6 +155,7 @@ async function record(o: LabOptions): Promise<void> {
     codec: o.codec,
     video: { width: o.width, height: o.height, fps: o.fps },
     maxKbps: o.maxKbps,
+    ...(o.cameraOff ? { cameraOff: { ...o.cameraOff, offEpoch: switched[0] ?? null, onEpoch: switched[1] ?? null } } : {}),
     network,
     localIp: net.ipA,
     labelClock: { videoStartEpoch: clock.t0, method: 'median of requestVideoFrameCallback captureTime - mediaTime on peer A', frames: clock.frames, spreadMs: Math.round(clock.spreadMs) },
