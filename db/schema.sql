@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS flows (
   bitrate        REAL NOT NULL DEFAULT 0,  -- bit/s over the last window
   windows        INTEGER NOT NULL DEFAULT 0,
   person_windows INTEGER NOT NULL DEFAULT 0,
-  presence       TEXT NOT NULL DEFAULT 'unknown', -- person | background | unknown
+  presence       TEXT NOT NULL DEFAULT 'unknown', -- person | background | camera-off | unknown
   probability    REAL,                     -- P(person) of the final (smoothed, causal) prediction
   certainty      REAL,                     -- confidence in `presence`, 0..100
   timeout_at     REAL NOT NULL,            -- clock value at which the record times out

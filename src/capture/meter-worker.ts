@@ -159,7 +159,10 @@ class Meter {
     let raw: 0 | 1 | null = null;
     let rawProbability: number | null = null;
     let certainty: number | null = null;
-    if (this.model) {
+    if (w.cameraOff) {
+      // no video: nobody can be seen, and the predictor's history stays that of the camera when on
+      presence = 'camera-off';
+    } else if (this.model) {
       let p = this.predictors.get(w.flowID);
       if (!p) {
         p = this.model.createPredictor(FEATURE_NAMES);

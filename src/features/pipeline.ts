@@ -4,6 +4,7 @@ import type { Cidr } from '../flow/local';
 import { Flow, FlowTable, LIST_CALL, LIST_OTHER } from '../flow/table';
 import type { EndReason } from '../flow/types';
 import { ShapeCounts } from '../rules/inspect';
+import { SentVideo } from './sent-video';
 import type { RuleSet } from '../rules/ruleset';
 import { FEATURE_NAMES } from './names';
 import type { LabelSet } from './labels';
@@ -81,6 +82,8 @@ class FlowState {
   slot = -1;
   pending = 0;
   shapes: ShapeCounts | null = null;
+  /** a call's outgoing media streams: is its camera on? */
+  video: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
   win = -Infinity;
   /** highest window index already emitted (or, for a candidate, held) */
@@ -179,7 +182,11 @@ export class Pipeline {
       if (w > st.win) this.rollWindow(f, w);
       if (st.stats !== null) addPacket(st.stats, table.out ? DIR_OUT : DIR_IN, p);
       else this.addPending(st, table.out ? DIR_OUT : DIR_IN, p);
-      if (st.phase === CANDIDATE && p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
+      if (p.payloadLen > 0) {
+        if (st.phase === CANDIDATE) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
+        // (rolling the window may have just dropped a candidate)
+        else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
+      }
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null) this.tcpClose(f, p.tcpFlags, table.out);
   }
@@ -311,6 +318,8 @@ export class Pipeline {
     f.app = app;
     this.stats.calls++;
     this.table.setList(f, LIST_CALL);
+    if (st.video === null) st.video = new SentVideo();
+    st.video.reset(app === 'zoom');
     this.sink.callStart(f.info());
     const held = st.held;
     let next = held.length > 0 ? held[0].index : st.done + 1;
@@ -453,6 +462,7 @@ export class Pipeline {
       packets,
       bytes,
       features,
+      cameraOff: f.state.phase === CALL && f.state.video!.cameraOff(end),
     };
     if (this.opts.labels) {
       const label = this.opts.labels.labelFor(start, end, this.traceStart);

@@ -21,6 +21,8 @@ export interface WindowRecord {
   features: Float64Array;
   /** ground truth when labels were given: 1 person, 0 background */
   label?: 0 | 1;
+  /** the local side sent no video for a while though its media is readable: its camera is off (src/features/sent-video.ts) */
+  cameraOff: boolean;
 }
 
 /** What the offline extractor and the live meter both receive from the windowing stage. */

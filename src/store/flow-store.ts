@@ -224,7 +224,7 @@ export class FlowStore {
     const person = w.presence === 'person' ? 1 : 0;
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     const row = [
-      w.end, w.packets, w.bytes, bitrate, w.raw, w.presence === 'unknown' ? null : person, w.probability,
+      w.end, w.packets, w.bytes, bitrate, w.raw, w.presence === 'person' || w.presence === 'background' ? person : null, w.probability,
       featureBytes(w.features), w.certainty, w.rawProbability, w.flowID, w.start,
     ];
     // New windows (the live case) cost one insert; a replayed one replaces itself and the flow

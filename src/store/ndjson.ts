@@ -3,7 +3,7 @@ import { UserError } from '../util/errors';
 import type { FlowKeyFields, LiveRecord, Presence } from './types';
 
 const END_REASONS: ReadonlySet<string> = new Set(['fin', 'rst', 'media-stop', 'timeout', 'evicted', 'end-of-trace']);
-const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'unknown']);
+const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'camera-off', 'unknown']);
 
 /** JSON has no NaN/Infinity: features that are not finite are written as null. */
 function num(v: number): string {

@@ -5,25 +5,26 @@
  * NDJSON shape (one object per line, keys in this order):
  *   window: {"event":"window","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
  *            "start","end","packets","bytes",<one key per feature, FEATURE_NAMES order>,
- *            "presence":"person"|"background"|"unknown","probability","raw","rawProbability","certainty"}
+ *            "presence":"person"|"background"|"camera-off"|"unknown","probability","raw","rawProbability","certainty"}
  *   start:  {"event":"start","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
  *            "start","end","packets","bytes"}
  *   end:    the same as start, plus "reason" (fin|rst|media-stop|timeout|evicted|end-of-trace)
  * Times are epoch seconds; packets/bytes count both directions (wire sizes); for start/end events
  * they are the flow's totals so far. `probability` is P(person) of the final causal prediction,
  * `raw` the bare per-window classifier (1/0) and `rawProbability` its P(person), `certainty` 0..100 (confidence
- * in `presence`); all four are null without a model.
+ * in `presence`); all four are null without a model, and while the camera is off (`camera-off`: the
+ * local side sends audio but no video, so no model is asked; src/features/sent-video.ts).
  */
 import type { EndReason } from '../flow/types';
 import type { WindowRecord } from '../features/types';
 
-export type Presence = 'person' | 'background' | 'unknown';
+export type Presence = 'person' | 'background' | 'camera-off' | 'unknown';
 
 /**
  * The flow identity and counts every record carries: the window record's fields without its
  * features. For start/end events, start/end are the flow's first and last packet.
  */
-export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label'>;
+export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label' | 'cameraOff'>;
 
 export interface WindowOut extends FlowKeyFields {
   event: 'window';

@@ -59,6 +59,7 @@ function presenceCell(s: UiState, presence: string, cell: string): string {
   if (!s.color) return t;
   if (presence === 'person') return `{green-fg}${t}{/green-fg}`;
   if (presence === 'background') return `{cyan-fg}${t}{/cyan-fg}`;
+  if (presence === 'camera-off') return `{yellow-fg}${t}{/yellow-fg}`;
   return t;
 }
 

@@ -55,6 +55,23 @@ test('lab recordings: extract finds exactly the call flows and names them webrtc
   }
 });
 
+test('lab recordings: every camera is on throughout, and no window of either side says otherwise', { skip: scenarios.length === 0 && 'no recordings in test/fixtures/calls yet' }, () => {
+  const rules = loadRules();
+  let sides = 0;
+  for (const s of scenarios) {
+    for (const ip of new Set([s.localIp, ...s.calls.map((c) => remoteIp(s, c)!)])) {
+      const sink = new CollectSink();
+      extractTrace(path.join(dir, s.trace), {
+        windowMs: 500, rules, local: [parseCidr(ip)], idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS,
+      }, sink);
+      const off = sink.windows.filter((w) => w.cameraOff && w.srcIP === ip);
+      assert.equal(off.length, 0, `${s.name}, seen from ${ip}: camera called off at ${off.map((w) => w.start).join(', ')}`);
+      sides++;
+    }
+  }
+  assert.ok(sides >= 2 * scenarios.length);
+});
+
 test('lab recordings: the call windows hold exactly the packets and bytes tshark counts for the call', { skip: scenarios.length === 0 && 'no recordings in test/fixtures/calls yet' }, () => {
   const rules = loadRules();
   for (const s of scenarios.slice(0, 2)) {
@@ -72,4 +89,18 @@ test('lab recordings: the call windows hold exactly the packets and bytes tshark
       assert.equal(windows.reduce((a, w) => a + w.bytes, 0), lens.reduce((a, b) => a + b, 0), `${s.name}: bytes`);
     }
   }
+});
+
+test('the recordings under test/ stay within 20 MB in total (the lab issue\'s budget)', () => {
+  const traces: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (/\.pcap(ng)?(\.gz)?$/.test(e.name)) traces.push(path.join(d, e.name));
+    }
+  };
+  walk(path.join(projectRoot(), 'test'));
+  const bytes = traces.reduce((n, f) => n + fs.statSync(f).size, 0);
+  assert.ok(traces.length >= 30, `${traces.length} recordings`);
+  assert.ok(bytes <= 20e6, `${traces.length} recordings, ${(bytes / 1e6).toFixed(2)} MB`);
 });

@@ -47,6 +47,8 @@ export interface CallSpec {
   seconds: number;
   /** per second: true when a person is on camera (bigger, more variable frames) */
   person?: (t: number) => boolean;
+  /** per second: true when a's camera is off (a sends no video frames, audio goes on) */
+  cameraOff?: (t: number) => boolean;
   vlan?: number[];
 }
 
@@ -75,6 +77,7 @@ export function syntheticCall(c: CallSpec): TracePacket[] {
     const assrc = fromA ? 0x3333 : 0x4444;
     for (let f = 0; c.start + 0.05 + f / 30 < end; f++) {
       const ft = c.start + 0.05 + f / 30 + (fromA ? 0 : 0.004);
+      if (fromA && c.cameraOff?.(ft - c.start)) continue;
       const person = c.person ? c.person(ft - c.start) : true;
       const frameBytes = person ? 2500 + ((f * 7919) % 3000) : 600 + ((f * 31) % 60);
       for (let off = 0, i = 0; off < frameBytes; off += 1100, i++) {

@@ -13,7 +13,7 @@ function record(i: number, label?: 0 | 1): WindowRecord {
   const features = new Float64Array(FEATURE_NAMES.length).map((_, j) => j + i / 4);
   const r: WindowRecord = {
     flowID: '0123456789abcdef', app: 'webrtc', srcIP: '2001:db8::1', srcPort: 5000, desIP: '10.0.0.2', desPort: 6000,
-    protocol: 'UDP', start: 1700000000 + i / 2, end: 1700000000.5 + i / 2, packets: 10 + i, bytes: 1000 + i, features,
+    protocol: 'UDP', start: 1700000000 + i / 2, end: 1700000000.5 + i / 2, packets: 10 + i, bytes: 1000 + i, features, cameraOff: false,
   };
   if (label !== undefined) r.label = label;
   return r;
