@@ -79,6 +79,7 @@ function tableSequence(t: Table, windowS: number): Sequence {
 function traceSequences(file: string, labelsFile: string | undefined, local: Cidr[], rules: RuleSet, o: DataOptions): Sequence[] {
   const byFlow = new Map<string, WindowRecord[]>();
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
+  let cameraOff = 0;
   const summary = extractTrace(
     file,
     { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, rules, local, idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS, labels },
@@ -86,6 +87,11 @@ function traceSequences(file: string, labelsFile: string | undefined, local: Cid
       callStart: () => undefined,
       callEnd: () => undefined,
       window: (w) => {
+        // as in the monitor: with no video sent there is no presence to learn or to score
+        if (w.cameraOff) {
+          cameraOff++;
+          return;
+        }
         let list = byFlow.get(w.flowID);
         if (!list) byFlow.set(w.flowID, (list = []));
         list.push({ ...w, features: Float64Array.from(w.features) });
@@ -93,6 +99,7 @@ function traceSequences(file: string, labelsFile: string | undefined, local: Cid
     },
   );
   for (const line of summary.warnings) o.notice(line);
+  if (cameraOff > 0) o.notice(`${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see README, "Camera off")`);
   if (byFlow.size === 0) throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);
   const seqs = [...byFlow.entries()].map(([flow, ws]) => ({
     source: file,

@@ -7,7 +7,7 @@ import { openTrace } from '../../src/capture/reader';
 import { writePcapng, type TracePacket } from '../helpers/trace-writer';
 import * as fs from 'node:fs';
 import { projectRoot } from '../../src/rules/paths';
-import { LAB_DIR, labLocalIp, labRecordings } from '../model/helpers';
+import { LAB_DIR, labLocalIp, labRecordings, spymate } from '../model/helpers';
 import { ndjsonRecords, readDb, runCli, tmpDir } from './run-cli';
 
 const CALL = 'office-vp8';
@@ -101,4 +101,12 @@ test('a lab call whose camera was switched off by the page (replaceTrack(null)):
     // frames already encoded when the button was pressed still go out; the first one after it ends camera-off
     if (end <= offEpoch + 2 || start >= onEpoch + 0.5) assert.ok(!off, when);
   }
+  // train/eval/predict leave the same windows out, and say so
+  const offCount = windows.filter((w) => w.presence === 'camera-off').length;
+  const ev = spymate(['eval', `${REAL}.pcapng.gz`, '--labels', `${REAL}.labels.csv`, '--local', meta.localIp, '--json'], dir);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(ev.stderr, new RegExp(`: ${offCount} windows with the local camera off left out`));
+  const scored = (JSON.parse(ev.stdout) as { windows: number }).windows;
+  // every other window is scored but those astride a label change or the labels' ends
+  assert.ok(scored <= windows.length - offCount && scored >= windows.length - offCount - 6, `${scored} of ${windows.length - offCount} windows scored`);
 });
