@@ -18,6 +18,10 @@ test('a window record is one JSON object with the documented keys in order, and 
   assert.deepEqual(keys.slice(-5), ['presence', 'probability', 'raw', 'rawProbability', 'certainty']);
   assert.equal(o[FEATURE_NAMES[3]], null, 'NaN is written as null');
   assert.deepEqual(parseRecordLine(line, FEATURE_NAMES, 'x:1'), w);
+  // a window with the camera off: no model figures, and `--records` reads it back as such
+  const off = { ...w, presence: 'camera-off' as const, probability: null, raw: null, rawProbability: null, certainty: null };
+  assert.match(recordToJson(off, KEYS), /"presence":"camera-off","probability":null,"raw":null,"rawProbability":null,"certainty":null\}$/);
+  assert.deepEqual(parseRecordLine(recordToJson(off, KEYS), FEATURE_NAMES, 'x:1'), off);
 });
 
 test('start and end events round-trip; an end needs a known reason', () => {

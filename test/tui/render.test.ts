@@ -50,6 +50,15 @@ test('NO_COLOR: no colour tags at all, the selection still shows (inverse)', () 
   assert.match(renderScreen(colored).join('\n'), /\{green-fg\}/, 'with colour the presence is coloured');
 });
 
+test('a flow whose camera is off shows camera-off, in yellow, with no certainty', () => {
+  // a bigger flow first: the selected row is drawn inverse, not coloured
+  const rows = [flowRow({ flow_id: 'big', bytes: 1e12 }), flowRow({ flow_id: 'c', presence: 'camera-off', certainty: null, probability: null })];
+  const s = load(state({ width: 80, height: 24, color: true, columns: resolveColumns(['presence', 'certainty', 'flowID']) }), rows);
+  const raw = renderScreen(s);
+  assert.ok(raw.some((l) => l.includes('{yellow-fg}camera-off')), raw.join('\n'));
+  assert.match(plain(raw)[3], /^camera-off\s+- c\b/);
+});
+
 test('a terminal smaller than the minimum gets a message instead of the table', () => {
   const s = load(state({ width: 30, height: 8 }), ROWS);
   const text = plain(renderScreen(s)).join('\n');
