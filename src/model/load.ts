@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FdOutput } from '../features/output';
 import { shippedRulesDir } from '../rules/paths';
 import { UserError } from '../util/errors';
 import { ModelPredictor, featureIndex } from './predictor';
@@ -105,10 +106,17 @@ export function loadModel(file: string, expect?: { windowMs?: number; featureNam
   return new LoadedModel(file, meta);
 }
 
-/** Writes a file readable by its owner only (models and outputs may describe people's calls). */
+/**
+ * Writes a file readable by its owner only (models and outputs may describe people's calls);
+ * '-' is stdout, and a device (`-o /dev/null` as root) is written to but keeps its mode.
+ */
 export function writePrivate(file: string, data: string): void {
-  fs.writeFileSync(file, data, { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
+  const out = FdOutput.open(file);
+  try {
+    out.write(data);
+  } finally {
+    out.close();
+  }
 }
 
 export function saveModel(file: string, m: ModelFile): void {

@@ -53,6 +53,29 @@ test('train + eval --json: exact keys in order, values matching the predictions 
   assert.equal(fs.statSync(path.join(dir, 'p.csv')).mode & 0o777, 0o600);
 });
 
+test('train -o, predict -o, eval --predictions/--report: an existing file is made private, a device keeps its mode', { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' }, () => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
+  fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
+  // a private copy of /dev/null, so a regression cannot take the real one from the machine
+  const dev = path.join(dir, 'null-device');
+  spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
+  assert.ok(fs.statSync(dev).isCharacterDevice());
+  fs.writeFileSync(path.join(dir, 'm.json'), 'old', { mode: 0o644 });
+  fs.chmodSync(path.join(dir, 'm.json'), 0o644);
+  for (const args of [
+    ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', 'm.json'],
+    ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', dev],
+    ['predict', '--model', 'm.json', 'b.csv', '-o', dev],
+    ['eval', '--model', 'm.json', 'b.csv', '--predictions', dev, '--report', dev],
+  ]) {
+    const r = spymate(args, dir);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(fs.statSync(dev).mode & 0o777, 0o666, `${args[0]} left the device's mode alone`);
+  }
+  assert.equal(fs.statSync(path.join(dir, 'm.json')).mode & 0o777, 0o600);
+});
+
 test('the Spy Your Mate form: index + Time Interval ignored with notices, --label-column Person', () => {
   const dir = tmpDir();
   for (const s of [1, 2, 3]) fs.writeFileSync(path.join(dir, `c${s}.csv`), synthCsv(synthCall(s)));
