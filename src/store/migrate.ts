@@ -117,7 +117,13 @@ export function openWriteDb(dbPath: string): Database.Database {
   try {
     fs.mkdirSync(path.dirname(dbPath), { recursive: true, mode: 0o700 });
     // Created here, not by SQLite, so it is 0600 whatever the umask; -wal/-shm follow its mode.
-    fs.closeSync(fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600));
+    const fd = fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    try {
+      // a device or pipe: SQLite would fail on it, leave a journal beside it, and we would chmod it
+      if (!fs.fstatSync(fd).isFile()) throw new UserError(`${dbPath}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
+    } finally {
+      fs.closeSync(fd);
+    }
     db = new Database(dbPath, { fileMustExist: true });
     db.pragma('busy_timeout = 2000');
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -84,6 +84,25 @@ test('a corrupt file is refused with a clear line', () => {
   const file = tmpFile();
   fs.writeFileSync(file, 'this is not a database, just text that is long enough to fill a header page '.repeat(80));
   assert.throws(() => openWriteDb(file), (e: unknown) => e instanceof UserError && /not a spymate database or corrupt/.test(e.message));
+});
+
+test('a device or a named pipe as --db is refused in one line, left as it was, with nothing beside it', () => {
+  const dir = tempDir('mig-special');
+  const fifo = path.join(dir, 'pipe');
+  assert.equal(spawnSync('mkfifo', ['-m', '644', fifo]).status, 0);
+  const special = [fifo];
+  if (process.getuid?.() === 0) {
+    // a private copy of /dev/null, so a regression cannot take the real one from the machine
+    const dev = path.join(dir, 'null-device');
+    assert.equal(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status, 0);
+    special.push(dev);
+  }
+  for (const f of special) {
+    const mode = fs.statSync(f).mode;
+    assert.throws(() => openWriteDb(f), (e: unknown) => e instanceof UserError && e.message === `${f}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
+    assert.equal(fs.statSync(f).mode, mode, `${f}: mode kept`);
+  }
+  assert.deepEqual(fs.readdirSync(dir).sort(), special.map((f) => path.basename(f)).sort(), 'no journal or WAL left beside them');
 });
 
 test('a database locked by another program is refused with a clear line', async () => {
