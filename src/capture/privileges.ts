@@ -38,11 +38,14 @@ export function dropTarget(env: NodeJS.ProcessEnv = process.env): DropTarget | n
 
 /**
  * Gives the files the process keeps writing after the drop to the target user: the database and
- * its -wal/-shm, --out, and directories we created for them. Must run while still root.
+ * its -wal/-shm, --out, and directories we created for them. Must run while still root. Only
+ * regular files and directories: `--out /dev/stdout` is a terminal, `--out /dev/null` everybody's
+ * (the descriptors opened as root go on working after the drop without it).
  */
 export function chownForDrop(paths: readonly string[], to: DropTarget): void {
   for (const p of paths) {
-    if (fs.existsSync(p)) fs.chownSync(p, to.uid, to.gid);
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (st && (st.isFile() || st.isDirectory())) fs.chownSync(p, to.uid, to.gid);
   }
 }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { canReach, dropTarget } from '../../src/capture/privileges';
+import { spawnSync } from 'node:child_process';
+import { canReach, chownForDrop, dropTarget } from '../../src/capture/privileges';
 import { defaultDbPath } from '../../src/store/paths';
 import { isRoot, tmpDir } from './run-cli';
 
@@ -15,6 +16,25 @@ test('root drops to the sudo user, else to nobody', { skip: ROOT_ONLY }, () => {
   assert.ok(nobody!.uid > 0);
   // sudo run by root itself (SUDO_UID=0) is not a user to drop to
   assert.equal(dropTarget({ SUDO_UID: '0' })?.name, 'nobody');
+});
+
+test('chownForDrop gives files and directories to the dropped user, never a device, a pipe or a terminal', { skip: ROOT_ONLY }, () => {
+  const dir = tmpDir('chown');
+  const file = path.join(dir, 'spymate.db');
+  const sub = path.join(dir, 'sub');
+  const fifo = path.join(dir, 'pipe');
+  // a private copy of /dev/null, so a regression cannot give the real one away
+  const dev = path.join(dir, 'null-device');
+  fs.writeFileSync(file, '');
+  fs.mkdirSync(sub);
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  assert.equal(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status, 0);
+  const link = path.join(dir, 'stdout');
+  fs.symlinkSync(dev, link); // as /dev/stdout is a link to a terminal
+  const nobody = dropTarget({})!;
+  chownForDrop([file, sub, fifo, dev, link, path.join(dir, 'missing')], nobody);
+  assert.deepEqual([file, sub].map((p) => fs.statSync(p).uid), [nobody.uid, nobody.uid]);
+  assert.deepEqual([fifo, dev].map((p) => fs.statSync(p).uid), [0, 0]);
 });
 
 test('canReach follows the x bit that applies to the user, up to /', { skip: ROOT_ONLY }, () => {

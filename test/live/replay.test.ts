@@ -56,9 +56,11 @@ test('replaying the same trace twice into one database leaves the same rows', as
   assert.deepEqual(twice.windows, once.windows);
 });
 
-test('--out appends NDJSON (0600); --records loads it into another database with the same rows', async () => {
+test('--out appends NDJSON (0600, also when the file was there and readable by others); --records loads it into another database with the same rows', async () => {
   const db = path.join(dir, 'out.db');
   const out = path.join(dir, 'records.ndjson');
+  fs.writeFileSync(out, '');
+  fs.chmodSync(out, 0o644);
   const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(fs.readFileSync(out, 'utf8'), r.stdout);
