@@ -9,6 +9,8 @@
  * encapsulation names the media type outright (15 audio, 16 video).
  */
 
+import { rtpHeaderAt } from '../rules/shapes';
+
 /** audio, three simulcast layers, their retransmission streams, FEC: a call sends fewer */
 const MAX_STREAMS = 16;
 const SSRC = 0;
@@ -71,17 +73,10 @@ export class SentVideo {
       else if (type === ZOOM_AUDIO && this.readableSince === Infinity) this.readableSince = ts;
       return;
     }
-    let o = off;
-    // TURN ChannelData: the RTP packet follows its 4-byte header
-    if ((b0 & 0xf0) === 0x40) {
-      if (cap < 16) return;
-      o += 4;
-    }
-    // RTP version 2 without the padding bit: padding-only packets (bandwidth probes, sent on a
-    // video retransmission stream even while the camera is off) carry no frame
-    if ((buf[o] & 0xe0) !== 0x80) return;
-    const b1 = buf[o + 1];
-    if (b1 >= 192 && b1 <= 223) return; // RTCP
+    const o = rtpHeaderAt(buf, off, cap);
+    // padding-only packets (bandwidth probes, sent on a video retransmission stream even while
+    // the camera is off: the padding bit) carry no frame
+    if (o < 0 || (buf[o] & 0x20) !== 0) return;
     const ssrc = u32(buf, o + 8);
     const s = this.streams;
     let at = this.last;

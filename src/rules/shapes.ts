@@ -60,11 +60,23 @@ export function payloadShape(buf: Buffer, off: number, cap: number, len: number)
   return SHAPE_NONE;
 }
 
-/** SSRC of an RTP payload classified SHAPE_RTP (directly or inside TURN ChannelData), or -1 if not captured. */
-export function rtpSsrc(buf: Buffer, off: number, cap: number): number {
-  if (!isRtpVersion(buf[off])) {
+/**
+ * Where the 12-byte RTP header of a payload starts — the payload itself, or inside TURN
+ * ChannelData — or -1: not RTP (RFC 5761: RTCP, or not version 2) or under 12 bytes captured.
+ * No payload-type check: for the streams of a flow already picked as a call.
+ */
+export function rtpHeaderAt(buf: Buffer, off: number, cap: number): number {
+  if ((buf[off] & 0xf0) === 0x40) {
     off += 4;
     cap -= 4;
   }
-  return cap >= 12 ? buf.readUInt32BE(off + 8) : -1;
+  if (cap < 12 || !isRtpVersion(buf[off])) return -1;
+  const b1 = buf[off + 1];
+  return b1 >= 192 && b1 <= 223 ? -1 : off;
+}
+
+/** SSRC of an RTP payload classified SHAPE_RTP (directly or inside TURN ChannelData), or -1 if not captured. */
+export function rtpSsrc(buf: Buffer, off: number, cap: number): number {
+  const o = rtpHeaderAt(buf, off, cap);
+  return o < 0 ? -1 : buf.readUInt32BE(o + 8);
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
+import { rtpHeaderAt } from '../../src/rules/shapes';
 import { writePcapng, type TracePacket } from '../helpers/trace-writer';
 import * as fs from 'node:fs';
 import { projectRoot } from '../../src/rules/paths';
@@ -32,10 +33,9 @@ function cameraOffCall(out: string): { t0: number; local: string } {
     while (src.next(raw)) {
       if (t0 !== t0) t0 = raw.ts;
       const t = raw.ts - t0;
-      if (t >= OFF_FROM && t < OFF_TO && decodePacket(raw, p) && p.proto === 17 && formatAddr(p.src, p.ipVersion) === local && p.payloadCapLen >= 12) {
-        const b0 = p.buf[p.payloadOff];
-        const b1 = p.buf[p.payloadOff + 1];
-        if ((b0 & 0xc0) === 0x80 && !(b1 >= 192 && b1 <= 223) && (b1 & 0x7f) !== OPUS) continue;
+      if (t >= OFF_FROM && t < OFF_TO && decodePacket(raw, p) && p.proto === 17 && formatAddr(p.src, p.ipVersion) === local) {
+        const rtp = rtpHeaderAt(p.buf, p.payloadOff, p.payloadCapLen);
+        if (rtp >= 0 && (p.buf[rtp + 1] & 0x7f) !== OPUS) continue;
       }
       kept.push({ ts: raw.ts, frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)), origLen: raw.wireLen });
     }
