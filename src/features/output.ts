@@ -10,6 +10,23 @@ export class OutputClosed extends Error {
 }
 
 /**
+ * Opens an output for writing (`flags`: 'w' or 'a'), created 0600. An existing file keeps its old
+ * mode through open(): a regular one is made private too; not a device (`-o /dev/null` as root
+ * would take /dev/null from everybody) or a named pipe.
+ */
+export function openPrivate(path: string, flags: 'w' | 'a'): { fd: number; regular: boolean } {
+  const fd = fs.openSync(path, flags, 0o600);
+  try {
+    const regular = fs.fstatSync(fd).isFile();
+    if (regular) fs.fchmodSync(fd, 0o600);
+    return { fd, regular };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+/**
  * A buffered, synchronous text sink on a file descriptor: the extractor runs in one synchronous
  * loop, so it writes with writeSync and keeps no unbounded queue. Files it creates are 0600.
  */
@@ -29,11 +46,7 @@ export class FdOutput {
   /** '-' is stdout; anything else is created (or truncated) with mode 0600. */
   static open(path: string): FdOutput {
     if (path === '-') return new FdOutput(1, 'stdout', false, false);
-    const fd = fs.openSync(path, 'w', 0o600);
-    // An existing file keeps its old mode through open(): make it private too. Not a device
-    // (-o /dev/null as root would take /dev/null from everybody) or a named pipe.
-    const regular = fs.fstatSync(fd).isFile();
-    if (regular) fs.fchmodSync(fd, 0o600);
+    const { fd, regular } = openPrivate(path, 'w');
     return new FdOutput(fd, path, true, regular);
   }
 

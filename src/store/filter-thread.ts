@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { describeFailure } from '../util/errors';
 import { FlowStore, type RunMeta } from './flow-store';
 import { describeDbError, openWriteDb } from './migrate';
+import { openPrivate } from '../features/output';
 import { writeAllSync } from './fdwrite';
 import type { FilterStats, RecordBatch, WorkerFailure } from './types';
 
@@ -56,11 +57,7 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
     db = openWriteDb(data.dbPath);
     store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
     store.writeRunMeta(data.run);
-    if (data.outPath) {
-      outFd = fs.openSync(data.outPath, 'a', 0o600);
-      // records added to a file that was readable by others: make it private as extract's -o does (not a device or pipe)
-      if (fs.fstatSync(outFd).isFile()) fs.fchmodSync(outFd, 0o600);
-    }
+    if (data.outPath) outFd = openPrivate(data.outPath, 'a').fd;
   } catch (err) {
     post({ kind: 'error', ...describeFailure(err) });
     return;
