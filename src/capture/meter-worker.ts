@@ -347,8 +347,7 @@ class Meter {
         this.pipeline!.advance(this.clock);
         await new Promise<void>((r) => setImmediate(r));
       }
-      const order = this.pipeline!.orderWarning(traceName(tracePath));
-      for (const w of order === null ? source.warnings : [...source.warnings, order]) this.post({ kind: 'warning', line: w });
+      for (const w of [...source.warnings, ...this.pipeline!.warnings(traceName(tracePath))]) this.post({ kind: 'warning', line: w });
     } finally {
       source.close();
     }

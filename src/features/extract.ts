@@ -26,8 +26,7 @@ export function extractTrace(path: string, opts: PipelineOptions, sink: Pipeline
       else pipeline.onOther(raw.ts);
     }
     pipeline.finish();
-    const order = pipeline.orderWarning(traceName(path));
-    return { trace: path, ...pipeline.stats, warnings: order === null ? [...source.warnings] : [...source.warnings, order] };
+    return { trace: path, ...pipeline.stats, warnings: [...source.warnings, ...pipeline.warnings(traceName(path))] };
   } finally {
     source.close();
   }

@@ -107,7 +107,7 @@ export class Pipeline {
    * trace out of time order (captures appended with `mergecap -a`, a multi-interface file) puts
    * them in a later window than their own: counted, not lost, but the features are wrong there.
    */
-  readonly disorder = { late: 0, maxBackS: 0 };
+  private readonly disorder = { late: 0, maxBackS: 0 };
   private newestTs = -Infinity;
   private readonly table: FlowTable<FlowState>;
   private readonly windowS: number;
@@ -198,13 +198,13 @@ export class Pipeline {
     if (back > this.disorder.maxBackS) this.disorder.maxBackS = back;
   }
 
-  /** The line to tell the user when the trace (`name`, as messages name it) was out of time order, else null. */
-  orderWarning(name: string): string | null {
+  /** What to tell the user about the trace (`name`, as messages name it): a line if it was out of time order. */
+  warnings(name: string): string[] {
     const { late, maxBackS } = this.disorder;
-    if (late === 0) return null;
-    return `${name}: not in time order: ${late} packet${late === 1 ? ' is' : 's are'} more than one window (${this.opts.windowMs} ms) ` +
+    if (late === 0) return [];
+    return [`${name}: not in time order: ${late} packet${late === 1 ? ' is' : 's are'} more than one window (${this.opts.windowMs} ms) ` +
       `older than packets before ${late === 1 ? 'it' : 'them'} (up to ${maxBackS.toFixed(1)} s), so their windows are wrong; ` +
-      `sort it first: reordercap ${name === 'stdin' ? 'TRACE' : name} sorted.pcapng`;
+      `sort it first: reordercap ${name === 'stdin' ? 'TRACE' : name} sorted.pcapng`];
   }
 
   /**
