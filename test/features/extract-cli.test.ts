@@ -8,6 +8,7 @@ import { udpPacket, tcpPacket, writePcap, writePcapng, TCP_ACK } from '../helper
 import { FEATURE_NAMES } from '../../src/features/names';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../../src/features/pipeline';
 import { OUTPUT_FORMATS } from '../../src/features/writers';
+import { nullDeviceIn } from '../helpers/temp';
 import { syntheticCall } from './synthetic';
 
 const CLI = path.resolve(__dirname, '../../src/cli/spymate.js');
@@ -161,10 +162,7 @@ test('usage errors exit 2 with one line; runtime errors exit 1 with one line; no
 });
 
 test('-o a device: written to, never made private or removed; a full one is said in one line', { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' }, () => {
-  // a private copy of /dev/null, so a regression cannot take the real one from the machine
-  const dev = path.join(dir, 'null-device');
-  spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
-  assert.ok(fs.statSync(dev).isCharacterDevice());
+  const dev = nullDeviceIn(dir);
   assert.equal(spymate('extract', trace, '-q', '-o', dev).code, 0);
   assert.equal(fs.statSync(dev).mode & 0o777, 0o666, 'mode kept');
   const bad = path.join(dir, 'not-a-trace.pcap');

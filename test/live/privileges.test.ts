@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { canReach, chownForDrop, dropTarget } from '../../src/capture/privileges';
 import { defaultDbPath } from '../../src/store/paths';
+import { nullDeviceIn } from '../helpers/temp';
 import { isRoot, tmpDir } from './run-cli';
 
 const ROOT_ONLY = isRoot() ? false : 'the drop target is only computed when running as root';
@@ -23,12 +24,10 @@ test('chownForDrop gives files and directories to the dropped user, never a devi
   const file = path.join(dir, 'spymate.db');
   const sub = path.join(dir, 'sub');
   const fifo = path.join(dir, 'pipe');
-  // a private copy of /dev/null, so a regression cannot give the real one away
-  const dev = path.join(dir, 'null-device');
+  const dev = nullDeviceIn(dir);
   fs.writeFileSync(file, '');
   fs.mkdirSync(sub);
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-  assert.equal(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status, 0);
   const link = path.join(dir, 'stdout');
   fs.symlinkSync(dev, link); // as /dev/stdout is a link to a terminal
   const nobody = dropTarget({})!;

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { nullDeviceIn } from '../helpers/temp';
 import { spymate, tmpDir } from './helpers';
 import { synthCall, synthCsv } from './synth';
 
@@ -57,10 +58,7 @@ test('train -o, predict -o, eval --predictions/--report: an existing file is mad
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
   fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
-  // a private copy of /dev/null, so a regression cannot take the real one from the machine
-  const dev = path.join(dir, 'null-device');
-  spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
-  assert.ok(fs.statSync(dev).isCharacterDevice());
+  const dev = nullDeviceIn(dir);
   fs.writeFileSync(path.join(dir, 'm.json'), 'old', { mode: 0o644 });
   fs.chmodSync(path.join(dir, 'm.json'), 0o644);
   for (const args of [

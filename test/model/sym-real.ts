@@ -38,14 +38,17 @@ export function setups(dir: string): Map<string, string[]> {
 export function heldOutCsv(dir: string, train: [string, string], test: string): { accuracy: number; delay: number | null } {
   // not tempDir(): this also runs as a script, outside the test runner
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-sym-'));
-  const model = path.join(work, 'm.json');
-  const tr = spymate(['train', ...train.map((f) => path.join(dir, f)), '--label-column', 'Person', '-o', model], work);
-  if (tr.code !== 0) throw new Error(`train ${train.join(' ')}: ${tr.stderr}`);
-  const ev = spymate(['eval', '--model', model, path.join(dir, test), '--json'], work);
-  if (ev.code !== 0) throw new Error(`eval ${test}: ${ev.stderr}`);
-  fs.rmSync(work, { recursive: true, force: true });
-  const j = JSON.parse(ev.stdout) as { accuracy: number; delay_s: number | null };
-  return { accuracy: j.accuracy, delay: j.delay_s };
+  try {
+    const model = path.join(work, 'm.json');
+    const tr = spymate(['train', ...train.map((f) => path.join(dir, f)), '--label-column', 'Person', '-o', model], work);
+    if (tr.code !== 0) throw new Error(`train ${train.join(' ')}: ${tr.stderr}`);
+    const ev = spymate(['eval', '--model', model, path.join(dir, test), '--json'], work);
+    if (ev.code !== 0) throw new Error(`eval ${test}: ${ev.stderr}`);
+    const j = JSON.parse(ev.stdout) as { accuracy: number; delay_s: number | null };
+    return { accuracy: j.accuracy, delay: j.delay_s };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 export const meanAccuracy = (rows: readonly Rotation[]): number => rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;

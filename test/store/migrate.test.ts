@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from '../helpers/temp';
+import { nullDeviceIn, tempDir } from '../helpers/temp';
 import { UserError } from '../../src/util/errors';
 import { featureValues } from '../../src/store/features-blob';
 import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
@@ -92,10 +92,7 @@ test('a device or a named pipe as --db is refused in one line, left as it was, w
   assert.equal(spawnSync('mkfifo', ['-m', '644', fifo]).status, 0);
   const special = [fifo];
   if (process.getuid?.() === 0) {
-    // a private copy of /dev/null, so a regression cannot take the real one from the machine
-    const dev = path.join(dir, 'null-device');
-    assert.equal(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status, 0);
-    special.push(dev);
+    special.push(nullDeviceIn(dir));
   }
   for (const f of special) {
     const mode = fs.statSync(f).mode;
