@@ -13,9 +13,9 @@ import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
 import { createLabelsFile } from '../tui/labels';
 import { parseIpPattern } from '../tui/filter';
-import type { SourceSpec } from '../capture/meter-worker';
+import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
-import { Monitor, type MonitorSummary } from '../store/monitor';
+import { Monitor, type MonitorSummary } from '../monitor/monitor';
 import { EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
 

@@ -31,8 +31,8 @@ export interface TrainOptions {
 }
 
 /**
- * Defaults chosen on the synthetic held-out benchmark (README "model"): see test/model/synth.ts;
- * `frameRegularity` and `shapeLevels` on the lab recordings (test/model/loo.ts) — they never apply to
+ * Defaults chosen on the synthetic held-out benchmark (README "model"): see src/lab/experiments/synth.ts;
+ * `frameRegularity` and `shapeLevels` on the lab recordings (src/lab/experiments/loo.ts) — they never apply to
  * the 12-feature form.
  */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { pcapBytes, pcapngBytes, TracePacket, tcpPacket, udpPacket } from '../helpers/trace-writer';
+import { pcapBytes, pcapngBytes, TracePacket, tcpPacket, udpPacket } from '../../src/testkit/trace-writer';
 import { tempDir } from './trace-files';
 
 /**

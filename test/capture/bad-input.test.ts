@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { pcapBytes, pcapngBlock, pcapngBytes, TracePacket, udpPacket } from '../helpers/trace-writer';
+import { pcapBytes, pcapngBlock, pcapngBytes, TracePacket, udpPacket } from '../../src/testkit/trace-writer';
 import { tempDir } from './trace-files';
 
 /**

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
-import { fragment, ipv6Ext, tcpPacket, TracePacket, udpPacket, writePcap } from '../helpers/trace-writer';
+import { fragment, ipv6Ext, tcpPacket, TracePacket, udpPacket, writePcap } from '../../src/testkit/trace-writer';
 import { prng, tempDir, tshark } from './trace-files';
 
 /**

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import type { DecodedPacket, RawPacket } from '../../src/capture/types';
-import { fragment, frameOf, ipv6Ext, TCP_ACK, TCP_FIN, tcpPacket, TracePacket, udpPacket } from '../helpers/trace-writer';
+import { fragment, frameOf, ipv6Ext, TCP_ACK, TCP_FIN, tcpPacket, TracePacket, udpPacket } from '../../src/testkit/trace-writer';
 
 /** Decodes one frame given directly (as the reader would hand it over), with an optional snaplen. */
 function decode(frame: Buffer, linkType: number, snaplen = frame.length): { ok: boolean; d: DecodedPacket; raw: RawPacket } {

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
 import { UserError } from '../../src/util/errors';
-import { fragment, ipv6Ext, pcapBytes, pcapngBlock, pcapngBytes, tcpPacket, TracePacket, udpPacket } from '../helpers/trace-writer';
+import { fragment, ipv6Ext, pcapBytes, pcapngBlock, pcapngBytes, tcpPacket, TracePacket, udpPacket } from '../../src/testkit/trace-writer';
 import { prng, tempDir } from './trace-files';
 
 function packets(): TracePacket[] {

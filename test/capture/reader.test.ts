@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import {
   frameOf, pcapBytes, pcapngBlock, pcapngBytes, tcpPacket, TracePacket, udpPacket, writePcap, writePcapng,
-} from '../helpers/trace-writer';
+} from '../../src/testkit/trace-writer';
 import { readAll, tempDir } from './trace-files';
 
 const dir = tempDir('reader');

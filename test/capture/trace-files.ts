@@ -5,7 +5,7 @@ import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
 
-export { tempDir } from '../helpers/temp';
+export { tempDir } from '../../src/testkit/temp';
 
 export interface ReadPacket {
   ts: number;

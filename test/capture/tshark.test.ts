@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../src/rules/paths';
-import { TCP_ACK, TCP_FIN, TCP_SYN, tcpPacket, TracePacket, udpPacket, writePcap, writePcapng } from '../helpers/trace-writer';
+import { TCP_ACK, TCP_FIN, TCP_SYN, tcpPacket, TracePacket, udpPacket, writePcap, writePcapng } from '../../src/testkit/trace-writer';
 import { countFlows, FlowCount, readAll, tempDir, tshark } from './trace-files';
 
 /**

@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { udpPacket, tcpPacket, writePcap, writePcapng, TCP_ACK } from '../helpers/trace-writer';
+import { udpPacket, tcpPacket, writePcap, writePcapng, TCP_ACK } from '../../src/testkit/trace-writer';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../../src/features/pipeline';
 import { OUTPUT_FORMATS } from '../../src/features/writers';
-import { nullDeviceIn } from '../helpers/temp';
-import { syntheticCall } from './synthetic';
+import { nullDeviceIn } from '../../src/testkit/temp';
+import { syntheticCall } from '../../src/testkit/synthetic';
 
 const CLI = path.resolve(__dirname, '../../src/cli/spymate.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-extract-'));

@@ -7,9 +7,9 @@ import { CAMERA_OFF_AFTER_S, SentVideo } from '../../src/features/sent-video';
 import type { WindowRecord } from '../../src/features/types';
 import { parseCidr } from '../../src/flow/local';
 import { loadRules } from '../../src/rules/load';
-import { writePcap } from '../helpers/trace-writer';
-import { tempDir } from '../helpers/temp';
-import { rtcpPayload, rtpPayload, syntheticCall } from './synthetic';
+import { writePcap } from '../../src/testkit/trace-writer';
+import { tempDir } from '../../src/testkit/temp';
+import { rtcpPayload, rtpPayload, syntheticCall } from '../../src/testkit/synthetic';
 
 const AUDIO = 0x3333;
 const VIDEO = 0x1111;

@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CHROMIUM } from './browser';
-import { checkRecording } from './check';
+import { CHROMIUM } from '../../src/lab/browser';
+import { checkRecording } from '../../src/lab/check';
 import { payloadShape, rtpSsrc, SHAPE_RTP, SHAPE_STUN } from '../../src/rules/shapes';
 
 function missing(): string | undefined {
@@ -65,11 +65,8 @@ function pathSeenFromA(trace: string, localIp: string): { rttMs: number[]; inbou
 test('lab --quick records a labelled two-way WebRTC call over a 60 ms, 1 % loss path, stored cut to 54 bytes a packet', { skip: why ? `lab: ${why}` : false, timeout: 120_000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-lab-test-'));
   try {
-    // The child must not see the test runner's marker, or run.js would stand down (see run.ts).
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201', '--store-bytes', '54', '--delay-ms', '60', '--loss-pct', '1'],
-      { env, encoding: 'utf8', timeout: 110_000 });
+    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../src/lab/run.js'), '--quick', '--seconds', '20', '--name', 'quick', '--out', out, '--subnet', '201', '--store-bytes', '54', '--delay-ms', '60', '--loss-pct', '1'],
+      { encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.status, 0, `lab failed:\n${r.stderr}`);
     const trace = path.join(out, 'quick.pcapng');
     for (const f of [trace, path.join(out, 'quick.labels.csv'), path.join(out, 'quick.json')]) assert.ok(fs.existsSync(f), `missing ${f}`);

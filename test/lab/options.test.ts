@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseOptions } from './options';
+import { parseOptions } from '../../src/lab/options';
 
 test('lab --store-bytes: default keeps packets as captured; below 54 bytes the headers spymate reads would be cut', () => {
   assert.equal(parseOptions([]).storeBytes, 0);

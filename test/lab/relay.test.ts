@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
-import { startRelay } from './relay';
-import { viaRelay } from './call';
+import { startRelay } from '../../src/lab/relay';
+import { viaRelay } from '../../src/lab/call';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

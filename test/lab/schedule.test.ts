@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { remoteLabels } from './schedule';
+import { remoteLabels } from '../../src/lab/schedule';
 
 test("remote peers' labels sit on their own video clock, clipped to the capture; a peer without a clock gets none", () => {
   const schedule = [

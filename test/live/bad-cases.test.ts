@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeTwoCalls } from './call-trace';
-import { canMakeNetns, createVethPair } from './netns';
+import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { childPids, holdsCpuLatency, isRoot, ndjsonRecords, readDb, runCli, startCli, tmpDir, waitFor } from './run-cli';
 
 const ROOT_ONLY = isRoot() ? false : 'needs root (mounts, other uids)';

@@ -6,7 +6,7 @@
  * camera: first half), 50 audio packets/s, RTCP. It stops after `seconds`.
  */
 import dgram from 'node:dgram';
-import { syntheticCall } from '../features/synthetic';
+import { syntheticCall } from '../../src/testkit/synthetic';
 
 export interface GeneratorSpec {
   /** addresses of side A and B, and their ports */

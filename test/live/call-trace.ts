@@ -1,6 +1,6 @@
 /** Call-shaped traces for the replay tests, made with the capture engineer's trace writer. */
-import { writePcap, type TracePacket } from '../helpers/trace-writer';
-import { syntheticCall } from '../features/synthetic';
+import { writePcap, type TracePacket } from '../../src/testkit/trace-writer';
+import { syntheticCall } from '../../src/testkit/synthetic';
 
 export const T0 = 1_700_000_000;
 

@@ -5,10 +5,10 @@ import { formatAddr } from '../../src/capture/addr';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../../src/capture/decode';
 import { openTrace } from '../../src/capture/reader';
 import { rtpHeaderAt } from '../../src/rules/shapes';
-import { writePcapng, type TracePacket } from '../helpers/trace-writer';
+import { writePcapng, type TracePacket } from '../../src/testkit/trace-writer';
 import * as fs from 'node:fs';
 import { projectRoot } from '../../src/rules/paths';
-import { LAB_DIR, labLocalIp, labRecordings, spymate } from '../model/helpers';
+import { LAB_DIR, labLocalIp, labRecordings, spymate } from '../../src/testkit/spymate-cli';
 import { ndjsonRecords, readDb, runCli, tmpDir } from './run-cli';
 
 const CALL = 'office-vp8';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LAB_DIR, labDataArgs, labLocalIp, labRecordings, spymate } from '../model/helpers';
+import { LAB_DIR, labDataArgs, labLocalIp, labRecordings, spymate } from '../../src/testkit/spymate-cli';
 import { runCli, tmpDir } from './run-cli';
 
 /**

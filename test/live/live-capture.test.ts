@@ -11,7 +11,7 @@ import path from 'node:path';
 import { extractTrace } from '../../src/features/extract';
 import type { WindowRecord } from '../../src/features/types';
 import { loadRules } from '../../src/rules/load';
-import { canMakeNetns, createVethPair } from './netns';
+import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { childPids, holdsCpuLatency, ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
 
 const SKIP = canMakeNetns();

@@ -14,7 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export { tempDir as tmpDir } from '../helpers/temp';
+export { tempDir as tmpDir } from '../../src/testkit/temp';
 
 /** Starts the CLI (optionally through a wrapper such as `ip netns exec NS`); stdout/stderr collected. */
 export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}) {

@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { nullDeviceIn } from '../helpers/temp';
-import { spymate, tmpDir } from './helpers';
-import { synthCall, synthCsv } from './synth';
+import { nullDeviceIn } from '../../src/testkit/temp';
+import { spymate, tmpDir } from '../../src/testkit/spymate-cli';
+import { synthCall, synthCsv } from '../../src/lab/experiments/synth';
 
 /** A tiny call: feature a jumps with presence every 40 windows; b is constant. */
 function tinyCsv(seed: number, flip = false): string {

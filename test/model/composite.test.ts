@@ -10,8 +10,8 @@ import { mulberry32 as rng } from '../../src/util/rng';
 import { loadModel, saveModel } from '../../src/model/load';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
 import type { DataSet, Sequence } from '../../src/model/types';
-import { tmpDir } from './helpers';
-import { SYM_FEATURES } from './synth';
+import { tmpDir } from '../../src/testkit/spymate-cli';
+import { SYM_FEATURES } from '../../src/lab/experiments/synth';
 
 test('frame regularity is added per direction when the inputs have frame bytes and frame CV, never for the 12-feature CSV form', () => {
   const c = compositesFor(FEATURE_NAMES);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/model/train';
-import { heldOut } from './heldout';
+import { heldOut } from '../../src/lab/experiments/heldout';
 
 /**
  * The acceptance scenario on synthetic calls: train on two, score the causal final predictions

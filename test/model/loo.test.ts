@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { labDataArgs, labRecordings, spymate, tmpDir } from './helpers';
+import { labDataArgs, labRecordings, spymate, tmpDir } from '../../src/testkit/spymate-cli';
 
 /**
  * The lab's leave-one-recording-out figures, end to end through the CLI: `spymate train` on both

@@ -9,7 +9,7 @@ import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/t
 import type { Algorithm, DataSet, Sequence } from '../../src/model/types';
 import { UserError } from '../../src/util/errors';
 import { mulberry32 as rng } from '../../src/util/rng';
-import { tmpDir } from './helpers';
+import { tmpDir } from '../../src/testkit/spymate-cli';
 
 /** A call whose first feature jumps 4× with a person; the second is noise. */
 function separable(seed: number, n = 600): Sequence {

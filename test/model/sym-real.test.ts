@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { SYM_SOURCES, symCsv } from '../lab/sym-csv';
-import { LAB_DIR, labLocalIp, spymate, tmpDir } from './helpers';
-import { SYM_FEATURES } from './synth';
-import { meanAccuracy, oneSetupRotations, setups, SYM_DIR } from './sym-real';
+import { SYM_SOURCES, symCsv } from '../../src/lab/experiments/sym-csv';
+import { LAB_DIR, labLocalIp, spymate, tmpDir } from '../../src/testkit/spymate-cli';
+import { SYM_FEATURES } from '../../src/lab/experiments/synth';
+import { meanAccuracy, oneSetupRotations, setups, SYM_DIR } from '../../src/lab/experiments/sym-real';
 
 /**
  * The acceptance procedure of the models issue (train on two calls in the Spy Your Mate CSV form,

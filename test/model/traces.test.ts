@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../src/rules/paths';
-import { spymate, tmpDir } from './helpers';
+import { spymate, tmpDir } from '../../src/testkit/spymate-cli';
 
 /** A lab recording with labels, if the fixtures are there (test/fixtures/calls). */
 function recording(): { trace: string; labels: string; local: string } | null {

@@ -8,7 +8,7 @@ import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/t
 import { LEVELS_TRANSFER, levelTransfer } from '../../src/model/transfer';
 import type { DataSet, Sequence } from '../../src/model/types';
 import { mulberry32 as rng } from '../../src/util/rng';
-import { spymate, tmpDir } from './helpers';
+import { spymate, tmpDir } from '../../src/testkit/spymate-cli';
 
 /** Alternating 30 s states (a person first, unless `emptyFirst`); bytes per window `person`/`background` ±10 %, and a column of noise. */
 function call(seed: number, person: number, background: number, n = 480, emptyFirst = false): Sequence {

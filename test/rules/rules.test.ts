@@ -10,7 +10,7 @@ import { payloadShape, SHAPE_DTLS, SHAPE_NONE, SHAPE_RTCP, SHAPE_RTP, SHAPE_STUN
 import { Pipeline } from '../../src/features/pipeline';
 import { UserError } from '../../src/util/errors';
 import { CollectSink, pkt } from '../features/packets';
-import { dtlsPayload, rtcpPayload, rtpPayload, stunPayload } from '../features/synthetic';
+import { dtlsPayload, rtcpPayload, rtpPayload, stunPayload } from '../../src/testkit/synthetic';
 
 const shape = (b: Buffer, len = b.length) => payloadShape(b, 0, b.length, len);
 

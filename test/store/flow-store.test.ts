@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from '../helpers/temp';
+import { tempDir } from '../../src/testkit/temp';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
 import { featureValues } from '../../src/store/features-blob';
 import { openWriteDb } from '../../src/store/migrate';
-import { batch, endRec, startRec, windowRec } from './records';
+import { batch, endRec, startRec, windowRec } from '../../src/testkit/records';
 
 const T0 = 1700000000;
 

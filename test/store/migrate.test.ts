@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { nullDeviceIn, tempDir } from '../helpers/temp';
+import { nullDeviceIn, tempDir } from '../../src/testkit/temp';
 import { UserError } from '../../src/util/errors';
 import { featureValues } from '../../src/store/features-blob';
 import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';

@@ -4,7 +4,7 @@ import { FEATURE_NAMES } from '../../src/features/names';
 import { BatchBuilder } from '../../src/store/batch';
 import { parseRecordLine, quotedKeys, recordToJson } from '../../src/store/ndjson';
 import { UserError } from '../../src/util/errors';
-import { endRec, STATS, startRec, windowRec } from './records';
+import { endRec, STATS, startRec, windowRec } from '../../src/testkit/records';
 
 const KEYS = quotedKeys(FEATURE_NAMES);
 

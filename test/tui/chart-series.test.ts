@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { axisMax, bitrateSeries, bitrateUnit, presenceSeries } from '../../src/tui/chart-series';
 import { formatDateTime } from '../../src/tui/columns';
 import { detailsLayout } from '../../src/tui/layout';
-import { windowRows, T0 } from './fixture-db';
+import { windowRows, T0 } from '../../src/testkit/fixture-db';
 
 /** The details view's chart data, shaped from window rows without a terminal. */
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COLUMNS, formatColumnList, resolveColumns, humanCount } from '../../src/tui/columns';
 import { UserError } from '../../src/util/errors';
-import { flowRow, T0 } from './fixture-db';
+import { flowRow, T0 } from '../../src/testkit/fixture-db';
 
 const TABLE_VI = [
   'certainty', 'flowID', 'srcIP', 'srcPort', 'desIP', 'desPort', 'protocol', 'datetimeStart', 'datetimeEnd',

@@ -2,7 +2,7 @@ import { resolveColumns } from '../../src/tui/columns';
 import { decodeMeta } from '../../src/tui/snapshot';
 import { initialState, update, type InitOptions, type UiEvent, type UiState } from '../../src/tui/state';
 import type { FlowRow, Snapshot } from '../../src/tui/types';
-import { replayMeta } from './fixture-db';
+import { replayMeta } from '../../src/testkit/fixture-db';
 
 /** Pure-state test helpers: a state, a snapshot, and keys typed into update(). */
 

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { resolveColumns } from '../../src/tui/columns';
 import { DbReader, type ViewQuery } from '../../src/tui/reader';
 import { appendLabels, createLabelsFile } from '../../src/tui/labels';
-import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from './fixture-db';
+import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore, type RunMeta } from '../../src/store/flow-store';
 import { openWriteDb } from '../../src/store/migrate';
-import { batch, startRec, windowRec } from '../store/records';
+import { batch, startRec, windowRec } from '../../src/testkit/records';
 
 const ALL: ViewQuery = { patterns: [], sort: { column: resolveColumns(['flowID'])[0], desc: false } };
 

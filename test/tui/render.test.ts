@@ -5,7 +5,7 @@ import { overlayView, detailsLineCount, detailsLines } from '../../src/tui/overl
 import { renderScreen } from '../../src/tui/render';
 import { sparkline } from '../../src/tui/render-text';
 import { update } from '../../src/tui/state';
-import { flowRow, windowRows, T0 } from './fixture-db';
+import { flowRow, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { load, snapshot, state, type } from './helpers';
 
 /** What the terminal would show: tags removed ({open}/{close} back to braces). */

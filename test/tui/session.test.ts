@@ -9,7 +9,7 @@ import { DbReader } from '../../src/tui/reader';
 import { Session } from '../../src/tui/session';
 import { visibleRows, type UiEvent } from '../../src/tui/state';
 import type { FlowRow } from '../../src/tui/types';
-import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from './fixture-db';
+import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 
 /** The UI without a terminal on a real SQLite database: filtering, sorting, search, pause. */
 

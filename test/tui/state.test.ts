@@ -4,7 +4,7 @@ import { drain, fittedColumns, selectedRow, update, type UiState } from '../../s
 import { applyFreeze } from '../../src/tui/table';
 import { detailsLines, dialogRect } from '../../src/tui/overlays';
 import type { FlowRow } from '../../src/tui/types';
-import { flowRow, replayMeta, windowRows, T0 } from './fixture-db';
+import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { ids, load, snapshot, state, type } from './helpers';
 
 /** UI state as a pure function of events: no database, no terminal (session.test.ts has those). */

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TuiOptions } from '../../src/tui/app';
-import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from './fixture-db';
-import { hasTmux, Tmux } from './tmux';
+import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
+import { hasTmux, Tmux } from '../../src/testkit/tmux';
 
 /** The TUI in a real terminal: tmux at fixed sizes, on a database the test fills and changes. */
 
@@ -289,7 +289,7 @@ test('an empty database shows "waiting for calls", then the calls when they come
 });
 
 test('without a terminal the UI refuses and points to --headless', () => {
-  const r = spawnSync(process.execPath, [path.resolve(__dirname, 'run-tui.js'), JSON.stringify({ dbPath: '/nonexistent.db', refreshS: 1, columns: [], filters: [], sourceLabel: 'x', labelsPath: null, modelName: 'm' })], {
+  const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../src/testkit/run-tui.js'), JSON.stringify({ dbPath: '/nonexistent.db', refreshS: 1, columns: [], filters: [], sourceLabel: 'x', labelsPath: null, modelName: 'm' })], {
     encoding: 'utf8',
     timeout: 10000,
   });

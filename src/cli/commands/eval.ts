@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, runModelOnFiles, type DataFlags } from '../../model/cli-data';
+import { addDataOptions, runModelOnFiles, type DataFlags } from '../data-options';
 import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
 import { evaluateOutcomes } from '../../model/metrics';
 import { predictionsCsv } from '../../model/predictions';
-import { reportHtml } from '../../model/report';
-import { evaluationLines, learningCurveLines, perSequenceLines } from '../../model/terminal';
+import { reportHtml } from '../report';
+import { evaluationLines, learningCurveLines, perSequenceLines } from '../terminal';
 import { UserError } from '../../util/errors';
 
 interface EvalFlags extends DataFlags {

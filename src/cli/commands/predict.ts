@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, runModelOnFiles, type DataFlags } from '../../model/cli-data';
+import { addDataOptions, runModelOnFiles, type DataFlags } from '../data-options';
 import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
 import { predictionsCsv } from '../../model/predictions';
 

@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { parseCidr, type Cidr } from '../flow/local';
+import { collect, intInRange } from './program';
+import { usageError } from '../util/errors';
+import { loadDataSet, parseFeatureList } from '../model/data';
+import { runSpan, type SequenceRun } from '../model/evaluate';
+import { loadModel } from '../model/load';
+import { featureIndex } from '../model/predictor';
+import { progress } from '../model/progress';
+import { wholeSpans } from '../model/train';
+import type { DataSet, PresenceModel } from '../model/types';
+
+/** Options every model command shares for reading DATA (traces + labels, CSV, ARFF). */
+export interface DataFlags {
+  labels?: string[];
+  labelColumn?: string;
+  features?: string;
+  window?: number;
+  rules?: string;
+  local?: string[];
+  localEach?: string[];
+}
+
+export function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--labels <FILE>', 'ground truth for a trace (start,end,label); repeat, paired in order with the traces', collect)
+    .option('--label-column <NAME>', 'class column of CSV/ARFF input (default: the last)')
+    .option('--features <LIST>', 'comma-separated feature names to use (default: all numeric columns)')
+    .option('--window <MS>', 'window length, 100..900 ms: of traces (default 500; eval/predict: the model\'s); for CSV/ARFF it declares theirs', intInRange('--window', 100, 900))
+    .option('--rules <FILE>', 'flow rules for traces (default: the shipped rules/)')
+    .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect)
+    .option('--local-each <CIDR>', 'ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call\'s other direction)', collect);
+}
+
+function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
+  return (list ?? []).map((c) => {
+    try {
+      return parseCidr(c);
+    } catch (err) {
+      throw usageError(`${flag} ${c}: ${(err as Error).message}`);
+    }
+  });
+}
+
+export function notice(line: string): void {
+  process.stderr.write(`spymate: ${line}\n`);
+}
+
+/** Reads DATA with a progress bar over the inputs (traces can take a while). */
+export function readData(files: string[], f: DataFlags, needLabels: boolean, windowMs?: number): DataSet {
+  const bar = progress('reading', files.length);
+  try {
+    return loadDataSet(files, {
+      labels: f.labels ?? [],
+      labelColumn: f.labelColumn,
+      features: f.features !== undefined ? parseFeatureList(f.features) : undefined,
+      windowMs: f.window ?? windowMs,
+      rules: f.rules,
+      local: cidrs(f.local),
+      localEach: f.localEach && cidrs(f.localEach, '--local-each'),
+      needLabels,
+      notice,
+      onFile: (k) => bar.update(k),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+export interface ModelRun {
+  model: PresenceModel;
+  data: DataSet;
+  runs: SequenceRun[];
+}
+
+/**
+ * What eval and predict share: load the model (checking --window), read the data with the
+ * model's window length by default, run it causally over every sequence (progress on a TTY).
+ */
+export function runModelOnFiles(modelFile: string, files: string[], f: DataFlags, needLabels: boolean, verb: string): ModelRun {
+  const model = loadModel(modelFile, f.window !== undefined ? { windowMs: f.window } : undefined);
+  const data = readData(files, f, needLabels, model.windowMs ?? undefined);
+  const index = featureIndex(model.features, data.features, modelFile);
+  const windowS = (data.windowMs ?? model.windowMs ?? 500) / 1000;
+  const bar = progress(verb, data.sequences.length);
+  const runs = wholeSpans(data.sequences).map((s, i) => {
+    const r = runSpan(model.meta, s, index, windowS);
+    bar.update(i + 1);
+    return r;
+  });
+  bar.stop();
+  return { model, data, runs };
+}

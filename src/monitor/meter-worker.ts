@@ -1,0 +1,411 @@
+/**
+ * The meter worker (worker_threads): source (live capture, trace replay, saved records) → decode →
+ * Pipeline (flows, call rules, windows, features) → one SequencePredictor per call flow → batches
+ * of classified records posted straight to the filter thread. Batches close at BATCH_MAX records
+ * or BATCH_MS after their first record; an empty heartbeat goes at least every HEARTBEAT_MS so the
+ * filter thread's clock (timeouts, meta) moves on a quiet network. The main thread only gets stats.
+ */
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { describeFailure, UserError } from '../util/errors';
+import { FEATURE_NAMES } from '../features/names';
+import { Pipeline } from '../features/pipeline';
+import type { PipelineSink, WindowRecord } from '../features/types';
+import type { EndReason, FlowInfo } from '../flow/types';
+import { parseCidr } from '../flow/local';
+import { loadRules } from '../rules/load';
+import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
+import type { PresenceModel, SequencePredictor } from '../model/types';
+import { BatchBuilder } from '../store/batch';
+import { parseRecordLine, quotedKeys } from '../store/ndjson';
+import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut, WorkerFailure } from '../store/types';
+import { decodePacket, newDecodedPacket, newRawPacket } from '../capture/decode';
+import { LiveCapture } from '../capture/live';
+import { openTrace, traceName } from '../capture/reader';
+import type { PacketSource, RawPacket } from '../capture/types';
+
+export type SourceSpec =
+  | { kind: 'live'; iface: string; bpf: string; bufferSize: number; dropTo: { uid: number; gid: number } | null; powerSave: boolean }
+  /** speed: replay speed factor, null = as fast as possible */
+  | { kind: 'file'; path: string; speed: number | null }
+  | { kind: 'records'; path: string };
+
+export interface MeterWorkerData {
+  source: SourceSpec;
+  windowMs: number;
+  rulesPath: string | null;
+  modelPath: string | null;
+  local: string[];
+  timeoutS: number;
+  maxFlows: number;
+  /** somebody reads the NDJSON (--headless, --out): format it */
+  ndjson: boolean;
+  port: MessagePort;
+}
+
+/** meter worker → main thread */
+export type MeterMessage =
+  | { kind: 'open' }
+  | { kind: 'warning'; line: string }
+  | { kind: 'stats'; stats: MeterStats }
+  | WorkerFailure
+  | { kind: 'done'; stats: MeterStats };
+
+/** main thread → meter worker */
+export type MeterCommand = { kind: 'stop' };
+
+const BATCH_MAX = 512;
+const BATCH_MS = 100;
+const HEARTBEAT_MS = 250;
+/** Live windows close this long after the wall clock passes them: packets still in the pipe from the helper land first. */
+const LIVE_SLACK_S = 0.2;
+/** Replay at --speed max yields to the event loop (messages, timers) after this many packets. */
+const REPLAY_CHUNK = 16384;
+
+
+function nowS(): number {
+  return Date.now() / 1000;
+}
+
+/** Fraction of the trace file read so far, from the fd position in /proc (the reader does not expose it). */
+function replayPositionProbe(tracePath: string): () => number | null {
+  let size = 0;
+  let target = '';
+  try {
+    target = fs.realpathSync(tracePath);
+    size = fs.statSync(target).size;
+  } catch {
+    return () => null;
+  }
+  let fdinfo: string | null = null;
+  return () => {
+    if (!size) return null;
+    try {
+      if (!fdinfo) {
+        for (const fd of fs.readdirSync('/proc/self/fd')) {
+          if (fs.readlinkSync(`/proc/self/fd/${fd}`) === target) fdinfo = `/proc/self/fdinfo/${fd}`;
+        }
+      }
+      if (!fdinfo) return null;
+      const m = /^pos:\s*(\d+)/m.exec(fs.readFileSync(fdinfo, 'utf8'));
+      return m ? Math.min(1, Number(m[1]) / size) : null;
+    } catch {
+      return null;
+    }
+  };
+}
+
+class Meter {
+  private readonly port: MessagePort;
+  private readonly post: (m: MeterMessage) => void;
+  private pipeline: Pipeline | null = null;
+  private model: PresenceModel | null = null;
+  private readonly predictors = new Map<string, SequencePredictor>();
+  private readonly batch: BatchBuilder;
+  private batchStart = 0;
+  private lastPost = 0;
+  private clock = 0;
+  private monitorStart: number | null = null;
+  private stopped = false;
+  private finished = false;
+  readonly stats: MeterStats = { packets: 0, drops: 0, pps: 0, flows: 0, calls: 0, windows: 0, replayPosition: null };
+  private ppsMark = { t: Date.now(), packets: 0 };
+  private drops: () => number = () => 0;
+  private position: () => number | null = () => null;
+  private onStop: () => void = () => undefined;
+
+  constructor(private readonly data: MeterWorkerData, post: (m: MeterMessage) => void) {
+    this.batch = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH_MAX, data.ndjson);
+    this.port = data.port;
+    this.post = post;
+  }
+
+  /** Rules, model and pipeline; throws UserErrors. */
+  setUp(): void {
+    const d = this.data;
+    const rules = loadRules(d.rulesPath ?? undefined);
+    const local = d.local.map((c) => parseCidr(c));
+    const modelPath = d.modelPath ?? DEFAULT_MODEL_PATH;
+    if (d.modelPath || fs.existsSync(modelPath)) {
+      this.model = loadModel(modelPath, { windowMs: d.windowMs, featureNames: FEATURE_NAMES });
+    } else {
+      this.post({ kind: 'warning', line: `no presence model at ${modelPath}: presence shows 'unknown' (train one with spymate train, then --model)` });
+    }
+    const sink: PipelineSink = {
+      callStart: (f) => this.flowEvent('start', f),
+      window: (w) => this.window(w),
+      callEnd: (f, reason) => this.flowEvent('end', f, reason),
+    };
+    this.pipeline = new Pipeline({ windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows }, sink);
+  }
+
+  private flowEvent(event: 'start' | 'end', f: FlowInfo, reason?: EndReason): void {
+    const r: FlowEventOut = {
+      event, flowID: f.flowID, app: f.app ?? 'unknown', srcIP: f.srcIP, srcPort: f.srcPort, desIP: f.desIP,
+      desPort: f.desPort, protocol: f.protocol, start: f.firstTs, end: f.lastTs, packets: f.packets, bytes: f.bytes,
+    };
+    if (event === 'start') this.stats.calls++;
+    else {
+      r.reason = reason;
+      this.predictors.delete(f.flowID);
+    }
+    this.add(r);
+  }
+
+  private window(w: WindowRecord): void {
+    let presence: Presence = 'unknown';
+    let probability: number | null = null;
+    let raw: 0 | 1 | null = null;
+    let rawProbability: number | null = null;
+    let certainty: number | null = null;
+    if (w.cameraOff) {
+      // no video: nobody can be seen, and the predictor's history stays that of the camera when on
+      presence = 'camera-off';
+    } else if (this.model) {
+      let p = this.predictors.get(w.flowID);
+      if (!p) {
+        p = this.model.createPredictor(FEATURE_NAMES);
+        this.predictors.set(w.flowID, p);
+      }
+      const pred = p.push(w.features);
+      presence = pred.presence === 1 ? 'person' : 'background';
+      probability = pred.probability;
+      raw = pred.raw;
+      rawProbability = pred.rawProbability;
+      certainty = pred.certainty;
+    }
+    const r: WindowOut = {
+      event: 'window', flowID: w.flowID, app: w.app, srcIP: w.srcIP, srcPort: w.srcPort, desIP: w.desIP,
+      desPort: w.desPort, protocol: w.protocol, start: w.start, end: w.end, packets: w.packets, bytes: w.bytes,
+      features: w.features, presence, probability, raw, rawProbability, certainty,
+    };
+    this.stats.windows++;
+    this.add(r);
+  }
+
+  /** Saved records go through unchanged (no pipeline, no model). */
+  private addSaved(r: LiveRecord): void {
+    if (r.event === 'window') this.stats.windows++;
+    else if (r.event === 'start') this.stats.calls++;
+    this.add(r);
+  }
+
+  private add(r: LiveRecord): void {
+    if (this.batch.size === 0) this.batchStart = Date.now();
+    this.batch.add(r);
+    if (this.batch.size >= BATCH_MAX) this.postBatch(false);
+  }
+
+  /** Posts what is pending (or a heartbeat). */
+  private postBatch(final: boolean): void {
+    const now = Date.now();
+    if (this.pipeline) {
+      this.stats.packets = this.pipeline.stats.packets;
+      this.stats.flows = this.pipeline.stats.flows;
+    }
+    if (now - this.ppsMark.t >= 1000) {
+      this.stats.pps = ((this.stats.packets - this.ppsMark.packets) * 1000) / (now - this.ppsMark.t);
+      this.ppsMark = { t: now, packets: this.stats.packets };
+      this.stats.drops = this.drops();
+      this.stats.replayPosition = this.position();
+      this.post({ kind: 'stats', stats: { ...this.stats } });
+    }
+    const { batch, transfer } = this.batch.seal(this.clock, this.monitorStart, { ...this.stats }, final);
+    this.port.postMessage(batch, transfer);
+    this.lastPost = now;
+  }
+
+  /** Timer tick: close a batch that is old enough, or send a heartbeat. */
+  private tick(): void {
+    const now = Date.now();
+    if ((this.batch.size && now - this.batchStart >= BATCH_MS) || now - this.lastPost >= HEARTBEAT_MS) this.postBatch(false);
+  }
+
+  /** The last records: pipeline flushed (open windows, calls ended), final batch, done. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pipeline?.finish();
+    this.stats.drops = this.drops();
+    const pos = this.position();
+    if (pos !== null) this.stats.replayPosition = pos;
+    this.postBatch(true);
+    this.post({ kind: 'done', stats: { ...this.stats } });
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onStop();
+  }
+
+  async run(): Promise<void> {
+    const src = this.data.source;
+    const timer = setInterval(() => this.tick(), 50);
+    try {
+      if (src.kind === 'live') await this.runLive(src);
+      else if (src.kind === 'file') await this.runFile(src.path, src.speed);
+      else await this.runRecords(src.path);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private onPacket(raw: RawPacket, dec: ReturnType<typeof newDecodedPacket>): void {
+    if (decodePacket(raw, dec)) this.pipeline!.onPacket(dec);
+    else this.pipeline!.onOther(raw.ts);
+  }
+
+  private runLive(src: Extract<SourceSpec, { kind: 'live' }>): Promise<void> {
+    const dec = newDecodedPacket();
+    this.monitorStart = nowS();
+    this.clock = this.monitorStart;
+    return new Promise<void>((resolve, reject) => {
+      let cap: LiveCapture;
+      try {
+        cap = new LiveCapture(
+          { iface: src.iface, bpf: src.bpf, bufferSize: src.bufferSize, dropTo: src.dropTo, powerSave: src.powerSave },
+          {
+            open: () => this.post({ kind: 'open' }),
+            packet: (raw) => {
+              if (raw.ts > this.clock) this.clock = raw.ts;
+              this.onPacket(raw, dec);
+            },
+            error: (err) => {
+              cap.close();
+              reject(err);
+            },
+          },
+        );
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      this.drops = () => cap.drops();
+      // The wall clock drives the windows live: quiet flows still get their (empty) windows and timeouts.
+      const adv = setInterval(() => {
+        const t = nowS() - LIVE_SLACK_S;
+        if (t > this.clock) this.clock = t;
+        this.pipeline!.advance(t);
+      }, 50);
+      this.onStop = () => cap.close();
+      cap.done.then(() => {
+        clearInterval(adv);
+        resolve();
+      }, reject);
+    });
+  }
+
+  private async runFile(tracePath: string, speed: number | null): Promise<void> {
+    const source: PacketSource = openTrace(tracePath);
+    this.position = replayPositionProbe(tracePath);
+    this.post({ kind: 'open' });
+    const raw = newRawPacket();
+    const dec = newDecodedPacket();
+    let wall0 = 0;
+    let ts0 = 0;
+    let stopWait: () => void = () => undefined;
+    this.onStop = () => stopWait();
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        stopWait = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    try {
+      while (!this.stopped) {
+        let n = 0;
+        let more = true;
+        while (n < REPLAY_CHUNK && (more = source.next(raw))) {
+          if (this.monitorStart === null) {
+            this.monitorStart = raw.ts;
+            wall0 = performance.now();
+            ts0 = raw.ts;
+          }
+          if (speed !== null) {
+            // Paced: hold this packet (its buffer stays valid until the next next()) until it is due;
+            // meanwhile the pipeline's clock runs on in packet time, so quiet flows time out on schedule.
+            const due = wall0 + ((raw.ts - ts0) * 1000) / speed;
+            for (let wait = due - performance.now(); wait > 1 && !this.stopped; wait = due - performance.now()) {
+              await sleep(Math.min(wait, HEARTBEAT_MS));
+              const t = ts0 + ((performance.now() - wall0) * speed) / 1000;
+              if (t > this.clock && t < raw.ts) {
+                this.clock = t;
+                this.pipeline!.advance(t);
+              }
+            }
+            if (this.stopped) break;
+          }
+          if (raw.ts > this.clock) this.clock = raw.ts;
+          this.onPacket(raw, dec);
+          n++;
+        }
+        if (!more) break;
+        this.pipeline!.advance(this.clock);
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      for (const w of [...source.warnings, ...this.pipeline!.warnings(traceName(tracePath))]) this.post({ kind: 'warning', line: w });
+    } finally {
+      source.close();
+    }
+  }
+
+  /** Saved NDJSON records, streamed line by line: memory does not grow with the file. */
+  private async runRecords(file: string): Promise<void> {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+      if (fs.fstatSync(fd).isDirectory()) {
+        fs.closeSync(fd);
+        throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      throw new UserError(`--records ${file}: cannot read (${why}); give an NDJSON file written by spymate-tui --out`);
+    }
+    this.position = replayPositionProbe(file);
+    this.post({ kind: 'open' });
+    const lines = readline.createInterface({ input: fs.createReadStream('', { fd }), crlfDelay: Infinity });
+    let n = 0;
+    try {
+      for await (const text of lines) {
+        n++;
+        if (this.stopped) break;
+        const line = text.trim();
+        if (!line) continue;
+        const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
+        if (this.monitorStart === null) this.monitorStart = r.start;
+        if (r.end > this.clock) this.clock = r.end;
+        this.addSaved(r);
+      }
+    } finally {
+      lines.close();
+    }
+    this.position = () => 1;
+  }
+}
+
+if (parentPort) {
+  const main = parentPort;
+  const data = workerData as MeterWorkerData;
+  const post = (m: MeterMessage) => main.postMessage(m);
+  const meter = new Meter(data, post);
+  main.on('message', (m: MeterCommand) => {
+    if (m.kind === 'stop') meter.stop();
+  });
+  (async () => {
+    try {
+      meter.setUp();
+      await meter.run();
+    } catch (err) {
+      post({ kind: 'error', ...describeFailure(err) });
+      meter.stop();
+    }
+    // Whatever was classified before a failure still reaches the filter thread.
+    meter.finish();
+  })();
+}
