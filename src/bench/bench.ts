@@ -52,7 +52,9 @@ export function timeCommand(cmd: string, args: string[], opts: { node?: boolean 
   const useTime = !opts.node && fs.existsSync('/usr/bin/time');
   const [file, argv] = opts.node
     ? [process.execPath, ['--require', probe, cmd, ...args]]
-    : useTime ? ['/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M BENCH_CPU_S=%U+%S', cmd, ...args]] : [cmd, args];
+    : useTime
+      ? ['/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB=%M BENCH_CPU_S=%U+%S', cmd, ...args]]
+      : [cmd, args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

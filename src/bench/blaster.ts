@@ -11,7 +11,13 @@ function main(): void {
   const count = Number(countText);
   const pps = Number(ppsText);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Cap } = require('cap') as { Cap: new () => { open(d: string, f: string, b: number, buf: Buffer): string; send(b: Buffer, n?: number): void; close(): void } };
+  const { Cap } = require('cap') as {
+    Cap: new () => {
+      open(d: string, f: string, b: number, buf: Buffer): string;
+      send(b: Buffer, n?: number): void;
+      close(): void;
+    };
+  };
   const cap = new Cap();
   cap.open(iface, 'udp and port 9', 1 << 20, Buffer.alloc(65535));
   const frames: Buffer[] = [];
@@ -26,7 +32,7 @@ function main(): void {
   const nap = new Int32Array(new SharedArrayBuffer(4));
   let sent = 0;
   while (sent < count) {
-    const due = Number(process.hrtime.bigint() - t0) / 1e9 * pps;
+    const due = (Number(process.hrtime.bigint() - t0) / 1e9) * pps;
     if (sent >= due) {
       // Ahead of schedule: sleep rather than spin, so the generator leaves the CPU to the capture.
       Atomics.wait(nap, 0, 0, 0.5);

@@ -35,10 +35,19 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
   }
   const { port1, port2 } = new MessageChannel();
   const data: FilterThreadData = {
-    dbPath: path.join(dir, `filter-${flows}.db`), outPath: path.join(dir, `filter-${flows}.ndjson`), headless: false, timeoutS: 30, keepS: 60,
-    featureNames: [...FEATURE_NAMES], run: { source: 'bench', model: 'none', windowMs: 500 }, port: port2,
+    dbPath: path.join(dir, `filter-${flows}.db`),
+    outPath: path.join(dir, `filter-${flows}.ndjson`),
+    headless: false,
+    timeoutS: 30,
+    keepS: 60,
+    featureNames: [...FEATURE_NAMES],
+    run: { source: 'bench', model: 'none', windowMs: 500 },
+    port: port2,
   };
-  const w = new Worker(path.join(ctx.root, 'dist/src/store/filter-thread.js'), { workerData: data, transferList: [port2] });
+  const w = new Worker(path.join(ctx.root, 'dist/src/store/filter-thread.js'), {
+    workerData: data,
+    transferList: [port2],
+  });
   await new Promise<void>((resolve, reject) => {
     let t0 = 0;
     w.on('message', (m: FilterMessage) => {
@@ -48,7 +57,12 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
       } else if (m.kind === 'error') reject(new Error(m.line));
       else if (m.kind === 'done') {
         const s = (performance.now() - t0) / 1000;
-        ctx.report(`filter thread, ${flows} concurrent flows`, total / s, 'records/s', `${total} windows, NDJSON + SQLite, ${s.toFixed(2)} s; target >= 50000`);
+        ctx.report(
+          `filter thread, ${flows} concurrent flows`,
+          total / s,
+          'records/s',
+          `${total} windows, NDJSON + SQLite, ${s.toFixed(2)} s; target >= 50000`,
+        );
         resolve();
       }
     });
@@ -81,8 +95,19 @@ function manyFlowsTrace(file: string, flows: number, mix: 'busy-host' | 'all-can
       const ts = t0 + (f / flows) * 10 + k * 0.001;
       const sport = 20000 + (f % 30000);
       if (kind < 5) pkts.push(tcpPacket({ src: a, dst: '192.0.2.1', sport, dport: 443, ts, payloadLen: 100 }));
-      else if (kind < 9) pkts.push(udpPacket({ src: a, dst: '192.0.2.1', sport, dport: kind < 7 ? 53 : 443, ts, payloadLen: 80 }));
-      else pkts.push(udpPacket({ src: a, dst: '192.0.2.1', sport, dport: 30000, ts, payload: rtpPayload(96, k, k * 3000, f, 200) }));
+      else if (kind < 9)
+        pkts.push(udpPacket({ src: a, dst: '192.0.2.1', sport, dport: kind < 7 ? 53 : 443, ts, payloadLen: 80 }));
+      else
+        pkts.push(
+          udpPacket({
+            src: a,
+            dst: '192.0.2.1',
+            sport,
+            dport: 30000,
+            ts,
+            payload: rtpPayload(96, k, k * 3000, f, 200),
+          }),
+        );
     }
   }
   writePcap(file, pkts);
@@ -93,8 +118,24 @@ async function rssWithFlows(ctx: BenchContext, dir: string, mix: 'busy-host' | '
   const file = path.join(ctx.cacheDir, `live-100k-flows-${mix}.pcap`);
   manyFlowsTrace(file, flows, mix);
   const cli = path.join(ctx.root, 'dist/src/cli/spymate-tui.js');
-  const child = spawn(process.execPath, [cli, '-f', file, '--speed', 'max', '--headless', '--db', path.join(dir, 'rss.db'),
-    '--timeout', '600', '--max-flows', String(flows + 1000)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      '-f',
+      file,
+      '--speed',
+      'max',
+      '--headless',
+      '--db',
+      path.join(dir, 'rss.db'),
+      '--timeout',
+      '600',
+      '--max-flows',
+      String(flows + 1000),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c));
   let peak = 0;
@@ -102,9 +143,17 @@ async function rssWithFlows(ctx: BenchContext, dir: string, mix: 'busy-host' | '
   await new Promise((r) => child.on('close', r));
   clearInterval(timer);
   const m = /(\d+) flows/.exec(stderr);
-  const ex = timeCommand(path.join(ctx.root, 'dist/src/cli/spymate.js'), ['extract', '-q', file, '-o', '/dev/null', '--max-flows', String(flows + 1000)], { node: true });
-  ctx.report(`RSS, 100 000 flows tracked (${mix})`, peak, 'MB',
-    `${m ? m[1] : '?'} flows; spymate extract on the same trace: ${ex.peakRssMB.toFixed(0)} MB; target <= 300`);
+  const ex = timeCommand(
+    path.join(ctx.root, 'dist/src/cli/spymate.js'),
+    ['extract', '-q', file, '-o', '/dev/null', '--max-flows', String(flows + 1000)],
+    { node: true },
+  );
+  ctx.report(
+    `RSS, 100 000 flows tracked (${mix})`,
+    peak,
+    'MB',
+    `${m ? m[1] : '?'} flows; spymate extract on the same trace: ${ex.peakRssMB.toFixed(0)} MB; target <= 300`,
+  );
 }
 
 function replayVsExtract(ctx: BenchContext, dir: string): void {
@@ -112,9 +161,16 @@ function replayVsExtract(ctx: BenchContext, dir: string): void {
   const tui = path.join(ctx.root, 'dist/src/cli/spymate-tui.js');
   const cli = path.join(ctx.root, 'dist/src/cli/spymate.js');
   const ex = timeCommand(cli, ['extract', '-q', file, '-o', '/dev/null'], { node: true });
-  const rp = timeCommand(tui, ['-f', file, '--speed', 'max', '--headless', '--db', path.join(dir, 'replay.db')], { node: true });
+  const rp = timeCommand(tui, ['-f', file, '--speed', 'max', '--headless', '--db', path.join(dir, 'replay.db')], {
+    node: true,
+  });
   if (rp.status !== 0) throw new Error(`replay failed: ${rp.stderr.trim()}`);
-  ctx.report('replay --speed max', packets / rp.seconds / 1e6, 'M packets/s', `${rp.seconds.toFixed(2)} s, peak RSS ${rp.peakRssMB.toFixed(0)} MB`);
+  ctx.report(
+    'replay --speed max',
+    packets / rp.seconds / 1e6,
+    'M packets/s',
+    `${rp.seconds.toFixed(2)} s, peak RSS ${rp.peakRssMB.toFixed(0)} MB`,
+  );
   ctx.report('spymate extract, same trace', packets / ex.seconds / 1e6, 'M packets/s', `${ex.seconds.toFixed(2)} s`);
   ctx.report('replay time / extract time', rp.seconds / ex.seconds, 'x', 'target <= 2');
 }
@@ -131,20 +187,53 @@ async function liveCapture(ctx: BenchContext, dir: string): Promise<void> {
     for (const rate of [100_000, 150_000, 200_000]) {
       const count = rate * 3;
       const cli = path.join(ctx.root, 'dist/src/cli/spymate-tui.js');
-      const mon = spawn('ip', ['netns', 'exec', pair.nsA, process.execPath, cli, '-i', pair.ifA, '--headless', '--bpf', 'udp',
-        '--buffer-size', '64', '--db', path.join(dir, `live-${rate}.db`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const mon = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          pair.nsA,
+          process.execPath,
+          cli,
+          '-i',
+          pair.ifA,
+          '--headless',
+          '--bpf',
+          'udp',
+          '--buffer-size',
+          '64',
+          '--db',
+          path.join(dir, `live-${rate}.db`),
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
       mon.stderr!.on('data', (c: Buffer) => (stderr += c));
       await new Promise((r) => setTimeout(r, 1500));
-      const g = spawnSync('ip', ['netns', 'exec', pair.nsB, process.execPath, path.join(__dirname, 'blaster.js'), pair.ifB, String(count), String(rate), pair.ipB, pair.ipA]);
+      const g = spawnSync('ip', [
+        'netns',
+        'exec',
+        pair.nsB,
+        process.execPath,
+        path.join(__dirname, 'blaster.js'),
+        pair.ifB,
+        String(count),
+        String(rate),
+        pair.ipB,
+        pair.ipA,
+      ]);
       const [sent, achieved] = g.stdout.toString().trim().split(' ').map(Number);
       await new Promise((r) => setTimeout(r, 1500));
       mon.kill('SIGTERM');
       await new Promise((r) => mon.on('close', r));
       const m = /(\d+) packets, (\d+) dropped/.exec(stderr);
       const got = m ? Number(m[1]) : NaN;
-      ctx.report(`live capture at ${rate / 1000}k pps offered`, achieved, 'packets/s sent',
-        `counted ${got} of ${sent} (${sent - got} lost), kernel drops ${m ? m[2] : '?'}; target: 100k with none lost`);
+      ctx.report(
+        `live capture at ${rate / 1000}k pps offered`,
+        achieved,
+        'packets/s sent',
+        `counted ${got} of ${sent} (${sent - got} lost), kernel drops ${m ? m[2] : '?'}; target: 100k with none lost`,
+      );
     }
   } finally {
     pair.destroy();

@@ -12,7 +12,12 @@ import type { BenchSection } from './bench';
  */
 function widen(seq: Sequence, width: number): Sequence {
   // FEATURE_NAMES-wide rows: the 12 synthetic columns, repeated with per-column distortion
-  return { ...seq, rows: seq.rows.map((r) => Float64Array.from({ length: width }, (_, j) => r[j % r.length] * (1 + 0.1 * (j / r.length)) + j)) };
+  return {
+    ...seq,
+    rows: seq.rows.map((r) =>
+      Float64Array.from({ length: width }, (_, j) => r[j % r.length] * (1 + 0.1 * (j / r.length)) + j),
+    ),
+  };
 }
 
 function windows(n: number, width: number): DataSet {
@@ -35,7 +40,12 @@ export const benchSection: BenchSection = {
       const t0 = process.hrtime.bigint();
       const model = trainModel(data, DEFAULT_TRAIN_OPTIONS, 'bench');
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      ctx.report(`train rf (${DEFAULT_TRAIN_OPTIONS.trees} trees), ${width} features`, s, 's', `${n} windows; target ≤ 60 s`);
+      ctx.report(
+        `train rf (${DEFAULT_TRAIN_OPTIONS.trees} trees), ${width} features`,
+        s,
+        's',
+        `${n} windows; target ≤ 60 s`,
+      );
       const rows = data.sequences[0].rows;
       const p = new ModelPredictor(model, featureIndex(model.features, data.features, 'bench'));
       const m = 200_000;

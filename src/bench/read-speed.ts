@@ -16,8 +16,13 @@ function templates(): TracePacket[] {
     const v6 = i % 8 === 0;
     const size = [60, 120, 180, 900, 1100, 1200, 1250, 300][i % 8];
     const o = {
-      src: v6 ? `2001:db8::${i + 1}` : `10.0.${i}.1`, dst: v6 ? '2001:db8::ff' : '192.0.2.10',
-      sport: 40000 + i, dport: i % 3 ? 3478 : 443, payloadLen: size, ts: 0, vlan: i % 5 === 0 ? [100] : undefined,
+      src: v6 ? `2001:db8::${i + 1}` : `10.0.${i}.1`,
+      dst: v6 ? '2001:db8::ff' : '192.0.2.10',
+      sport: 40000 + i,
+      dport: i % 3 ? 3478 : 443,
+      payloadLen: size,
+      ts: 0,
+      vlan: i % 5 === 0 ? [100] : undefined,
     };
     out.push(i % 7 === 0 ? tcpPacket(o) : udpPacket(o));
   }
@@ -26,7 +31,11 @@ function templates(): TracePacket[] {
 
 /** Writes `n` packets as pcap (and a pcapng and gzip copy of the first part) in bounded memory. */
 function makeTraces(n: number, dir: string): { pcap: string; pcapng: string; gz: string } {
-  const files = { pcap: `${dir}/read-speed-${n}.pcap`, pcapng: `${dir}/read-speed-${n}.pcapng`, gz: `${dir}/read-speed-${n}.pcap.gz` };
+  const files = {
+    pcap: `${dir}/read-speed-${n}.pcap`,
+    pcapng: `${dir}/read-speed-${n}.pcapng`,
+    gz: `${dir}/read-speed-${n}.pcap.gz`,
+  };
   if (fs.existsSync(files.gz)) return files;
   const t = templates();
   const frames = t.map((p) => frameOf(p, 1));
@@ -36,7 +45,8 @@ function makeTraces(n: number, dir: string): { pcap: string; pcapng: string; gz:
   const gzFd = fs.openSync(files.gz, 'w');
   for (let start = 0; start < n; start += batch) {
     const pkts: TracePacket[] = [];
-    for (let i = start; i < Math.min(n, start + batch); i++) pkts.push({ ts: 1700000000 + i * 1e-4, frame: frames[(i * 7919) % 64] });
+    for (let i = start; i < Math.min(n, start + batch); i++)
+      pkts.push({ ts: 1700000000 + i * 1e-4, frame: frames[(i * 7919) % 64] });
     const pcap = pcapBytes(pkts);
     const ng = pcapngBytes(pkts);
     // pcapBytes() starts every batch with a file header: the pcap keeps only the first (pcapng may repeat sections).
@@ -80,12 +90,16 @@ function main(): void {
       const runs = [1, 2, 3].map(() => time(path, decode));
       const wall = Math.max(...runs.map((r) => r.packets / r.seconds / 1e6));
       const cpu = Math.max(...runs.map((r) => r.packets / r.cpuSeconds / 1e6));
-      console.log(`${kind.padEnd(6)} ${decode ? 'read+decode' : 'read       '} ${n} packets  ${wall.toFixed(2)} M packets/s (wall), ${cpu.toFixed(2)} M per CPU second`);
+      console.log(
+        `${kind.padEnd(6)} ${decode ? 'read+decode' : 'read       '} ${n} packets  ${wall.toFixed(2)} M packets/s (wall), ${cpu.toFixed(2)} M per CPU second`,
+      );
     }
   }
   // VmHWM: getrusage's maxRSS would include the trace generation (and a parent's peak across exec).
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
-  console.log(`peak RSS ${(hwm / 1024).toFixed(0)} MB${generated ? ' (including writing the traces: run again for the reader alone)' : ''}`);
+  console.log(
+    `peak RSS ${(hwm / 1024).toFixed(0)} MB${generated ? ' (including writing the traces: run again for the reader alone)' : ''}`,
+  );
 }
 
 if (require.main === module) main();

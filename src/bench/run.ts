@@ -6,9 +6,14 @@ import { benchCacheDir, projectRootFromBench, type BenchContext, type BenchSecti
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const sections: BenchSection[] = [];
-  for (const f of fs.readdirSync(__dirname).filter((n) => n.endsWith('.js') && n !== 'run.js' && n !== 'rss-probe.js' && n !== 'read-speed.js').sort()) {
+  for (const f of fs
+    .readdirSync(__dirname)
+    .filter((n) => n.endsWith('.js') && n !== 'run.js' && n !== 'rss-probe.js' && n !== 'read-speed.js')
+    .sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- sections are found at run time
     const mod = require(path.join(__dirname, f)) as { benchSection?: BenchSection };
-    if (mod.benchSection && (only.length === 0 || only.includes(mod.benchSection.name))) sections.push(mod.benchSection);
+    if (mod.benchSection && (only.length === 0 || only.includes(mod.benchSection.name)))
+      sections.push(mod.benchSection);
   }
   if (sections.length === 0) throw new Error(`no bench section named ${only.join(', ')}`);
   const ctx: BenchContext = {

@@ -59,7 +59,15 @@ function callStreams(rnd: () => number, i: number): Stream[] {
         }
         const len = Math.min(1100, left);
         left -= len;
-        const p = udpPacket({ src, dst, sport, dport, ts, vlan, payload: rtpPayload(96, seq++, frame * 3000, ssrcV, len + 12) });
+        const p = udpPacket({
+          src,
+          dst,
+          sport,
+          dport,
+          ts,
+          vlan,
+          payload: rtpPayload(96, seq++, frame * 3000, ssrcV, len + 12),
+        });
         if (left > 0) this.ts += 0.0004;
         else {
           frame++;
@@ -76,7 +84,15 @@ function callStreams(rnd: () => number, i: number): Stream[] {
         const ts = this.ts;
         this.ts = start + 0.011 + ++k * 0.02;
         if (this.ts > T0 + DURATION_S) this.ts = Infinity;
-        return udpPacket({ src, dst, sport, dport, ts, vlan, payload: rtpPayload(111, seq++, k * 960, ssrcA, 80 + Math.floor(rnd() * 40)) });
+        return udpPacket({
+          src,
+          dst,
+          sport,
+          dport,
+          ts,
+          vlan,
+          payload: rtpPayload(111, seq++, k * 960, ssrcA, 80 + Math.floor(rnd() * 40)),
+        });
       },
     };
     streams.push(video, audio);
@@ -97,8 +113,18 @@ function downloadStream(rnd: () => number, i: number): Stream {
       this.ts += 0.0011 + rnd() * 0.0008;
       if (this.ts > T0 + DURATION_S) this.ts = Infinity;
       // every third packet is the client's ACK
-      if (++n % 3 === 0) return tcpPacket({ src: client, dst: server, sport: cport, dport: 443, ts, flags: TCP_ACK, ack: seq });
-      const p = tcpPacket({ src: server, dst: client, sport: 443, dport: cport, ts, flags: TCP_ACK, seq, payloadLen: 1448 });
+      if (++n % 3 === 0)
+        return tcpPacket({ src: client, dst: server, sport: cport, dport: 443, ts, flags: TCP_ACK, ack: seq });
+      const p = tcpPacket({
+        src: server,
+        dst: client,
+        sport: 443,
+        dport: cport,
+        ts,
+        flags: TCP_ACK,
+        seq,
+        payloadLen: 1448,
+      });
       seq += 1448;
       return p;
     },
@@ -119,7 +145,14 @@ function quicStream(rnd: () => number, i: number): Stream {
       for (let j = 0; j < 16; j++) payload[j] = Math.floor(rnd() * 256);
       payload[0] = 0x40 | (payload[0] & 0x3f);
       const len = down ? 1200 : 40;
-      return udpPacket({ src: down ? server : client, dst: down ? client : server, sport: down ? 443 : 51000 + i, dport: down ? 51000 + i : 443, ts, payload: payload.subarray(0, len) });
+      return udpPacket({
+        src: down ? server : client,
+        dst: down ? client : server,
+        sport: down ? 443 : 51000 + i,
+        dport: down ? 51000 + i : 443,
+        ts,
+        payload: payload.subarray(0, len),
+      });
     },
   };
 }
@@ -133,8 +166,22 @@ function dnsStream(rnd: () => number): Stream {
       const ts = this.ts;
       const port = 20000 + (q % 40000);
       const p = answer
-        ? udpPacket({ src: '192.168.1.1', dst: '192.168.1.15', sport: 53, dport: port, ts, payloadLen: 90 + Math.floor(rnd() * 100) })
-        : udpPacket({ src: '192.168.1.15', dst: '192.168.1.1', sport: port, dport: 53, ts, payloadLen: 30 + Math.floor(rnd() * 20) });
+        ? udpPacket({
+            src: '192.168.1.1',
+            dst: '192.168.1.15',
+            sport: 53,
+            dport: port,
+            ts,
+            payloadLen: 90 + Math.floor(rnd() * 100),
+          })
+        : udpPacket({
+            src: '192.168.1.15',
+            dst: '192.168.1.1',
+            sport: port,
+            dport: 53,
+            ts,
+            payloadLen: 30 + Math.floor(rnd() * 20),
+          });
       if (answer) q++;
       answer = !answer;
       this.ts = T0 + q * 0.02 + (answer ? 0.004 : 0);
@@ -152,7 +199,14 @@ function scanStream(rnd: () => number): Stream {
       this.ts += 0.005;
       if (this.ts > T0 + DURATION_S) this.ts = Infinity;
       const dst = `198.51.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`;
-      return udpPacket({ src: '192.168.1.15', dst, sport: 10000 + Math.floor(rnd() * 50000), dport: 1 + Math.floor(rnd() * 65000), ts, payloadLen: 32 });
+      return udpPacket({
+        src: '192.168.1.15',
+        dst,
+        sport: 10000 + Math.floor(rnd() * 50000),
+        dport: 1 + Math.floor(rnd() * 65000),
+        ts,
+        payloadLen: 32,
+      });
     },
   };
 }

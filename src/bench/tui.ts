@@ -27,11 +27,19 @@ const RUNS = 30;
 
 function fill(file: string): FixtureDb {
   const rows = Array.from({ length: FLOWS }, (_, i) =>
-    flowRow({ flow_id: `flow${String(i).padStart(6, '0')}`, src_ip: `10.${(i >> 8) & 255}.${i & 255}.2`, bytes: (i * 7919) % 100_000 }),
+    flowRow({
+      flow_id: `flow${String(i).padStart(6, '0')}`,
+      src_ip: `10.${(i >> 8) & 255}.${i & 255}.2`,
+      bytes: (i * 7919) % 100_000,
+    }),
   );
   // the flow selected first (most bytes) has a long history, for the details view
   const top = rows.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  return new FixtureDb(file).meta(replayMeta({ flows: FLOWS, calls: FLOWS })).flows(rows).windows('flow000000', windowRows(400, T0)).windows(top.flow_id, windowRows(2000, T0));
+  return new FixtureDb(file)
+    .meta(replayMeta({ flows: FLOWS, calls: FLOWS }))
+    .flows(rows)
+    .windows('flow000000', windowRows(400, T0))
+    .windows(top.flow_id, windowRows(2000, T0));
 }
 
 function ms(t0: bigint): number {
@@ -124,7 +132,18 @@ function cpuSeconds(pid: number): number {
 async function uiCpu(dbFile: string, seconds: number, writer: (() => void) | null): Promise<number> {
   const term = new Tmux();
   try {
-    term.start({ dbPath: dbFile, refreshS: 1, columns: [], filters: [], sourceLabel: 'file:bench.pcapng', labelsPath: null, modelName: 'bench' }, { width: 120, height: 30 });
+    term.start(
+      {
+        dbPath: dbFile,
+        refreshS: 1,
+        columns: [],
+        filters: [],
+        sourceLabel: 'file:bench.pcapng',
+        labelsPath: null,
+        modelName: 'bench',
+      },
+      { width: 120, height: 30 },
+    );
     await term.waitFor(/flow0/, 15000);
     const panePid = term.display('#{pane_pid}');
     const pid = Number(execFileSync('pgrep', ['-P', panePid], { encoding: 'utf8' }).trim().split('\n')[0]);
@@ -151,18 +170,43 @@ export const benchSection: BenchSection = {
       const session = (columns: string[], filters: string[]): Session =>
         new Session(
           reader,
-          { width: 120, height: 30, color: true, unicode: true, refreshS: 1, sourceLabel: 'file:bench.pcapng', modelName: 'bench',
-            labelsPath: path.join(dir, 'labels.csv'), columns: resolveColumns(columns), patterns: filters.map(parseIpPattern) },
+          {
+            width: 120,
+            height: 30,
+            color: true,
+            unicode: true,
+            refreshS: 1,
+            sourceLabel: 'file:bench.pcapng',
+            modelName: 'bench',
+            labelsPath: path.join(dir, 'labels.csv'),
+            columns: resolveColumns(columns),
+            patterns: filters.map(parseIpPattern),
+          },
           () => undefined,
         );
       const plain = timeRefreshes(db, session([], []));
-      ctx.report(`refresh, ${FLOWS} flows (median)`, plain.median, 'ms', `max ${plain.max.toFixed(1)} ms, CPU ${plain.cpu.toFixed(1)} ms; target ≤ 50; load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
+      ctx.report(
+        `refresh, ${FLOWS} flows (median)`,
+        plain.median,
+        'ms',
+        `max ${plain.max.toFixed(1)} ms, CPU ${plain.cpu.toFixed(1)} ms; target ≤ 50; load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
+      );
       const filtered = timeRefreshes(db, session([], ['10.1.*', '10.0.0.0/16', '2001:db8::/32']));
-      ctx.report(`refresh, ${FLOWS} flows, 3 filter patterns (median)`, filtered.median, 'ms', `max ${filtered.max.toFixed(1)} ms, CPU ${filtered.cpu.toFixed(1)} ms`);
+      ctx.report(
+        `refresh, ${FLOWS} flows, 3 filter patterns (median)`,
+        filtered.median,
+        'ms',
+        `max ${filtered.max.toFixed(1)} ms, CPU ${filtered.cpu.toFixed(1)} ms`,
+      );
       const s = session(['srcIP', 'timeOut', 'presenceShare'], []);
       s.dispatch({ type: 'click', x: 1, y: 1, now: 0 }); // sort by srcIP, a text column
       const byText = timeRefreshes(db, s);
-      ctx.report(`refresh, ${FLOWS} flows, sorted by srcIP (median)`, byText.median, 'ms', `max ${byText.max.toFixed(1)} ms, CPU ${byText.cpu.toFixed(1)} ms`);
+      ctx.report(
+        `refresh, ${FLOWS} flows, sorted by srcIP (median)`,
+        byText.median,
+        'ms',
+        `max ${byText.max.toFixed(1)} ms, CPU ${byText.cpu.toFixed(1)} ms`,
+      );
       const keys: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         const t0 = process.hrtime.bigint();
@@ -170,11 +214,26 @@ export const benchSection: BenchSection = {
         renderScreen(s.state);
         keys.push(ms(t0));
       }
-      ctx.report('key press: Down / PgDn (update, rows read, render model)', stats(keys).median, 'ms', `max ${stats(keys).max.toFixed(2)} ms`);
+      ctx.report(
+        'key press: Down / PgDn (update, rows read, render model)',
+        stats(keys).median,
+        'ms',
+        `max ${stats(keys).max.toFixed(2)} ms`,
+      );
       const details = timeDetails(db, session([], []));
-      ctx.report('refresh with the details view open (2000 windows, text + chart series)', details.median, 'ms', `max ${details.max.toFixed(1)} ms`);
+      ctx.report(
+        'refresh with the details view open (2000 windows, text + chart series)',
+        details.median,
+        'ms',
+        `max ${details.max.toFixed(1)} ms`,
+      );
       const drawing = timeChartDrawing();
-      ctx.report('details charts built and drawn by blessed-contrib (2000 windows, 120x30)', drawing.median, 'ms', `max ${drawing.max.toFixed(1)} ms`);
+      ctx.report(
+        'details charts built and drawn by blessed-contrib (2000 windows, 120x30)',
+        drawing.median,
+        'ms',
+        `max ${drawing.max.toFixed(1)} ms`,
+      );
       reader.close();
       if (!hasTmux()) {
         ctx.report('idle CPU at --refresh 1', NaN, '%', 'skipped: no tmux');
@@ -185,7 +244,11 @@ export const benchSection: BenchSection = {
       let k = 0;
       const busy = await uiCpu(file, 10, () => {
         k++;
-        db.flows(Array.from({ length: 200 }, (_, i) => flowRow({ flow_id: `flow${String((k * 200 + i) % FLOWS).padStart(6, '0')}`, bytes: k * 1000 + i })));
+        db.flows(
+          Array.from({ length: 200 }, (_, i) =>
+            flowRow({ flow_id: `flow${String((k * 200 + i) % FLOWS).padStart(6, '0')}`, bytes: k * 1000 + i }),
+          ),
+        );
       });
       ctx.report(`CPU at --refresh 1, ${FLOWS} flows, 400 upserts/s (10 s)`, busy, '%');
       db.close();

@@ -7,21 +7,37 @@
 export function formatAddr(words: Uint32Array, version: 4 | 6): string {
   if (version === 4) return dotted(words[0]);
   const groups = [
-    words[0] >>> 16, words[0] & 0xffff, words[1] >>> 16, words[1] & 0xffff,
-    words[2] >>> 16, words[2] & 0xffff, words[3] >>> 16, words[3] & 0xffff,
+    words[0] >>> 16,
+    words[0] & 0xffff,
+    words[1] >>> 16,
+    words[1] & 0xffff,
+    words[2] >>> 16,
+    words[2] & 0xffff,
+    words[3] >>> 16,
+    words[3] & 0xffff,
   ];
   if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return `::ffff:${dotted(words[3])}`;
   // RFC 5952 4.2: compress the longest run of two or more zero groups, the first on a tie.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
-  const hex = (a: number, b: number) => groups.slice(a, b).map((g) => g.toString(16)).join(':');
+  const hex = (a: number, b: number) =>
+    groups
+      .slice(a, b)
+      .map((g) => g.toString(16))
+      .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }

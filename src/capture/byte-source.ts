@@ -20,11 +20,18 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /** A file descriptor read with readSync; '-' is stdin. */
 export class FdSource implements ByteSource {
   readonly warnings: string[] = [];
-  private constructor(private fd: number, private readonly ownsFd: boolean, private readonly name: string) {}
+  private constructor(
+    private fd: number,
+    private readonly ownsFd: boolean,
+    private readonly name: string,
+  ) {}
 
   static open(path: string, name: string): FdSource {
     if (path === '-') {
-      if (tty.isatty(0)) throw new UserError('stdin is a terminal, not a trace; pipe one in (tcpdump -w - … | spymate …) or give a file name');
+      if (tty.isatty(0))
+        throw new UserError(
+          'stdin is a terminal, not a trace; pipe one in (tcpdump -w - … | spymate …) or give a file name',
+        );
       return new FdSource(0, false, name);
     }
     let fd: number;
@@ -47,9 +54,14 @@ export class FdSource implements ByteSource {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // A stdin pipe or terminal left non-blocking by whoever shares it: wait for data.
-        if (code === 'EAGAIN') { Atomics.wait(sleepCell, 0, 0, 2); continue; }
+        if (code === 'EAGAIN') {
+          Atomics.wait(sleepCell, 0, 0, 2);
+          continue;
+        }
         // A disk or network file system failing under us: say which file, not "internal error".
-        throw new UserError(`${this.name}: reading failed (${(err as Error).message}); check the disk or copy the trace elsewhere`);
+        throw new UserError(
+          `${this.name}: reading failed (${(err as Error).message}); check the disk or copy the trace elsewhere`,
+        );
       }
     }
   }
@@ -62,10 +74,14 @@ export class FdSource implements ByteSource {
 
 function openError(err: NodeJS.ErrnoException, name: string): Error {
   switch (err.code) {
-    case 'ENOENT': return new UserError(`${name}: no such file; check the path`);
+    case 'ENOENT':
+      return new UserError(`${name}: no such file; check the path`);
     case 'EACCES':
-    case 'EPERM': return new UserError(`${name}: permission denied; check the file mode or run with the needed rights`);
-    case 'EISDIR': return new UserError(`${name}: is a directory; give a pcap or pcapng file`);
-    default: return err;
+    case 'EPERM':
+      return new UserError(`${name}: permission denied; check the file mode or run with the needed rights`);
+    case 'EISDIR':
+      return new UserError(`${name}: is a directory; give a pcap or pcapng file`);
+    default:
+      return err;
   }
 }

@@ -15,7 +15,10 @@ export class ChunkReader {
   private base = 0;
   private eof = false;
 
-  constructor(private readonly src: ByteSource, size = CHUNK_SIZE) {
+  constructor(
+    private readonly src: ByteSource,
+    size = CHUNK_SIZE,
+  ) {
     this.buf = Buffer.allocUnsafe(size);
   }
 

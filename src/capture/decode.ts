@@ -1,6 +1,16 @@
 import {
-  DecodedPacket, IPPROTO_TCP, IPPROTO_UDP, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL,
-  LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, RawPacket,
+  DecodedPacket,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+  RawPacket,
 } from './types';
 import { u16be, u32be, u32le } from './bytes';
 
@@ -57,8 +67,21 @@ export function newRawPacket(): RawPacket {
 
 export function newDecodedPacket(): DecodedPacket {
   return {
-    ts: 0, wireLen: 0, ipLen: 0, ipVersion: 4, proto: 0, src: new Uint32Array(4), dst: new Uint32Array(4),
-    srcPort: 0, dstPort: 0, tcpFlags: 0, fragment: false, buf: EMPTY, payloadOff: 0, payloadCapLen: 0, payloadLen: 0,
+    ts: 0,
+    wireLen: 0,
+    ipLen: 0,
+    ipVersion: 4,
+    proto: 0,
+    src: new Uint32Array(4),
+    dst: new Uint32Array(4),
+    srcPort: 0,
+    dstPort: 0,
+    tcpFlags: 0,
+    fragment: false,
+    buf: EMPTY,
+    payloadOff: 0,
+    payloadCapLen: 0,
+    payloadLen: 0,
   };
 }
 
@@ -148,9 +171,15 @@ function decodeIpv4(raw: RawPacket, p: number, end: number, out: DecodedPacket):
   out.ipVersion = 4;
   out.proto = b[p + 9];
   const src = out.src;
-  src[0] = u32be(b, p + 12); src[1] = 0; src[2] = 0; src[3] = 0;
+  src[0] = u32be(b, p + 12);
+  src[1] = 0;
+  src[2] = 0;
+  src[3] = 0;
   const dst = out.dst;
-  dst[0] = u32be(b, p + 16); dst[1] = 0; dst[2] = 0; dst[3] = 0;
+  dst[0] = u32be(b, p + 16);
+  dst[1] = 0;
+  dst[2] = 0;
+  dst[3] = 0;
   const nonFirstFragment = (u16be(b, p + 6) & 0x1fff) !== 0;
   const ipEnd = p + ipLen;
   decodeTransport(b, p + hdrLen, ipEnd < end ? ipEnd : end, ipLen - hdrLen, nonFirstFragment, out);
@@ -178,9 +207,15 @@ function decodeIpv6(raw: RawPacket, p: number, end: number, out: DecodedPacket):
   out.ipLen = ipLen;
   out.ipVersion = 6;
   const src = out.src;
-  src[0] = u32be(b, p + 8); src[1] = u32be(b, p + 12); src[2] = u32be(b, p + 16); src[3] = u32be(b, p + 20);
+  src[0] = u32be(b, p + 8);
+  src[1] = u32be(b, p + 12);
+  src[2] = u32be(b, p + 16);
+  src[3] = u32be(b, p + 20);
   const dst = out.dst;
-  dst[0] = u32be(b, p + 24); dst[1] = u32be(b, p + 28); dst[2] = u32be(b, p + 32); dst[3] = u32be(b, p + 36);
+  dst[0] = u32be(b, p + 24);
+  dst[1] = u32be(b, p + 28);
+  dst[2] = u32be(b, p + 32);
+  dst[3] = u32be(b, p + 36);
   const ipEnd = p + ipLen;
   const capEnd = ipEnd < end ? ipEnd : end;
   let next = b[p + 6];
@@ -215,7 +250,14 @@ function decodeIpv6(raw: RawPacket, p: number, end: number, out: DecodedPacket):
  * truth even when the capture was cut short); `capEnd` is where the captured bytes of this IP
  * packet stop (Ethernet padding excluded).
  */
-function decodeTransport(b: Buffer, l4: number, capEnd: number, l4Len: number, nonFirstFragment: boolean, out: DecodedPacket): void {
+function decodeTransport(
+  b: Buffer,
+  l4: number,
+  capEnd: number,
+  l4Len: number,
+  nonFirstFragment: boolean,
+  out: DecodedPacket,
+): void {
   out.buf = b;
   out.fragment = nonFirstFragment;
   out.srcPort = 0;

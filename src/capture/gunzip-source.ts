@@ -6,7 +6,15 @@ import { ChunkReader } from './chunk-reader';
 
 /** The native handle behind a zlib stream, driven synchronously. */
 interface ZlibHandle {
-  writeSync(flush: number, input: Buffer, inOff: number, inLen: number, output: Buffer, outOff: number, outLen: number): void;
+  writeSync(
+    flush: number,
+    input: Buffer,
+    inOff: number,
+    inLen: number,
+    output: Buffer,
+    outOff: number,
+    outLen: number,
+  ): void;
   reset(): void;
   onerror: (message: string, errno: number) => void;
 }
@@ -39,16 +47,23 @@ export class GunzipSource implements ByteSource {
   private memberOut = 0;
   private error: { message: string; errno: number } | null = null;
 
-  constructor(private readonly inner: ByteSource, private readonly name: string) {
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly name: string,
+  ) {
     this.in = new ChunkReader(inner, IN_CHUNK);
     this.stream = zlib.createInflateRaw();
     const internal = this.stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     if (!internal._handle || typeof internal._handle.writeSync !== 'function' || !internal._writeState) {
-      throw new UserError(`${name}: this Node.js version cannot stream gzip synchronously; decompress the trace first (gunzip -k)`);
+      throw new UserError(
+        `${name}: this Node.js version cannot stream gzip synchronously; decompress the trace first (gunzip -k)`,
+      );
     }
     this.handle = internal._handle;
     this.state = internal._writeState;
-    this.handle.onerror = (message, errno) => { this.error = { message, errno }; };
+    this.handle.onerror = (message, errno) => {
+      this.error = { message, errno };
+    };
   }
 
   read(buf: Buffer, off: number, len: number): number {
@@ -62,7 +77,15 @@ export class GunzipSource implements ByteSource {
       if (c.available === 0) c.ensure(1);
       const inLen = c.available;
       // Z_FINISH only once the input is exhausted: it is what makes zlib report a cut stream.
-      this.handle.writeSync(inLen === 0 ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH, c.buf, c.pos, inLen, buf, off, len);
+      this.handle.writeSync(
+        inLen === 0 ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH,
+        c.buf,
+        c.pos,
+        inLen,
+        buf,
+        off,
+        len,
+      );
       if (this.error) return this.fail();
       const produced = len - this.state[0];
       const consumed = inLen - this.state[1];
@@ -81,8 +104,10 @@ export class GunzipSource implements ByteSource {
     const b = c.buf;
     const p = c.pos;
     if (b[p] !== 0x1f || b[p + 1] !== 0x8b || b[p + 2] !== 8) {
-      throw new UserError(`${this.name}: gzip member ${this.members + 1} at byte ${c.offset} has a bad header; ` +
-        'decompress it with gunzip to see how much is recoverable');
+      throw new UserError(
+        `${this.name}: gzip member ${this.members + 1} at byte ${c.offset} has a bad header; ` +
+          'decompress it with gunzip to see how much is recoverable',
+      );
     }
     const flags = b[p + 3];
     c.pos += 10;
@@ -92,7 +117,8 @@ export class GunzipSource implements ByteSource {
       c.pos += 2;
       if (!c.skip(xlen)) return this.cutOff();
     }
-    if ((flags & FNAME && !this.skipZeroTerminated()) || (flags & FCOMMENT && !this.skipZeroTerminated())) return this.cutOff();
+    if ((flags & FNAME && !this.skipZeroTerminated()) || (flags & FCOMMENT && !this.skipZeroTerminated()))
+      return this.cutOff();
     if (flags & FHCRC && !c.skip(2)) return this.cutOff();
     this.members++;
     this.memberOut = 0;
@@ -121,8 +147,10 @@ export class GunzipSource implements ByteSource {
     }
     const size = u32le(c.buf, c.pos + 4);
     if (size !== this.memberOut % 2 ** 32) {
-      throw new UserError(`${this.name}: gzip member ${this.members} says it holds ${size} bytes but inflates to ${this.memberOut} ` +
-        `(trailer at byte ${c.offset}); the file is damaged — decompress it with gunzip to see how much is recoverable`);
+      throw new UserError(
+        `${this.name}: gzip member ${this.members} says it holds ${size} bytes but inflates to ${this.memberOut} ` +
+          `(trailer at byte ${c.offset}); the file is damaged — decompress it with gunzip to see how much is recoverable`,
+      );
     }
     c.pos += 8;
     if (!c.ensure(1)) return 'done';
@@ -145,7 +173,9 @@ export class GunzipSource implements ByteSource {
   }
 
   private cutOff(): false {
-    this.warnings.push(`${this.name}: compressed data cut off at byte ${this.in.offset + this.in.available} of the gzip file; what came before it was read`);
+    this.warnings.push(
+      `${this.name}: compressed data cut off at byte ${this.in.offset + this.in.available} of the gzip file; what came before it was read`,
+    );
     return false;
   }
 
@@ -156,8 +186,10 @@ export class GunzipSource implements ByteSource {
       this.cutOff();
       return 0;
     }
-    throw new UserError(`${this.name}: gzip data damaged near byte ${this.in.offset} (${message}); ` +
-      'decompress it with gunzip to see how much is recoverable');
+    throw new UserError(
+      `${this.name}: gzip data damaged near byte ${this.in.offset} (${message}); ` +
+        'decompress it with gunzip to see how much is recoverable',
+    );
   }
 
   close(): void {

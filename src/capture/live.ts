@@ -22,9 +22,7 @@ import { UserError, usageError } from '../util/errors';
 import { newRawPacket } from './decode';
 import { PCAP_MAGIC_US } from './pcap-reader';
 import { dropPrivileges } from './privileges';
-import {
-  LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW, type RawPacket,
-} from './types';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW, type RawPacket } from './types';
 
 /** Bytes of each frame passed to the meter: link + IP + transport headers + the inspected payload prefix. */
 const LIVE_SNAPLEN = 256;
@@ -57,11 +55,16 @@ export interface LiveHandlers {
 /** cap's link-type names → LINKTYPE_* numbers. */
 function linkTypeNumber(name: string): number | null {
   switch (name) {
-    case 'ETHERNET': return LINKTYPE_ETHERNET;
-    case 'NULL': return LINKTYPE_NULL;
-    case 'RAW': return LINKTYPE_RAW;
-    case 'LINKTYPE_LINUX_SLL': return LINKTYPE_LINUX_SLL;
-    default: return null;
+    case 'ETHERNET':
+      return LINKTYPE_ETHERNET;
+    case 'NULL':
+      return LINKTYPE_NULL;
+    case 'RAW':
+      return LINKTYPE_RAW;
+    case 'LINKTYPE_LINUX_SLL':
+      return LINKTYPE_LINUX_SLL;
+    default:
+      return null;
   }
 }
 
@@ -98,7 +101,10 @@ function describeOpenError(iface: string, message: string): UserError {
 
 /** Kernel drop counter of the interface, of all of them for 'any' (what /sys exposes; cap has no pcap_stats). */
 function interfaceDrops(iface: string): number {
-  if (iface === 'any') return listInterfaces().filter((i) => i !== 'any').reduce((sum, i) => sum + interfaceDrops(i), 0);
+  if (iface === 'any')
+    return listInterfaces()
+      .filter((i) => i !== 'any')
+      .reduce((sum, i) => sum + interfaceDrops(i), 0);
   try {
     return Number(fs.readFileSync(`/sys/class/net/${iface}/statistics/rx_dropped`, 'utf8')) || 0;
   } catch {
@@ -168,13 +174,18 @@ export class LiveCapture {
   private readonly baseDrops: number;
   readonly done: Promise<void>;
 
-  constructor(private readonly opts: LiveOptions, private readonly h: LiveHandlers) {
+  constructor(
+    private readonly opts: LiveOptions,
+    private readonly h: LiveHandlers,
+  ) {
     if (opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`) && fs.existsSync('/sys/class/net')) {
       throw noSuchInterface(opts.iface);
     }
     this.baseDrops = interfaceDrops(opts.iface);
     // stdin is a pipe we never write, not 'ignore': that would open /dev/null, which some sandboxes deny.
-    this.child = spawn(process.execPath, [__filename, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    this.child = spawn(process.execPath, [__filename, JSON.stringify(opts)], {
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+    });
     this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += chunk.toString();
@@ -188,10 +199,17 @@ export class LiveCapture {
         if (code !== 0 && signal !== 'SIGTERM' && !this.failed) {
           // cap aborts on a poll error, which is what an interface being deleted looks like.
           const gone = opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`);
-          const why = this.stderr.split('\n').filter((l) => l && !/^Warning: /.test(l)).pop();
-          this.fail(new UserError(gone
-            ? `capture stopped: interface ${opts.iface} went away`
-            : `capture on ${opts.iface} stopped unexpectedly (${why ?? `exit ${code ?? signal}`})`));
+          const why = this.stderr
+            .split('\n')
+            .filter((l) => l && !/^Warning: /.test(l))
+            .pop();
+          this.fail(
+            new UserError(
+              gone
+                ? `capture stopped: interface ${opts.iface} went away`
+                : `capture on ${opts.iface} stopped unexpectedly (${why ?? `exit ${code ?? signal}`})`,
+            ),
+          );
         }
         resolve();
       });

@@ -20,11 +20,16 @@ export class PcapReader implements PacketSource {
   private packets = 0;
   private done = false;
 
-  constructor(private readonly src: ByteSource, private readonly name: string) {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly name: string,
+  ) {
     this.c = new ChunkReader(src);
     const c = this.c;
     if (!c.ensure(FILE_HEADER)) {
-      throw new UserError(`${name}: trace cut off inside its ${FILE_HEADER}-byte pcap file header (${c.available} bytes); the file is incomplete`);
+      throw new UserError(
+        `${name}: trace cut off inside its ${FILE_HEADER}-byte pcap file header (${c.available} bytes); the file is incomplete`,
+      );
     }
     const magicLe = c.buf.readUInt32LE(0);
     this.le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
@@ -44,9 +49,15 @@ export class PcapReader implements PacketSource {
     let p = c.pos;
     let sec: number, frac: number, capLen: number, wireLen: number;
     if (this.le) {
-      sec = u32le(b, p); frac = u32le(b, p + 4); capLen = u32le(b, p + 8); wireLen = u32le(b, p + 12);
+      sec = u32le(b, p);
+      frac = u32le(b, p + 4);
+      capLen = u32le(b, p + 8);
+      wireLen = u32le(b, p + 12);
     } else {
-      sec = u32be(b, p); frac = u32be(b, p + 4); capLen = u32be(b, p + 8); wireLen = u32be(b, p + 12);
+      sec = u32be(b, p);
+      frac = u32be(b, p + 4);
+      capLen = u32be(b, p + 8);
+      wireLen = u32be(b, p + 12);
     }
     if (capLen > MAX_RECORD) throw recordTooLong(this.name, `record ${this.packets + 1}`, c.offset, capLen);
     const size = RECORD_HEADER + capLen;
@@ -68,7 +79,9 @@ export class PcapReader implements PacketSource {
 
   private finish(): boolean {
     this.done = true;
-    this.warnings.push(...endOfTraceWarnings(this.name, this.src, this.c.available > 0 ? this.c.offset : null, this.packets));
+    this.warnings.push(
+      ...endOfTraceWarnings(this.name, this.src, this.c.available > 0 ? this.c.offset : null, this.packets),
+    );
     return false;
   }
 

@@ -35,7 +35,10 @@ export class PcapngReader implements PacketSource {
   private lastTs = 0;
   private done = false;
 
-  constructor(private readonly src: ByteSource, private readonly name: string) {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly name: string,
+  ) {
     this.c = new ChunkReader(src);
   }
 
@@ -52,7 +55,8 @@ export class PcapngReader implements PacketSource {
       this.blocks++;
       if (len < 12 || len % 4 !== 0) throw this.badLength(len, 'not a multiple of 4 of at least 12');
       if (type === EPB || type === SPB || type === OPB || type === IDB || type === PCAPNG_SHB) {
-        if (len > CHUNK_SIZE) throw this.badLength(len, `over the ${CHUNK_SIZE >> 20} MiB we accept for this kind of block`);
+        if (len > CHUNK_SIZE)
+          throw this.badLength(len, `over the ${CHUNK_SIZE >> 20} MiB we accept for this kind of block`);
         if (c.end - c.pos < len && !c.ensure(len)) return this.finish();
         if (this.u32(c.buf, c.pos + len - 4) !== len) throw this.badLength(len, 'the copy at its end differs');
         if (this.readBlock(type, len, out)) return true;
@@ -106,8 +110,10 @@ export class PcapngReader implements PacketSource {
   private checkPacket(iface: number, capLen: number, room: number): void {
     const c = this.c;
     if (iface >= this.linkTypes.length) {
-      throw new UserError(`${this.name}: pcapng block ${this.blocks} at byte ${c.offset} uses interface ${iface}, ` +
-        `but the section describes ${this.linkTypes.length}; the file is damaged (re-save it with Wireshark or editcap)`);
+      throw new UserError(
+        `${this.name}: pcapng block ${this.blocks} at byte ${c.offset} uses interface ${iface}, ` +
+          `but the section describes ${this.linkTypes.length}; the file is damaged (re-save it with Wireshark or editcap)`,
+      );
     }
     if (capLen > MAX_RECORD) throw recordTooLong(this.name, `pcapng block ${this.blocks}`, c.offset, capLen);
     if (capLen > room) throw this.badLength(room + 32, `too short for the ${capLen} captured bytes it claims`);
@@ -126,8 +132,10 @@ export class PcapngReader implements PacketSource {
     if (bom === BYTE_ORDER_MAGIC) this.le = true;
     else if (bom === 0x4d3c2b1a) this.le = false;
     else {
-      throw new UserError(`${this.name}: pcapng section header at byte ${this.c.offset} has a bad byte-order magic; ` +
-        'the file is damaged or not a pcapng trace');
+      throw new UserError(
+        `${this.name}: pcapng section header at byte ${this.c.offset} has a bad byte-order magic; ` +
+          'the file is damaged or not a pcapng trace',
+      );
     }
   }
 
@@ -161,8 +169,10 @@ export class PcapngReader implements PacketSource {
   }
 
   private badLength(len: number, why: string): UserError {
-    return new UserError(`${this.name}: pcapng block ${this.blocks} at byte ${this.c.offset} has a bad length (${len}: ${why}); ` +
-      'the file is damaged (re-capture it, or cut the good part out with editcap)');
+    return new UserError(
+      `${this.name}: pcapng block ${this.blocks} at byte ${this.c.offset} has a bad length (${len}: ${why}); ` +
+        'the file is damaged (re-capture it, or cut the good part out with editcap)',
+    );
   }
 
   /** Ends the stream; `cutAt` is where a block cut off by the end started, when the buffer no longer shows it. */

@@ -15,23 +15,31 @@ export function openTrace(path: string): PacketSource {
   let src: ByteSource = FdSource.open(path, name);
   try {
     let head = peek(src, 4);
-    if (head.length === 0) throw new UserError(`${name}: ${path === '-' ? 'no data' : 'file is empty'}; expected a pcap or pcapng trace`);
+    if (head.length === 0)
+      throw new UserError(`${name}: ${path === '-' ? 'no data' : 'file is empty'}; expected a pcap or pcapng trace`);
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
       src = new GunzipSource(new Replay(head, src), name);
       head = peek(src, 4);
-      if (head.length === 0) throw new UserError(`${name}: gzip file holds nothing; expected a compressed pcap or pcapng trace`);
+      if (head.length === 0)
+        throw new UserError(`${name}: gzip file holds nothing; expected a compressed pcap or pcapng trace`);
     }
     const packer = otherCompression(head);
-    if (packer) throw new UserError(`${name}: ${packer.name}-compressed; decompress it first (${packer.command}) or recompress with gzip`);
+    if (packer)
+      throw new UserError(
+        `${name}: ${packer.name}-compressed; decompress it first (${packer.command}) or recompress with gzip`,
+      );
     const replay = new Replay(head, src);
     if (head.length === 4) {
       const le = head.readUInt32LE(0);
       const be = head.readUInt32BE(0);
       if (le === PCAPNG_SHB) return new PcapngReader(replay, name);
-      if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) return new PcapReader(replay, name);
+      if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS)
+        return new PcapReader(replay, name);
     }
-    throw new UserError(`${name}: not a pcap or pcapng trace (it starts with ${describeStart(head)}); ` +
-      'give a file written by tcpdump, dumpcap, Wireshark or spymate');
+    throw new UserError(
+      `${name}: not a pcap or pcapng trace (it starts with ${describeStart(head)}); ` +
+        'give a file written by tcpdump, dumpcap, Wireshark or spymate',
+    );
   } catch (err) {
     src.close();
     throw err;
@@ -74,7 +82,10 @@ function describeStart(head: Buffer): string {
 /** Gives back the bytes peeked from the stream's start, then reads on from the stream. */
 class Replay implements ByteSource {
   private pos = 0;
-  constructor(private readonly head: Buffer, private readonly src: ByteSource) {}
+  constructor(
+    private readonly head: Buffer,
+    private readonly src: ByteSource,
+  ) {}
 
   get warnings(): string[] {
     return this.src.warnings;

@@ -11,13 +11,17 @@ function cutOffWarning(name: string, offset: number, packets: number): string {
 }
 
 export function recordTooLong(name: string, what: string, offset: number, capLen: number): UserError {
-  return new UserError(`${name}: ${what} at byte ${offset} claims ${capLen} captured bytes, over the ${MAX_RECORD / 1024} KiB limit; ` +
-    'the file is damaged or not a trace (re-capture it, or cut the good part out with editcap)');
+  return new UserError(
+    `${name}: ${what} at byte ${offset} claims ${capLen} captured bytes, over the ${MAX_RECORD / 1024} KiB limit; ` +
+      'the file is damaged or not a trace (re-capture it, or cut the good part out with editcap)',
+  );
 }
 
 export function checkLinkType(name: string, linkType: number, where: string): void {
   if (SUPPORTED_LINKTYPES.has(linkType)) return;
-  throw new UserError(`${name}: link type ${linkType} (${where}) is not supported; supported link types: ${describeSupportedLinkTypes()}`);
+  throw new UserError(
+    `${name}: link type ${linkType} (${where}) is not supported; supported link types: ${describeSupportedLinkTypes()}`,
+  );
 }
 
 /**

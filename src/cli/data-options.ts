@@ -23,13 +23,25 @@ export interface DataFlags {
 
 export function addDataOptions(cmd: Command): Command {
   return cmd
-    .option('--labels <FILE>', 'ground truth for a trace (start,end,label); repeat, paired in order with the traces', collect)
+    .option(
+      '--labels <FILE>',
+      'ground truth for a trace (start,end,label); repeat, paired in order with the traces',
+      collect,
+    )
     .option('--label-column <NAME>', 'class column of CSV/ARFF input (default: the last)')
     .option('--features <LIST>', 'comma-separated feature names to use (default: all numeric columns)')
-    .option('--window <MS>', 'window length, 100..900 ms: of traces (default 500; eval/predict: the model\'s); for CSV/ARFF it declares theirs', intInRange('--window', 100, 900))
+    .option(
+      '--window <MS>',
+      "window length, 100..900 ms: of traces (default 500; eval/predict: the model's); for CSV/ARFF it declares theirs",
+      intInRange('--window', 100, 900),
+    )
     .option('--rules <FILE>', 'flow rules for traces (default: the shipped rules/)')
     .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect)
-    .option('--local-each <CIDR>', 'ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call\'s other direction)', collect);
+    .option(
+      '--local-each <CIDR>',
+      "ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call's other direction)",
+      collect,
+    );
 }
 
 function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
@@ -77,7 +89,13 @@ export interface ModelRun {
  * What eval and predict share: load the model (checking --window), read the data with the
  * model's window length by default, run it causally over every sequence (progress on a TTY).
  */
-export function runModelOnFiles(modelFile: string, files: string[], f: DataFlags, needLabels: boolean, verb: string): ModelRun {
+export function runModelOnFiles(
+  modelFile: string,
+  files: string[],
+  f: DataFlags,
+  needLabels: boolean,
+  verb: string,
+): ModelRun {
   const model = loadModel(modelFile, f.window !== undefined ? { windowMs: f.window } : undefined);
   const data = readData(files, f, needLabels, model.windowMs ?? undefined);
   const index = featureIndex(model.features, data.features, modelFile);

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { spymateVersion } from '../rules/paths';
 import { usageError } from '../util/errors';
 
 /**
@@ -7,7 +8,7 @@ import { usageError } from '../util/errors';
  */
 export function newProgram(name: string, description: string): Command {
   const program = new Command(name);
-  program.description(description).version(require('../../../package.json').version);
+  program.description(description).version(spymateVersion());
   applyExitPolicy(program);
   return program;
 }
@@ -25,7 +26,8 @@ export async function parseProgram(program: Command, argv: string[]): Promise<vo
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return;
       throw usageError(`${err.message.replace(/^error: /, '')} (see --help)`);
     }
     throw err;

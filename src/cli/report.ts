@@ -16,7 +16,8 @@ function uplotAssets(): { js: string; css: string } {
   };
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 /** JSON inside <script>: no "</script>" can close it early */
 const js = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 

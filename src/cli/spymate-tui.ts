@@ -50,7 +50,8 @@ interface Opts {
 function parseSpeed(v: string): number {
   if (v === 'max') return Infinity;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--speed must be a positive number or 'max', got '${v}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`--speed must be a positive number or 'max', got '${v}'`);
   return n;
 }
 
@@ -65,10 +66,12 @@ function nonNegative(name: string): (v: string) => number {
 /** Validates what can be validated before any thread starts: usage errors exit 2 and touch nothing. */
 function checkUsage(o: Opts, positional: string[]): void {
   const sources = [o.interface, o.file, o.records].filter((s) => s !== undefined).length;
-  if (sources === 0) throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
+  if (sources === 0)
+    throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
   if (sources > 1) throw usageError('give only one source: -i IFACE, -f TRACE or --records FILE');
   if (o.speed !== 1 && !o.file) throw usageError('--speed applies to -f TRACE only');
-  if (o.bpf && !o.interface) throw usageError('--bpf applies to -i IFACE only (filter a trace with tcpdump -r T -w OUT EXPR)');
+  if (o.bpf && !o.interface)
+    throw usageError('--bpf applies to -i IFACE only (filter a trace with tcpdump -r T -w OUT EXPR)');
   for (const c of o.local) {
     try {
       parseCidr(c);
@@ -85,13 +88,18 @@ function checkUsage(o: Opts, positional: string[]): void {
   }
   resolveColumns([...positional, ...o.columns]);
   if (!o.headless && !process.stdout.isTTY) {
-    throw usageError('stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)');
+    throw usageError(
+      'stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)',
+    );
   }
   // checked here too, not only when the UI starts: by then the engine has made the database
   if (!o.headless && !process.stdin.isTTY) {
     throw usageError('stdin is not a terminal: the UI reads keys from it; add --headless for NDJSON records on stdout');
   }
-  for (const [flag, p] of [['--rules', o.rules], ['--model', o.model]] as const) {
+  for (const [flag, p] of [
+    ['--rules', o.rules],
+    ['--model', o.model],
+  ] as const) {
     if (p !== undefined && !fs.existsSync(p)) throw usageError(`${flag} ${p}: no such file`);
   }
 }
@@ -115,7 +123,10 @@ function summaryLine(s: MonitorSummary): string {
 async function main(argv: string[]): Promise<number> {
   const program = newProgram('spymate-tui', 'Live monitor of video calls and of whether a person is on camera.')
     .usage('[-i IFACE | -f TRACE | --records FILE] [options] [COLUMN...]')
-    .argument('[COLUMN...]', 'columns to show: numbers (0-14 = Skype Traffic Detector Table VI) or names; see --list-columns')
+    .argument(
+      '[COLUMN...]',
+      'columns to show: numbers (0-14 = Skype Traffic Detector Table VI) or names; see --list-columns',
+    )
     .option('-i, --interface <IFACE>', 'live capture (root, or CAP_NET_RAW+CAP_NET_ADMIN)')
     .option('-f, --file <TRACE>', 'replay a pcap or pcapng trace')
     .option('--records <FILE>', 'show saved classified records (NDJSON written by --out)')
@@ -125,19 +136,52 @@ async function main(argv: string[]): Promise<number> {
     .option('--model <FILE>', 'presence model (default: the shipped model)')
     .option('--db <FILE>', `SQLite database file (default: ${defaultDbPath()})`)
     .option('--window <MS>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
-    .option('--timeout <S>', 'seconds without packets before a flow record times out', positiveNumber('--timeout'), DEFAULT_IDLE_TIMEOUT_S)
+    .option(
+      '--timeout <S>',
+      'seconds without packets before a flow record times out',
+      positiveNumber('--timeout'),
+      DEFAULT_IDLE_TIMEOUT_S,
+    )
     .option('--keep <S>', 'seconds an ended flow record stays in the live table', nonNegative('--keep'), DEFAULT_KEEP_S)
     .option('--refresh <S>', 'UI refresh interval in seconds', positiveNumber('--refresh'), 1)
-    .option('--filter <PATTERN>', 'preset IP filter, repeatable: 24.62.*  10.0.0.0/8  2001:db8::/32  192.168.1.15', collect, [])
+    .option(
+      '--filter <PATTERN>',
+      'preset IP filter, repeatable: 24.62.*  10.0.0.0/8  2001:db8::/32  192.168.1.15',
+      collect,
+      [],
+    )
     .option('--local <CIDR>', 'addresses that are ours (in/out direction); repeatable', collect, [])
     .option('--out <FILE>', 'also append every classified record to FILE as NDJSON')
     .option('--headless', 'no UI: NDJSON records on stdout')
     .option('--list-columns', 'list the columns and exit')
-    .option('--columns <LIST>', 'columns to show, comma-separated (as COLUMN...)', (v: string, prev: string[] = []) =>
-      prev.concat(v.split(',').map((s) => s.trim()).filter(Boolean)), [])
-    .option('--buffer-size <MIB>', 'libpcap capture buffer in MiB (live)', intInRange('--buffer-size', 1, 4096), DEFAULT_BUFFER_MIB)
-    .option('--power-save', 'let the CPUs sleep deeply while capturing (live): less power, packet stamps lag by tens of µs')
-    .option('--max-flows <N>', 'flow table cap; beyond it the idlest flow is evicted', intInRange('--max-flows', 1000, 10_000_000), DEFAULT_MAX_FLOWS)
+    .option(
+      '--columns <LIST>',
+      'columns to show, comma-separated (as COLUMN...)',
+      (v: string, prev: string[] = []) =>
+        prev.concat(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      [],
+    )
+    .option(
+      '--buffer-size <MIB>',
+      'libpcap capture buffer in MiB (live)',
+      intInRange('--buffer-size', 1, 4096),
+      DEFAULT_BUFFER_MIB,
+    )
+    .option(
+      '--power-save',
+      'let the CPUs sleep deeply while capturing (live): less power, packet stamps lag by tens of µs',
+    )
+    .option(
+      '--max-flows <N>',
+      'flow table cap; beyond it the idlest flow is evicted',
+      intInRange('--max-flows', 1000, 10_000_000),
+      DEFAULT_MAX_FLOWS,
+    )
     .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see README.`);
 
   let code = 0;
@@ -159,7 +203,14 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   let source: SourceSpec;
   let sourceLabel: string;
   if (o.interface) {
-    source = { kind: 'live', iface: o.interface, bpf: o.bpf, bufferSize: o.bufferSize * 1024 * 1024, dropTo: null, powerSave: !!o.powerSave };
+    source = {
+      kind: 'live',
+      iface: o.interface,
+      bpf: o.bpf,
+      bufferSize: o.bufferSize * 1024 * 1024,
+      dropTo: null,
+      powerSave: !!o.powerSave,
+    };
     sourceLabel = `iface:${o.interface}`;
   } else if (o.file) {
     source = { kind: 'file', path: path.resolve(o.file), speed: Number.isFinite(o.speed) ? o.speed : null };
@@ -176,9 +227,22 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
   const monitor = new Monitor({
-    source, sourceLabel, dbPath, outPath, labelsPath, headless: !!o.headless, windowMs: o.window,
-    rulesPath: o.rules ? path.resolve(o.rules) : null, modelPath, modelName, local: o.local,
-    timeoutS: o.timeout, keepS: o.keep, maxFlows: o.maxFlows, readsDb: !o.headless, createdDirs: missingDirs(dbPath),
+    source,
+    sourceLabel,
+    dbPath,
+    outPath,
+    labelsPath,
+    headless: !!o.headless,
+    windowMs: o.window,
+    rulesPath: o.rules ? path.resolve(o.rules) : null,
+    modelPath,
+    modelName,
+    local: o.local,
+    timeoutS: o.timeout,
+    keepS: o.keep,
+    maxFlows: o.maxFlows,
+    readsDb: !o.headless,
+    createdDirs: missingDirs(dbPath),
     warn: (line) => {
       if (line) process.stderr.write(`spymate-tui: warning: ${line}\n`);
     },
@@ -200,8 +264,13 @@ async function run(o: Opts, positional: string[]): Promise<number> {
       const { startTui } = await import('../tui/app');
       try {
         await startTui({
-          dbPath, refreshS: o.refresh, columns: [...positional, ...o.columns], filters: o.filter, sourceLabel,
-          labelsPath, modelName,
+          dbPath,
+          refreshS: o.refresh,
+          columns: [...positional, ...o.columns],
+          filters: o.filter,
+          sourceLabel,
+          labelsPath,
+          modelName,
         });
       } finally {
         monitor.stop();

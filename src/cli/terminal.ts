@@ -30,7 +30,12 @@ function confusionLines(c: Confusion): string[] {
 }
 
 export function evaluationLines(e: Evaluation): string[] {
-  return [...scoreLines('final (causal)', e), `  changes ${e.changes}, not followed ${e.missedChanges}`, '', ...confusionLines(e.confusion)];
+  return [
+    ...scoreLines('final (causal)', e),
+    `  changes ${e.changes}, not followed ${e.missedChanges}`,
+    '',
+    ...confusionLines(e.confusion),
+  ];
 }
 
 /** An ASCII learning curve: accuracy (rows, 50–100 %) vs training size; T = training, V = validation. */
@@ -51,7 +56,15 @@ export function learningCurveLines(points: readonly LearningPoint[], height = 10
     rows.push(axis + line);
   }
   rows.push(`${''.padStart(7)}+${'-'.repeat(col * points.length)}`);
-  rows.push(`${''.padStart(8)}${points.map((p) => String(p.size).padStart(col / 2 + 2).padEnd(col)).join('')}`);
+  rows.push(
+    `${''.padStart(8)}${points
+      .map((p) =>
+        String(p.size)
+          .padStart(col / 2 + 2)
+          .padEnd(col),
+      )
+      .join('')}`,
+  );
   rows.push(`${''.padStart(8)}training windows   (T training accuracy, V validation accuracy)`);
   return rows;
 }

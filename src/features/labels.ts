@@ -52,7 +52,12 @@ export function loadLabels(path: string): LabelSet {
     text = fs.readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such labels file' : code === 'EISDIR' ? 'is a directory, expected a labels CSV' : `cannot read (${code})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such labels file'
+        : code === 'EISDIR'
+          ? 'is a directory, expected a labels CSV'
+          : `cannot read (${code})`;
     throw new UserError(`${path}: ${why}`);
   }
   const intervals: LabelInterval[] = [];
@@ -65,17 +70,26 @@ export function loadLabels(path: string): LabelSet {
     if (cells.length !== 3) throw new UserError(`${where}: expected 'start,end,label', got ${cells.length} fields`);
     const start = Number(cells[0]);
     const end = Number(cells[1]);
-    if (cells[0].trim() === '' || cells[1].trim() === '' || !Number.isFinite(start) || !Number.isFinite(end) || start < 0) {
+    if (
+      cells[0].trim() === '' ||
+      cells[1].trim() === '' ||
+      !Number.isFinite(start) ||
+      !Number.isFinite(end) ||
+      start < 0
+    ) {
       throw new UserError(`${where}: start and end must be seconds (epoch, or from the trace start when below 1e9)`);
     }
-    if (end <= start) throw new UserError(`${where}: end (${cells[1].trim()}) must be after start (${cells[0].trim()})`);
-    if ((start < RELATIVE_BELOW) !== (end < RELATIVE_BELOW)) {
+    if (end <= start)
+      throw new UserError(`${where}: end (${cells[1].trim()}) must be after start (${cells[0].trim()})`);
+    if (start < RELATIVE_BELOW !== end < RELATIVE_BELOW) {
       throw new UserError(`${where}: start and end must both be epoch seconds or both be seconds from the trace start`);
     }
     const label = parseLabel(cells[2]);
-    if (label === null) throw new UserError(`${where}: label must be person, background, 1 or 0, got '${cells[2].trim()}'`);
+    if (label === null)
+      throw new UserError(`${where}: label must be person, background, 1 or 0, got '${cells[2].trim()}'`);
     intervals.push({ start, end, label, relative: start < RELATIVE_BELOW });
   });
-  if (intervals.length === 0) throw new UserError(`${path}: no label intervals in it (expected lines 'start,end,label')`);
+  if (intervals.length === 0)
+    throw new UserError(`${path}: no label intervals in it (expected lines 'start,end,label')`);
   return new LabelSet(path, intervals);
 }

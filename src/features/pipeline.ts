@@ -188,7 +188,8 @@ export class Pipeline {
         else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
       }
     }
-    if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null) this.tcpClose(f, p.tcpFlags, table.out);
+    if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null)
+      this.tcpClose(f, p.tcpFlags, table.out);
   }
 
   private stepBack(ts: number): void {
@@ -202,9 +203,11 @@ export class Pipeline {
   warnings(name: string): string[] {
     const { late, maxBackS } = this.disorder;
     if (late === 0) return [];
-    return [`${name}: not in time order: ${late} packet${late === 1 ? ' is' : 's are'} more than one window (${this.opts.windowMs} ms) ` +
-      `older than packets before ${late === 1 ? 'it' : 'them'} (up to ${maxBackS.toFixed(1)} s), so their windows are wrong; ` +
-      `sort it first: reordercap ${name === 'stdin' ? 'TRACE' : name} sorted.pcapng`];
+    return [
+      `${name}: not in time order: ${late} packet${late === 1 ? ' is' : 's are'} more than one window (${this.opts.windowMs} ms) ` +
+        `older than packets before ${late === 1 ? 'it' : 'them'} (up to ${maxBackS.toFixed(1)} s), so their windows are wrong; ` +
+        `sort it first: reordercap ${name === 'stdin' ? 'TRACE' : name} sorted.pcapng`,
+    ];
   }
 
   /**
@@ -217,7 +220,7 @@ export class Pipeline {
     if (cur < this.nextTickWin) return;
     this.nextTickWin = cur + 1;
     const table = this.table;
-    for (let f = table.oldest(LIST_CALL); f !== null; ) {
+    for (let f = table.oldest(LIST_CALL); f !== null;) {
       const next = f.newer;
       const st = f.state;
       if (f.lastTs < now - this.mediaStopS) {
@@ -233,7 +236,7 @@ export class Pipeline {
     const idleBefore = now - this.opts.idleTimeoutS;
     // the list is in the order flows were last moved (FlowTable TOUCH_S): past the first one moved
     // after idleBefore, none is idle; before it, one with newer packets only needs moving
-    for (let f = table.oldest(LIST_OTHER); f !== null && f.touchedTs < idleBefore; ) {
+    for (let f = table.oldest(LIST_OTHER); f !== null && f.touchedTs < idleBefore;) {
       const next = f.newer;
       if (f.lastTs < idleBefore) table.remove(f);
       else table.refresh(f);
@@ -245,7 +248,7 @@ export class Pipeline {
   finish(): void {
     const table = this.table;
     for (const list of [LIST_OTHER, LIST_CALL]) {
-      for (let f = table.oldest(list); f !== null; ) {
+      for (let f = table.oldest(list); f !== null;) {
         const next = f.newer;
         const st = f.state;
         if (st.phase === CANDIDATE) this.closeWindow(f, true);

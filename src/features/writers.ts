@@ -6,7 +6,19 @@ export type OutputFormat = 'csv' | 'ndjson' | 'arff';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'ndjson', 'arff'];
 
 /** The leading columns of a window record (DESIGN "Window records"), then FEATURE_NAMES, then `label`. */
-export const RECORD_COLUMNS = ['flowID', 'app', 'srcIP', 'srcPort', 'desIP', 'desPort', 'protocol', 'start', 'end', 'packets', 'bytes'] as const;
+export const RECORD_COLUMNS = [
+  'flowID',
+  'app',
+  'srcIP',
+  'srcPort',
+  'desIP',
+  'desPort',
+  'protocol',
+  'start',
+  'end',
+  'packets',
+  'bytes',
+] as const;
 
 export interface RecordWriter {
   write(w: WindowRecord): void;
@@ -44,7 +56,21 @@ class RowHead {
     let flow = this.flows.get(w.flowID);
     if (flow === undefined) {
       const q = this.q;
-      flow = q(w.flowID) + ',' + q(w.app) + ',' + q(w.srcIP) + ',' + w.srcPort + ',' + q(w.desIP) + ',' + w.desPort + ',' + q(w.protocol) + ',';
+      flow =
+        q(w.flowID) +
+        ',' +
+        q(w.app) +
+        ',' +
+        q(w.srcIP) +
+        ',' +
+        w.srcPort +
+        ',' +
+        q(w.desIP) +
+        ',' +
+        w.desPort +
+        ',' +
+        q(w.protocol) +
+        ',';
       // bounded: a long capture sees many calls come and go
       if (this.flows.size >= 4096) this.flows.clear();
       this.flows.set(w.flowID, flow);
@@ -96,7 +122,11 @@ function arffString(s: string): string {
 
 /** WEKA's ARFF: string attributes for the identifiers, numeric for the rest, class {0,1}. */
 function arffHeader(labelled: boolean): string {
-  const lines = ['% spymate window features: one row per (call flow, window); see README', '@relation spymate-windows', ''];
+  const lines = [
+    '% spymate window features: one row per (call flow, window); see README',
+    '@relation spymate-windows',
+    '',
+  ];
   for (const c of RECORD_COLUMNS) lines.push(`@attribute ${c} ${ARFF_STRING_COLUMNS.has(c) ? 'string' : 'numeric'}`);
   for (const n of FEATURE_NAMES) lines.push(`@attribute ${n} numeric`);
   if (labelled) lines.push('@attribute label {0,1}');
@@ -105,7 +135,10 @@ function arffHeader(labelled: boolean): string {
 }
 
 class NdjsonWriter implements RecordWriter {
-  constructor(private readonly out: FdOutput, private readonly labelled: boolean) {}
+  constructor(
+    private readonly out: FdOutput,
+    private readonly labelled: boolean,
+  ) {}
 
   write(w: WindowRecord): void {
     const o: Record<string, string | number | null> = {};
@@ -123,8 +156,11 @@ class NdjsonWriter implements RecordWriter {
 export function createWriter(format: OutputFormat, out: FdOutput, labelled: boolean): RecordWriter {
   switch (format) {
     // a window not wholly inside one labelled interval has no label: an empty cell, ARFF's '?'
-    case 'csv': return new RowWriter(out, labelled, csvHeader(labelled), asIs, '');
-    case 'ndjson': return new NdjsonWriter(out, labelled);
-    case 'arff': return new RowWriter(out, labelled, arffHeader(labelled), arffString, '?');
+    case 'csv':
+      return new RowWriter(out, labelled, csvHeader(labelled), asIs, '');
+    case 'ndjson':
+      return new NdjsonWriter(out, labelled);
+    case 'arff':
+      return new RowWriter(out, labelled, arffHeader(labelled), arffString, '?');
   }
 }

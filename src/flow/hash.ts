@@ -13,7 +13,11 @@ function fmix32(h: number): number {
 /** One endpoint (address words + port). Combined with + so that both directions of a flow hash alike. */
 export function endpointHash(w: Uint32Array, port: number): number {
   return fmix32(
-    w[0] ^ Math.imul(w[1], 0x9e3779b1) ^ Math.imul(w[2], 0x85ebca77) ^ Math.imul(w[3], 0xc2b2ae3d) ^ Math.imul(port + 1, 0x27d4eb2f),
+    w[0] ^
+      Math.imul(w[1], 0x9e3779b1) ^
+      Math.imul(w[2], 0x85ebca77) ^
+      Math.imul(w[3], 0xc2b2ae3d) ^
+      Math.imul(port + 1, 0x27d4eb2f),
   );
 }
 
@@ -28,5 +32,10 @@ export function hash64Hex(words: readonly number[]): string {
       b = Math.imul(b ^ byte, 0x01000193) ^ (b >>> 15);
     }
   }
-  return fmix32(a).toString(16).padStart(8, '0') + fmix32(b ^ a).toString(16).padStart(8, '0');
+  return (
+    fmix32(a).toString(16).padStart(8, '0') +
+    fmix32(b ^ a)
+      .toString(16)
+      .padStart(8, '0')
+  );
 }

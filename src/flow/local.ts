@@ -53,10 +53,10 @@ export function inCidr(words: Uint32Array, version: 4 | 6, c: Cidr): boolean {
   const m = c.masks;
   const w = c.words;
   return (
-    ((words[0] & m[0]) >>> 0) === w[0] &&
-    ((words[1] & m[1]) >>> 0) === w[1] &&
-    ((words[2] & m[2]) >>> 0) === w[2] &&
-    ((words[3] & m[3]) >>> 0) === w[3]
+    (words[0] & m[0]) >>> 0 === w[0] &&
+    (words[1] & m[1]) >>> 0 === w[1] &&
+    (words[2] & m[2]) >>> 0 === w[2] &&
+    (words[3] & m[3]) >>> 0 === w[3]
   );
 }
 
@@ -106,28 +106,25 @@ export class CidrSet {
 }
 
 /** Private, loopback, link-local, CGNAT and unique-local ranges: addresses that are "ours" when no --local says otherwise. */
-const PRIVATE_RANGES = new CidrSet([
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '100.64.0.0/10',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-].map(parseCidr));
+const PRIVATE_RANGES = new CidrSet(
+  [
+    '10.0.0.0/8',
+    '172.16.0.0/12',
+    '192.168.0.0/16',
+    '127.0.0.0/8',
+    '169.254.0.0/16',
+    '100.64.0.0/10',
+    '::1/128',
+    'fc00::/7',
+    'fe80::/10',
+  ].map(parseCidr),
+);
 
 /**
  * Which endpoint is local: 'a' or 'b' (a = the first packet's source, the initiator).
  * The --local list decides when it tells the two apart, then the private-address rule, then the initiator.
  */
-export function localSide(
-  a: Uint32Array,
-  b: Uint32Array,
-  version: 4 | 6,
-  local: CidrSet,
-): 'a' | 'b' {
+export function localSide(a: Uint32Array, b: Uint32Array, version: 4 | 6, local: CidrSet): 'a' | 'b' {
   if (local.cidrs.length > 0) {
     const la = local.has(a, version);
     if (la !== local.has(b, version)) return la ? 'a' : 'b';

@@ -23,22 +23,36 @@ export interface Browser {
 // no throttling of the invisible headless page's timers.
 function flags(userDataDir: string, y4m: string): string[] {
   return [
-    '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
     `--user-data-dir=${userDataDir}`,
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
     `--use-file-for-fake-video-capture=${y4m}`,
     '--allow-loopback-in-peer-connection',
     '--disable-features=WebRtcHideLocalIpsWithMdns',
     '--autoplay-policy=no-user-gesture-required',
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
     '--disable-backgrounding-occluded-windows',
     '--remote-debugging-pipe',
     'about:blank',
   ];
 }
 
-export async function launch(name: string, netns: string, y4m: string, workDir: string, pageUrl: string): Promise<Browser> {
+export async function launch(
+  name: string,
+  netns: string,
+  y4m: string,
+  workDir: string,
+  pageUrl: string,
+): Promise<Browser> {
   const userDataDir = fs.mkdtempSync(path.join(workDir, `profile-${name}-`));
   const log = fs.openSync(path.join(workDir, `chromium-${name}.log`), 'a');
   // detached: the browser and its helpers form one process group we can end by its PID.
@@ -56,7 +70,11 @@ export async function launch(name: string, netns: string, y4m: string, workDir: 
       return;
     }
     const t = setTimeout(() => {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, 3000);
     await exited;
     clearTimeout(t);
@@ -67,7 +85,9 @@ export async function launch(name: string, netns: string, y4m: string, workDir: 
   const logStream = fs.createWriteStream(path.join(workDir, `console-${name}.log`));
   cdp.on('event', (method: string, params: any) => {
     if (method === 'Runtime.consoleAPICalled') {
-      logStream.write(`${new Date().toISOString()} ${params.type} ${params.args.map((a: any) => a.value ?? a.description).join(' ')}\n`);
+      logStream.write(
+        `${new Date().toISOString()} ${params.type} ${params.args.map((a: any) => a.value ?? a.description).join(' ')}\n`,
+      );
     } else if (method === 'Runtime.exceptionThrown') {
       logStream.write(`${new Date().toISOString()} EXCEPTION ${JSON.stringify(params.exceptionDetails)}\n`);
     }
@@ -84,5 +104,12 @@ export async function launch(name: string, netns: string, y4m: string, workDir: 
     }
     return r.result.value as T;
   };
-  return { name, evaluate, close: async () => { logStream.end(); await kill(); } };
+  return {
+    name,
+    evaluate,
+    close: async () => {
+      logStream.end();
+      await kill();
+    },
+  };
 }

@@ -46,7 +46,7 @@ export async function connect(c: CallSetup): Promise<void> {
   const callerOpts = JSON.stringify({ codec: c.codec, ip: c.caller.ip });
   const calleeOpts = JSON.stringify({ codec: c.codec, ip: c.callee.ip });
   let offer = await c.caller.browser.evaluate<string>(`lab.offer(${id}, ${callerOpts})`);
-  const relay = c.relay && await spawnRelay(c.relay.netns, c.callee.ip, c.relay.model, c.relay.seed);
+  const relay = c.relay && (await spawnRelay(c.relay.netns, c.callee.ip, c.relay.model, c.relay.seed));
   // Each peer is shown the other at the relay, on the callee's address: media can take no other path.
   if (relay) offer = viaRelay(offer, c.callee.ip, relay.portB);
   let answer = await c.callee.browser.evaluate<string>(`lab.answer(${id}, ${calleeOpts}, ${JSON.stringify(offer)})`);

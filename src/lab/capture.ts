@@ -15,12 +15,20 @@ export interface Capture {
   stop(): Promise<string>;
 }
 
-export async function startCapture(netns: string, iface: string, pcapPath: string, pcapngPath: string, storeBytes = 0): Promise<Capture> {
+export async function startCapture(
+  netns: string,
+  iface: string,
+  pcapPath: string,
+  pcapngPath: string,
+  storeBytes = 0,
+): Promise<Capture> {
   let stderr = '';
   const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-s', '128', '-n', '-U', '-w', pcapPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -38,7 +46,13 @@ export async function startCapture(netns: string, iface: string, pcapPath: strin
   return {
     async stop() {
       await kill();
-      execFileSync('editcap', ['-F', 'pcapng', ...(storeBytes ? ['-s', String(storeBytes)] : []), pcapPath, pcapngPath]);
+      execFileSync('editcap', [
+        '-F',
+        'pcapng',
+        ...(storeBytes ? ['-s', String(storeBytes)] : []),
+        pcapPath,
+        pcapngPath,
+      ]);
       fs.rmSync(pcapPath);
       return (stderr.match(/\d+ packets captured/) ?? [''])[0];
     },

@@ -18,7 +18,10 @@ export class CdpPipe extends EventEmitter {
   private buffered = '';
   private closed = false;
 
-  constructor(private readonly out: Writable, input: Readable) {
+  constructor(
+    private readonly out: Writable,
+    input: Readable,
+  ) {
     super();
     input.setEncoding('utf8');
     input.on('data', (chunk: string) => this.onData(chunk));

@@ -57,7 +57,12 @@ export function createNet(subnet: number, remoteCount: number): LabNet {
   ip(['-n', nsA, 'link', 'set', bridge, 'up']);
   const remotes: Remote[] = [];
   for (let i = 0; i < remoteCount; i++) {
-    const r: Remote = { ns: `smlab${tag}r${i}`, ifA: `sml${tag}a${i}`, ifR: `sml${tag}r${i}`, ip: `10.77.${subnet}.${i + 2}` };
+    const r: Remote = {
+      ns: `smlab${tag}r${i}`,
+      ifA: `sml${tag}a${i}`,
+      ifR: `sml${tag}r${i}`,
+      ip: `10.77.${subnet}.${i + 2}`,
+    };
     netns(r.ns);
     // Deleting a namespace destroys the veth end inside it, and with it the pair.
     ip(['-n', nsA, 'link', 'add', r.ifA, 'type', 'veth', 'peer', 'name', r.ifR, 'netns', r.ns]);
@@ -87,18 +92,24 @@ function tc(ns: string, args: string[]): boolean {
  */
 export function impair(net: LabNet, want: { delayMs: number; lossPct: number; rateKbit: number }): Impairment {
   if (!want.delayMs && !want.lossPct && !want.rateKbit) return { ...want, method: 'none' };
-  const ends = net.remotes.flatMap((r): Array<[string, string]> => [[net.nsA, r.ifA], [r.ns, r.ifR]]);
+  const ends = net.remotes.flatMap((r): Array<[string, string]> => [
+    [net.nsA, r.ifA],
+    [r.ns, r.ifR],
+  ]);
   if (want.delayMs || want.lossPct) {
     // One-way delay is half the asked round trip, so the call sees the asked RTT.
     const netem = ['netem', 'delay', `${want.delayMs / 2}ms`, `${want.delayMs / 20}ms`, 'loss', `${want.lossPct}%`];
     if (want.rateKbit) netem.push('rate', `${want.rateKbit}kbit`);
-    if (ends.every(([ns, dev]) => tc(ns, ['qdisc', 'add', 'dev', dev, 'root', ...netem]))) return { ...want, method: 'netem' };
+    if (ends.every(([ns, dev]) => tc(ns, ['qdisc', 'add', 'dev', dev, 'root', ...netem])))
+      return { ...want, method: 'netem' };
     for (const [ns, dev] of ends) tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
   }
   // Without netem, delay and loss come from a UDP relay on each call's path (relay.ts, call.ts).
   const relay = { delayMs: want.delayMs, lossPct: want.lossPct };
   const method = want.delayMs || want.lossPct ? 'relay' : '';
-  const note = method ? 'kernel has no sch_netem: delay/loss applied by a UDP relay in each remote\'s namespace' : undefined;
+  const note = method
+    ? "kernel has no sch_netem: delay/loss applied by a UDP relay in each remote's namespace"
+    : undefined;
   if (want.rateKbit) {
     const tbf = ['tbf', 'rate', `${want.rateKbit}kbit`, 'burst', '32kbit', 'latency', '200ms'];
     if (ends.every(([ns, dev]) => tc(ns, ['qdisc', 'add', 'dev', dev, 'root', ...tbf]))) {

@@ -62,7 +62,8 @@ function oneOf<T extends string>(what: string, v: string, all: readonly T[]): T 
 
 function num(what: string, v: string, lo: number, hi: number): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${what} must be a number in ${lo}..${hi}, not "${v}"`);
+  if (!Number.isFinite(n) || n < lo || n > hi)
+    throw new Error(`--${what} must be a number in ${lo}..${hi}, not "${v}"`);
   return n;
 }
 
@@ -70,7 +71,8 @@ function span(what: string, v: string, seconds: number): { from: number; to: num
   const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(v);
   const from = m ? Number(m[1]) : NaN;
   const to = m ? Number(m[2]) : NaN;
-  if (!(from < to && to <= seconds)) throw new Error(`--${what} must be FROM-TO seconds within the call (0..${seconds}), not "${v}"`);
+  if (!(from < to && to <= seconds))
+    throw new Error(`--${what} must be FROM-TO seconds within the call (0..${seconds}), not "${v}"`);
   return { from, to };
 }
 
@@ -85,19 +87,33 @@ export function parseOptions(argv: string[]): LabOptions {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      name: { type: 'string', default: 'call' }, out: { type: 'string', default: 'test/fixtures/calls' },
-      quick: { type: 'boolean', default: false }, seconds: { type: 'string' },
-      'seg-min': { type: 'string' }, 'seg-max': { type: 'string' }, schedule: { type: 'string' }, 'camera-off': { type: 'string' },
-      codec: { type: 'string', default: 'VP8' }, width: { type: 'string' },
-      height: { type: 'string' }, fps: { type: 'string' },
-      scene: { type: 'string', default: 'office' }, figure: { type: 'string', default: 'a' },
-      motion: { type: 'string', default: '1' }, noise: { type: 'string', default: '1.5' },
-      seed: { type: 'string', default: '1' }, 'max-kbps': { type: 'string', default: '0' },
-      'delay-ms': { type: 'string', default: '0' }, 'loss-pct': { type: 'string', default: '0' },
-      'rate-kbit': { type: 'string', default: '0' }, calls: { type: 'string', default: '1' },
-      'background-traffic': { type: 'boolean', default: false }, gzip: { type: 'boolean', default: false },
+      name: { type: 'string', default: 'call' },
+      out: { type: 'string', default: 'test/fixtures/calls' },
+      quick: { type: 'boolean', default: false },
+      seconds: { type: 'string' },
+      'seg-min': { type: 'string' },
+      'seg-max': { type: 'string' },
+      schedule: { type: 'string' },
+      'camera-off': { type: 'string' },
+      codec: { type: 'string', default: 'VP8' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      fps: { type: 'string' },
+      scene: { type: 'string', default: 'office' },
+      figure: { type: 'string', default: 'a' },
+      motion: { type: 'string', default: '1' },
+      noise: { type: 'string', default: '1.5' },
+      seed: { type: 'string', default: '1' },
+      'max-kbps': { type: 'string', default: '0' },
+      'delay-ms': { type: 'string', default: '0' },
+      'loss-pct': { type: 'string', default: '0' },
+      'rate-kbit': { type: 'string', default: '0' },
+      calls: { type: 'string', default: '1' },
+      'background-traffic': { type: 'boolean', default: false },
+      gzip: { type: 'boolean', default: false },
       'store-bytes': { type: 'string', default: '0' },
-      subnet: { type: 'string', default: '77' }, help: { type: 'boolean', default: false },
+      subnet: { type: 'string', default: '77' },
+      help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {

@@ -18,7 +18,13 @@ export type Sdf = (x: number, y: number) => number;
 export type Shade = (x: number, y: number) => number;
 
 export function newPlanes(w: number, h: number): Planes {
-  return { w, h, y: new Float32Array(w * h), u: new Float32Array((w / 2) * (h / 2)), v: new Float32Array((w / 2) * (h / 2)) };
+  return {
+    w,
+    h,
+    y: new Float32Array(w * h),
+    u: new Float32Array((w / 2) * (h / 2)),
+    v: new Float32Array((w / 2) * (h / 2)),
+  };
 }
 
 export function copyPlanes(from: Planes, to: Planes): void {
@@ -36,10 +42,13 @@ export function rgb(r: number, g: number, b: number): Yuv {
 }
 
 export function ellipse(cx: number, cy: number, a: number, b: number, rot = 0): Sdf {
-  const c = Math.cos(rot), s = Math.sin(rot);
+  const c = Math.cos(rot),
+    s = Math.sin(rot);
   return (x, y) => {
-    const dx = x - cx, dy = y - cy;
-    const lx = (dx * c + dy * s) / a, ly = (-dx * s + dy * c) / b;
+    const dx = x - cx,
+      dy = y - cy;
+    const lx = (dx * c + dy * s) / a,
+      ly = (-dx * s + dy * c) / b;
     const k = Math.sqrt(lx * lx + ly * ly);
     if (k < 1e-6) return -Math.min(a, b);
     const g = Math.sqrt((lx / a) * (lx / a) + (ly / b) * (ly / b)) / k;
@@ -48,21 +57,27 @@ export function ellipse(cx: number, cy: number, a: number, b: number, rot = 0): 
 }
 
 export function capsule(ax: number, ay: number, bx: number, by: number, r: number): Sdf {
-  const vx = bx - ax, vy = by - ay;
+  const vx = bx - ax,
+    vy = by - ay;
   const len2 = vx * vx + vy * vy || 1;
   return (x, y) => {
     const t = Math.max(0, Math.min(1, ((x - ax) * vx + (y - ay) * vy) / len2));
-    const dx = x - ax - t * vx, dy = y - ay - t * vy;
+    const dx = x - ax - t * vx,
+      dy = y - ay - t * vy;
     return Math.sqrt(dx * dx + dy * dy) - r;
   };
 }
 
 export function box(x0: number, y0: number, x1: number, y1: number, radius = 0): Sdf {
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-  const hx = (x1 - x0) / 2 - radius, hy = (y1 - y0) / 2 - radius;
+  const cx = (x0 + x1) / 2,
+    cy = (y0 + y1) / 2;
+  const hx = (x1 - x0) / 2 - radius,
+    hy = (y1 - y0) / 2 - radius;
   return (x, y) => {
-    const qx = Math.abs(x - cx) - hx, qy = Math.abs(y - cy) - hy;
-    const ox = Math.max(qx, 0), oy = Math.max(qy, 0);
+    const qx = Math.abs(x - cx) - hx,
+      qy = Math.abs(y - cy) - hy;
+    const ox = Math.max(qx, 0),
+      oy = Math.max(qy, 0);
     return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0) - radius;
   };
 }
@@ -75,8 +90,10 @@ export type Bounds = readonly [number, number, number, number];
  * coverage blending; `alpha` < 1 makes translucent shapes (glass, shadows).
  */
 export function fill(p: Planes, bounds: Bounds, sdf: Sdf, color: Yuv, shade?: Shade, alpha = 1): void {
-  const x0 = Math.max(0, Math.floor(bounds[0]) - 1), x1 = Math.min(p.w, Math.ceil(bounds[2]) + 1);
-  const y0 = Math.max(0, Math.floor(bounds[1]) - 1), y1 = Math.min(p.h, Math.ceil(bounds[3]) + 1);
+  const x0 = Math.max(0, Math.floor(bounds[0]) - 1),
+    x1 = Math.min(p.w, Math.ceil(bounds[2]) + 1);
+  const y0 = Math.max(0, Math.floor(bounds[1]) - 1),
+    y1 = Math.min(p.h, Math.ceil(bounds[3]) + 1);
   for (let j = y0; j < y1; j++) {
     const row = j * p.w;
     for (let i = x0; i < x1; i++) {
@@ -109,11 +126,17 @@ export function hash2(x: number, y: number, seed: number): number {
 
 /** Smooth value noise in [0, 1) with feature size `scale` pixels. */
 export function vnoise(x: number, y: number, scale: number, seed: number): number {
-  const fx = x / scale, fy = y / scale;
-  const ix = Math.floor(fx), iy = Math.floor(fy);
-  const tx = fx - ix, ty = fy - iy;
-  const sx = tx * tx * (3 - 2 * tx), sy = ty * ty * (3 - 2 * ty);
-  const a = hash2(ix, iy, seed), b = hash2(ix + 1, iy, seed);
-  const c = hash2(ix, iy + 1, seed), d = hash2(ix + 1, iy + 1, seed);
+  const fx = x / scale,
+    fy = y / scale;
+  const ix = Math.floor(fx),
+    iy = Math.floor(fy);
+  const tx = fx - ix,
+    ty = fy - iy;
+  const sx = tx * tx * (3 - 2 * tx),
+    sy = ty * ty * (3 - 2 * ty);
+  const a = hash2(ix, iy, seed),
+    b = hash2(ix + 1, iy, seed);
+  const c = hash2(ix, iy + 1, seed),
+    d = hash2(ix + 1, iy + 1, seed);
   return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
 }

@@ -94,10 +94,20 @@ export async function startRelay(ip: string, model: LinkModel, seed: number): Pr
   const [sa, sb] = [await bind(), await bind()];
   let peerA: dgram.RemoteInfo | null = null;
   let peerB: dgram.RemoteInfo | null = null;
-  const toB = new DelayLine(model, rng, (buf) => { if (peerB) sb.send(buf, peerB.port, peerB.address); });
-  const toA = new DelayLine(model, rng, (buf) => { if (peerA) sa.send(buf, peerA.port, peerA.address); });
-  sa.on('message', (buf, r) => { peerA = r; toB.push(buf); });
-  sb.on('message', (buf, r) => { peerB = r; toA.push(buf); });
+  const toB = new DelayLine(model, rng, (buf) => {
+    if (peerB) sb.send(buf, peerB.port, peerB.address);
+  });
+  const toA = new DelayLine(model, rng, (buf) => {
+    if (peerA) sa.send(buf, peerA.port, peerA.address);
+  });
+  sa.on('message', (buf, r) => {
+    peerA = r;
+    toB.push(buf);
+  });
+  sb.on('message', (buf, r) => {
+    peerB = r;
+    toA.push(buf);
+  });
   return {
     portA: sa.address().port,
     portB: sb.address().port,
@@ -112,16 +122,41 @@ export async function startRelay(ip: string, model: LinkModel, seed: number): Pr
 }
 
 /** Starts the relay as its own process inside `netns` (where the remote's address lives). */
-export async function spawnRelay(netns: string, ip: string, model: LinkModel, seed: number): Promise<{ portA: number; portB: number }> {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, __filename, ip, String(model.oneWayMs), String(model.jitterMs), String(model.loss), String(seed)],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function spawnRelay(
+  netns: string,
+  ip: string,
+  model: LinkModel,
+  seed: number,
+): Promise<{ portA: number; portB: number }> {
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      netns,
+      process.execPath,
+      __filename,
+      ip,
+      String(model.oneWayMs),
+      String(model.jitterMs),
+      String(model.loss),
+      String(seed),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   onCleanup(`relay (pid ${child.pid})`, () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   });
   const line = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`relay in ${netns} not ready after 10 s`)), 10_000);
-    readline.createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`relay in ${netns} exited (${code}) before it was ready`)); });
+    readline.createInterface({ input: child.stdout! }).once('line', (l) => {
+      clearTimeout(t);
+      resolve(l);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`relay in ${netns} exited (${code}) before it was ready`));
+    });
   });
   const [portA, portB] = line.split(' ').map(Number);
   return { portA, portB };
@@ -133,11 +168,19 @@ if (require.main === module) {
     process.stderr.write('usage: node relay.js IP ONE_WAY_MS JITTER_MS LOSS SEED\n');
     process.exit(2);
   }
-  startRelay(ip, { oneWayMs: Number(oneWay), jitterMs: Number(jitter), loss: Number(loss) }, Number(seed)).then((r) => {
-    process.stdout.write(`${r.portA} ${r.portB}\n`);
-    process.once('SIGTERM', () => { r.close(); process.exit(0); });
-  }, (e: Error) => {
-    process.stderr.write(`relay: cannot bind on ${ip}: ${e.message} (is that address on an interface of this namespace?)\n`);
-    process.exit(1);
-  });
+  startRelay(ip, { oneWayMs: Number(oneWay), jitterMs: Number(jitter), loss: Number(loss) }, Number(seed)).then(
+    (r) => {
+      process.stdout.write(`${r.portA} ${r.portB}\n`);
+      process.once('SIGTERM', () => {
+        r.close();
+        process.exit(0);
+      });
+    },
+    (e: Error) => {
+      process.stderr.write(
+        `relay: cannot bind on ${ip}: ${e.message} (is that address on an interface of this namespace?)\n`,
+      );
+      process.exit(1);
+    },
+  );
 }

@@ -9,7 +9,10 @@ import { projectRoot } from '../rules/paths';
 import { remoteLabels, type RecordedPeers } from './schedule';
 
 const dir = process.argv[2] ?? path.join(projectRoot(), 'test', 'fixtures', 'calls');
-for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+for (const f of fs
+  .readdirSync(dir)
+  .filter((n) => n.endsWith('.json'))
+  .sort()) {
   const rec = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RecordedPeers;
   for (const r of remoteLabels(rec)) {
     fs.writeFileSync(path.join(dir, r.file), r.csv);

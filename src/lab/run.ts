@@ -36,15 +36,31 @@ function videoSpecs(o: LabOptions): { a: VideoSpec; b: VideoSpec } {
   const seconds = o.seconds + VIDEO_PAD_S;
   const scheduleA = o.schedule ? parseSchedule(o.schedule) : randomSchedule(o.seed, o.seconds, o.segMin, o.segMax);
   scheduleA[scheduleA.length - 1].end = seconds;
-  const a: VideoSpec = { scene: o.scene, figure: o.figure, seed: o.seed, motion: o.motion, noise: o.noise,
-    width: o.width, height: o.height, fps: o.fps, schedule: scheduleA, seconds };
+  const a: VideoSpec = {
+    scene: o.scene,
+    figure: o.figure,
+    seed: o.seed,
+    motion: o.motion,
+    noise: o.noise,
+    width: o.width,
+    height: o.height,
+    fps: o.fps,
+    schedule: scheduleA,
+    seconds,
+  };
   // The remote party: another room, another person, their own comings and goings.
   const rng = new Rng(o.seed + 1000);
   const scheduleB = randomSchedule(o.seed + 1000, o.seconds, o.segMin, o.segMax);
   scheduleB[scheduleB.length - 1].end = seconds;
-  const b: VideoSpec = { ...a, seed: o.seed + 1000, schedule: scheduleB,
-    scene: SCENES[(SCENES.indexOf(o.scene) + 1) % SCENES.length], figure: FIGURES[(FIGURES.indexOf(o.figure) + 1) % FIGURES.length],
-    motion: Math.round(rng.range(0.6, 1.4) * 100) / 100, noise: Math.round(rng.range(0.8, 2.5) * 100) / 100 };
+  const b: VideoSpec = {
+    ...a,
+    seed: o.seed + 1000,
+    schedule: scheduleB,
+    scene: SCENES[(SCENES.indexOf(o.scene) + 1) % SCENES.length],
+    figure: FIGURES[(FIGURES.indexOf(o.figure) + 1) % FIGURES.length],
+    motion: Math.round(rng.range(0.6, 1.4) * 100) / 100,
+    noise: Math.round(rng.range(0.8, 2.5) * 100) / 100,
+  };
   return { a, b };
 }
 
@@ -65,7 +81,8 @@ async function record(o: LabOptions): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-lab-'));
   onCleanup(`temp dir ${work}`, () => fs.rmSync(work, { recursive: true, force: true }));
   const { a: videoA, b: videoB } = videoSpecs(o);
-  const y4mA = path.join(work, 'a.y4m'), y4mB = path.join(work, 'b.y4m');
+  const y4mA = path.join(work, 'a.y4m'),
+    y4mB = path.join(work, 'b.y4m');
   log(`rendering ${videoA.seconds} s of ${o.width}x${o.height}@${o.fps} for A and B`);
   renderVideo(y4mA, videoA);
   renderVideo(y4mB, videoB);
@@ -88,8 +105,14 @@ async function record(o: LabOptions): Promise<void> {
   const callIds = remotes.map((_, i) => `call${i + 1}`);
   const model = relayModel(network);
   for (const [i, r] of remotes.entries()) {
-    await connect({ id: callIds[i], codec: o.codec, maxKbps: o.maxKbps, caller: { browser: a, ip: net.ipA }, callee: { browser: r, ip: net.remotes[i].ip },
-      relay: model && { netns: net.remotes[i].ns, model, seed: o.seed + i } });
+    await connect({
+      id: callIds[i],
+      codec: o.codec,
+      maxKbps: o.maxKbps,
+      caller: { browser: a, ip: net.ipA },
+      callee: { browser: r, ip: net.remotes[i].ip },
+      relay: model && { netns: net.remotes[i].ns, model, seed: o.seed + i },
+    });
     log(`${callIds[i]} connected (${o.codec})`);
   }
   if (o.backgroundTraffic) {
@@ -99,7 +122,9 @@ async function record(o: LabOptions): Promise<void> {
   }
 
   const frames: Array<[number, number, number]> = [];
-  const takeFrames = async () => { frames.push(...await a.evaluate<Array<[number, number, number]>>('lab.takeFrames()')); };
+  const takeFrames = async () => {
+    frames.push(...(await a.evaluate<Array<[number, number, number]>>('lab.takeFrames()')));
+  };
   // The call ends `seconds` after A's video time 0; a few frames must be in to know when that is.
   for (let tries = 0; frames.length < 10 && tries < 50; tries++) {
     await takeFrames();
@@ -108,7 +133,12 @@ async function record(o: LabOptions): Promise<void> {
   const videoT0 = videoEpoch(frames).t0;
   const end = (videoT0 + o.seconds) * 1000;
   // --camera-off: A's camera button, at A's video times (epoch ms); when it really happened (epoch s)
-  const switches = o.cameraOff ? [{ at: (videoT0 + o.cameraOff.from) * 1000, on: false }, { at: (videoT0 + o.cameraOff.to) * 1000, on: true }] : [];
+  const switches = o.cameraOff
+    ? [
+        { at: (videoT0 + o.cameraOff.from) * 1000, on: false },
+        { at: (videoT0 + o.cameraOff.to) * 1000, on: true },
+      ]
+    : [];
   const switched: number[] = [];
   while (Date.now() < end) {
     const next = switched.length < switches.length ? switches[switched.length].at : Infinity;
@@ -121,12 +151,15 @@ async function record(o: LabOptions): Promise<void> {
     await takeFrames();
   }
   const calls: Array<{ id: string; a: CallDescription; remote: CallDescription }> = [];
-  for (const [i, r] of remotes.entries()) calls.push({ id: callIds[i], a: await describe(a, callIds[i]), remote: await describe(r, callIds[i]) });
+  for (const [i, r] of remotes.entries())
+    calls.push({ id: callIds[i], a: await describe(a, callIds[i]), remote: await describe(r, callIds[i]) });
   const clock = videoEpoch(frames);
   // The remote peers' video clocks too, so their schedules can be placed on the packets.
   const remoteClocks: number[] = [];
-  for (const r of remotes) remoteClocks.push(videoEpoch(await r.evaluate<Array<[number, number, number]>>('lab.takeFrames()')).t0);
-  if (frames[frames.length - 1][1] > videoA.seconds) throw new Error('the call outlived peer A\'s video (Chromium rewound it): raise VIDEO_PAD_S');
+  for (const r of remotes)
+    remoteClocks.push(videoEpoch(await r.evaluate<Array<[number, number, number]>>('lab.takeFrames()')).t0);
+  if (frames[frames.length - 1][1] > videoA.seconds)
+    throw new Error("the call outlived peer A's video (Chromium rewound it): raise VIDEO_PAD_S");
   for (const b of [a, ...remotes]) await b.close();
   const packets = await capture.stop();
   const captureEnd = Date.now() / 1000;
@@ -140,8 +173,15 @@ async function record(o: LabOptions): Promise<void> {
   }
   fs.writeFileSync(base + '.labels.csv', labelsCsv(videoA.schedule, clock.t0, captureStart, captureEnd));
   const peer = (v: VideoSpec, ip: string, settingsSeen: Record<string, number>, videoStartEpoch: number) => ({
-    ip, scene: v.scene, figure: v.figure, seed: v.seed, motion: v.motion, noise: v.noise,
-    camera: settingsSeen, videoStartEpoch, schedule: v.schedule.map((s) => ({ ...s, end: Math.min(s.end, o.seconds) })).filter((s) => s.start < o.seconds),
+    ip,
+    scene: v.scene,
+    figure: v.figure,
+    seed: v.seed,
+    motion: v.motion,
+    noise: v.noise,
+    camera: settingsSeen,
+    videoStartEpoch,
+    schedule: v.schedule.map((s) => ({ ...s, end: Math.min(s.end, o.seconds) })).filter((s) => s.start < o.seconds),
   });
   const scenario = {
     name: o.name,
@@ -149,25 +189,57 @@ async function record(o: LabOptions): Promise<void> {
     labels: path.basename(base + '.labels.csv'),
     command: `npm run lab -- ${process.argv.slice(2).join(' ')}`,
     recorded: new Date(captureStart * 1000).toISOString(),
-    chromium: execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(),
-    topology: 'one browser per network namespace; each remote joined by a veth pair to a bridge in A\'s namespace; capture on that bridge',
-    capture: { interface: net.bridge, snaplen: 128, ...(o.storeBytes ? { storedBytes: o.storeBytes } : {}), start: captureStart, end: captureEnd, packets },
+    chromium: execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim(),
+    topology:
+      "one browser per network namespace; each remote joined by a veth pair to a bridge in A's namespace; capture on that bridge",
+    capture: {
+      interface: net.bridge,
+      snaplen: 128,
+      ...(o.storeBytes ? { storedBytes: o.storeBytes } : {}),
+      start: captureStart,
+      end: captureEnd,
+      packets,
+    },
     codec: o.codec,
     video: { width: o.width, height: o.height, fps: o.fps },
     maxKbps: o.maxKbps,
-    ...(o.cameraOff ? { cameraOff: { ...o.cameraOff, offEpoch: switched[0] ?? null, onEpoch: switched[1] ?? null } } : {}),
+    ...(o.cameraOff
+      ? { cameraOff: { ...o.cameraOff, offEpoch: switched[0] ?? null, onEpoch: switched[1] ?? null } }
+      : {}),
     network,
     localIp: net.ipA,
-    labelClock: { videoStartEpoch: clock.t0, method: 'median of requestVideoFrameCallback captureTime - mediaTime on peer A', frames: clock.frames, spreadMs: Math.round(clock.spreadMs) },
+    labelClock: {
+      videoStartEpoch: clock.t0,
+      method: 'median of requestVideoFrameCallback captureTime - mediaTime on peer A',
+      frames: clock.frames,
+      spreadMs: Math.round(clock.spreadMs),
+    },
     peers: {
       A: peer(videoA, net.ipA, settings.a, clock.t0),
-      ...Object.fromEntries(remotes.map((r, i) => [r.name.toUpperCase(), peer(videoB, net.remotes[i].ip, settings.remotes[i], remoteClocks[i])])),
+      ...Object.fromEntries(
+        remotes.map((r, i) => [
+          r.name.toUpperCase(),
+          peer(videoB, net.remotes[i].ip, settings.remotes[i], remoteClocks[i]),
+        ]),
+      ),
     },
     // The remote end as A sends to it (the callee's host candidate, or the relay's port): page.html
     // describe() reads host candidates, as A's stats blank out peer-reflexive addresses.
-    calls: calls.map((c) => ({ id: c.id, protocol: 'udp', local: c.a.local, remote: c.a.remote, sent: c.a.outbound, received: c.a.inbound })),
+    calls: calls.map((c) => ({
+      id: c.id,
+      protocol: 'udp',
+      local: c.a.local,
+      remote: c.a.remote,
+      sent: c.a.outbound,
+      received: c.a.inbound,
+    })),
     backgroundTraffic: o.backgroundTraffic
-      ? { http: `${net.remotes[0].ip}:8080 (paced 4 Mbit/s downloads of 1.5/3 MB every ~20 s)`, dns: `${net.remotes[0].ip}:53 (a query every 4 s)` }
+      ? {
+          http: `${net.remotes[0].ip}:8080 (paced 4 Mbit/s downloads of 1.5/3 MB every ~20 s)`,
+          dns: `${net.remotes[0].ip}:53 (a query every 4 s)`,
+        }
       : null,
   };
   fs.writeFileSync(base + '.json', JSON.stringify(scenario, null, 2) + '\n');

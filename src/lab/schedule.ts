@@ -53,7 +53,8 @@ export function parseSchedule(text: string): Segment[] {
 export function labelsCsv(schedule: Segment[], t0: number, from: number, to: number): string {
   const rows = ['start,end,label'];
   for (const s of schedule) {
-    const a = Math.max(t0 + s.start, from), b = Math.min(t0 + s.end, to);
+    const a = Math.max(t0 + s.start, from),
+      b = Math.min(t0 + s.end, to);
     if (b > a) rows.push(`${a.toFixed(3)},${b.toFixed(3)},${s.label}`);
   }
   return rows.join('\n') + '\n';

@@ -17,19 +17,24 @@ const HTTP_PORT = 8080;
 const PACE_BYTES_PER_S = 500_000;
 
 function serve(ip: string): void {
-  http.createServer((req, res) => {
-    const n = Math.min(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n')) || 1000, 20_000_000);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
-    let sent = 0;
-    const chunk = Buffer.alloc(PACE_BYTES_PER_S / 20, 0x5a);
-    const tick = setInterval(() => {
-      const k = Math.min(chunk.length, n - sent);
-      res.write(chunk.subarray(0, k));
-      sent += k;
-      if (sent >= n) { clearInterval(tick); res.end(); }
-    }, 50);
-    res.on('close', () => clearInterval(tick));
-  }).listen(HTTP_PORT, ip);
+  http
+    .createServer((req, res) => {
+      const n = Math.min(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n')) || 1000, 20_000_000);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
+      let sent = 0;
+      const chunk = Buffer.alloc(PACE_BYTES_PER_S / 20, 0x5a);
+      const tick = setInterval(() => {
+        const k = Math.min(chunk.length, n - sent);
+        res.write(chunk.subarray(0, k));
+        sent += k;
+        if (sent >= n) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 50);
+      res.on('close', () => clearInterval(tick));
+    })
+    .listen(HTTP_PORT, ip);
 
   // Answers every A query with our own address (TTL 60): enough for look-up traffic.
   const dns = dgram.createSocket('udp4');
@@ -61,7 +66,12 @@ async function client(ip: string, seconds: number): Promise<void> {
   let size = 1_500_000;
   while (Date.now() < end - 10_000) {
     await new Promise<void>((resolve) => {
-      http.get(`http://${ip}:${HTTP_PORT}/bytes?n=${size}`, (res) => { res.resume(); res.on('end', resolve); }).on('error', () => resolve());
+      http
+        .get(`http://${ip}:${HTTP_PORT}/bytes?n=${size}`, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+        .on('error', () => resolve());
     });
     size = size === 1_500_000 ? 3_000_000 : 1_500_000;
     await new Promise((r) => setTimeout(r, 20_000));
@@ -72,7 +82,9 @@ async function client(ip: string, seconds: number): Promise<void> {
 
 /** Starts one half inside a namespace; the lab ends it by PID at cleanup. */
 export function startTraffic(netns: string, role: 'serve' | 'client', ip: string, seconds = 0): void {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, __filename, role, ip, String(seconds)], { stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, __filename, role, ip, String(seconds)], {
+    stdio: 'ignore',
+  });
   onCleanup(`traffic ${role} (pid ${child.pid})`, () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   });

@@ -33,7 +33,8 @@ export function renderVideo(file: string, v: VideoSpec): void {
   const room = renderRoom(v.scene, v.width, v.height, v.seed);
   const person = new Person(v.figure, v.width, v.height, v.seed, v.motion, v.seconds);
   const work = newPlanes(v.width, v.height);
-  const ySize = v.width * v.height, cSize = ySize / 4;
+  const ySize = v.width * v.height,
+    cSize = ySize / 4;
   const out = new Uint8Array(ySize + 2 * cSize);
   // A table of Gaussian samples read at a random offset per frame: per-pixel iid noise
   // without a Box–Muller per pixel per frame.

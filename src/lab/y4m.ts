@@ -9,7 +9,12 @@ export class Y4mWriter {
   private readonly fd: number;
   private readonly frameHeader = Buffer.from('FRAME\n');
 
-  constructor(file: string, readonly width: number, readonly height: number, fps: number) {
+  constructor(
+    file: string,
+    readonly width: number,
+    readonly height: number,
+    fps: number,
+  ) {
     if (width % 2 || height % 2) throw new Error(`y4m: 4:2:0 needs even sizes, got ${width}x${height}`);
     this.fd = fs.openSync(file, 'w');
     fs.writeSync(this.fd, `YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`);

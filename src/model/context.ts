@@ -21,7 +21,10 @@ export const DEFAULT_CONTEXT = { windows: 4, quantileLow: 0.1, quantileHigh: 0.9
 
 export function derivedNames(features: readonly string[], absolute = false, levels: readonly number[] = []): string[] {
   const withLevel = [...PER_FEATURE, 'level'];
-  return [...features.flatMap((f, i) => (absolute || levels.includes(i) ? withLevel : PER_FEATURE).map((d) => `${f}:${d}`)), 'warmup'];
+  return [
+    ...features.flatMap((f, i) => (absolute || levels.includes(i) ? withLevel : PER_FEATURE).map((d) => `${f}:${d}`)),
+    'warmup',
+  ];
 }
 
 /**
@@ -185,7 +188,11 @@ export class ContextState {
  * Per-column scale for asinh: a tenth of the median non-zero magnitude in the training data
  * (`columns` input features, then the composites).
  */
-export function fitScales(columns: number, rows: Iterable<Float64Array>, composites: readonly Composite[] = []): number[] {
+export function fitScales(
+  columns: number,
+  rows: Iterable<Float64Array>,
+  composites: readonly Composite[] = [],
+): number[] {
   const vals: number[][] = Array.from({ length: columns + composites.length }, () => []);
   for (const r of rows) {
     for (let f = 0; f < vals.length; f++) {

@@ -1,6 +1,7 @@
 import { evaluateOutcomes, scoresOf } from './metrics';
 import { identityIndex, runSpan, type SequenceRun } from './evaluate';
-import { fitSpans, modelFrom, type Span, type TrainOptions } from './train';
+import { fitSpans, modelFrom, type TrainOptions } from './train';
+import type { Span } from './types';
 import type { CvSummary, DataSet, LearningPoint, ModelFile, Sequence } from './types';
 
 /**
@@ -34,7 +35,11 @@ export function trainingSpans(validation: readonly Span[], purge: number): Span[
 
 /** The first `fraction` of each training span's windows (time order): a learning-curve point. */
 function prefixSpans(spans: readonly Span[], fraction: number): Span[] {
-  return spans.map((s) => ({ seq: s.seq, from: s.from, to: s.from + Math.max(1, Math.round((s.to - s.from) * fraction)) }));
+  return spans.map((s) => ({
+    seq: s.seq,
+    from: s.from,
+    to: s.from + Math.max(1, Math.round((s.to - s.from) * fraction)),
+  }));
 }
 
 export interface CvResult {
@@ -84,8 +89,15 @@ export const LEARNING_FRACTIONS = [0.1, 0.2, 0.4, 0.6, 0.8, 1];
  * Training-set size vs training (raw) and validation (final) accuracy, averaged over the folds.
  * `cv` (the same k and options) supplies the 100 % models instead of training them again.
  */
-export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?: (done: number) => void, cv?: CvResult): LearningPoint[] {
-  if (cv && cv.foldModels.length !== k) throw new Error(`learning curve: ${k} folds, cross-validation had ${cv.foldModels.length}`);
+export function learningCurve(
+  data: DataSet,
+  o: TrainOptions,
+  k: number,
+  onStep?: (done: number) => void,
+  cv?: CvResult,
+): LearningPoint[] {
+  if (cv && cv.foldModels.length !== k)
+    throw new Error(`learning curve: ${k} folds, cross-validation had ${cv.foldModels.length}`);
   const windowS = windowSeconds(data);
   const folds = contiguousFolds(data.sequences, k);
   const idx = identityIndex(data.features.length);
@@ -100,7 +112,8 @@ export function learningCurve(data: DataSet, o: TrainOptions, k: number, onStep?
       const train = prefixSpans(trainingSpans(fold, o.context), fr);
       onStep?.(++step);
       if (!hasBothClasses(train)) continue;
-      const model = fr === 1 && cv ? cv.foldModels[j] : modelFrom(fitSpans(train, data.features, o), data, o, 'learning curve');
+      const model =
+        fr === 1 && cv ? cv.foldModels[j] : modelFrom(fitSpans(train, data.features, o), data, o, 'learning curve');
       if (!model) continue;
       const trainRuns = train.map((s) => runSpan(model, s, idx, windowS));
       const valRuns = fold.filter((s) => s.to > s.from).map((s) => runSpan(model, s, idx, windowS));

@@ -76,13 +76,26 @@ function tableSequence(t: Table, windowS: number): Sequence {
 }
 
 /** The call flows of a trace as sequences (windows in time order per flow). */
-function traceSequences(file: string, labelsFile: string | undefined, local: Cidr[], rules: RuleSet, o: DataOptions): Sequence[] {
+function traceSequences(
+  file: string,
+  labelsFile: string | undefined,
+  local: Cidr[],
+  rules: RuleSet,
+  o: DataOptions,
+): Sequence[] {
   const byFlow = new Map<string, WindowRecord[]>();
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
   let cameraOff = 0;
   const summary = extractTrace(
     file,
-    { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, rules, local, idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS, labels },
+    {
+      windowMs: o.windowMs ?? DEFAULT_WINDOW_MS,
+      rules,
+      local,
+      idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S,
+      maxFlows: DEFAULT_MAX_FLOWS,
+      labels,
+    },
     {
       callStart: () => undefined,
       callEnd: () => undefined,
@@ -99,8 +112,12 @@ function traceSequences(file: string, labelsFile: string | undefined, local: Cid
     },
   );
   for (const line of summary.warnings) o.notice(line);
-  if (cameraOff > 0) o.notice(`${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see README, "Camera off")`);
-  if (byFlow.size === 0) throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);
+  if (cameraOff > 0)
+    o.notice(
+      `${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see README, "Camera off")`,
+    );
+  if (byFlow.size === 0)
+    throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);
   const seqs = [...byFlow.entries()].map(([flow, ws]) => ({
     source: file,
     flow,
@@ -128,10 +145,14 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
   if (files.length === 0) throw usageError('give at least one DATA file (trace, CSV or ARFF)');
   const traces = files.filter((f) => inputKind(f) === 'trace');
   if (o.labels.length > 0 && o.labels.length !== traces.length) {
-    throw usageError(`${o.labels.length} --labels file(s) for ${traces.length} trace(s): give one labels file per trace, in the same order`);
+    throw usageError(
+      `${o.labels.length} --labels file(s) for ${traces.length} trace(s): give one labels file per trace, in the same order`,
+    );
   }
   if (o.localEach && o.localEach.length !== traces.length) {
-    throw usageError(`${o.localEach.length} --local-each range(s) for ${traces.length} trace(s): give one per trace, in the same order`);
+    throw usageError(
+      `${o.localEach.length} --local-each range(s) for ${traces.length} trace(s): give one per trace, in the same order`,
+    );
   }
   if (o.needLabels && traces.length > 0 && o.labels.length === 0) {
     throw usageError(`traces need ground truth: add --labels FILE for each trace (${traces.join(', ')})`);
@@ -165,10 +186,14 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
     if (features === null) {
       features = o.features ?? [...have];
       const missing = features.filter((f) => !have.includes(f));
-      if (missing.length > 0) throw new UserError(`${file}: no feature ${missing.join(', ')} (it has: ${have.join(', ')})`);
+      if (missing.length > 0)
+        throw new UserError(`${file}: no feature ${missing.join(', ')} (it has: ${have.join(', ')})`);
     } else {
       const missing = features.filter((f) => !have.includes(f));
-      if (missing.length > 0) throw new UserError(`${file}: lacks feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${files[0]} has; all inputs need the same features`);
+      if (missing.length > 0)
+        throw new UserError(
+          `${file}: lacks feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that ${files[0]} has; all inputs need the same features`,
+        );
     }
     const want = features;
     const projected = seqs.map((s) => project(s, have, want));
@@ -187,7 +212,10 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
 
 /** --features "a,b,c" */
 export function parseFeatureList(v: string): string[] {
-  const list = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (list.length === 0) throw usageError('--features needs a comma-separated list of feature names');
   return list;
 }

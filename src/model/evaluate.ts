@@ -1,6 +1,6 @@
 import { ModelPredictor, Smoother } from './predictor';
 import type { Outcome } from './metrics';
-import type { Span } from './train';
+import type { Span } from './types';
 import type { ModelFile, Sequence } from './types';
 
 /** Predictions for windows [from, to) of one sequence. */
@@ -35,7 +35,17 @@ export function runSpan(model: ModelFile, span: Span, index: Int32Array, windowS
     prob[k] = sm.push(r);
     final[k] = sm.presence;
   }
-  return { seq, from, times: seq.times.slice(from, to), labels: seq.labels.slice(from, to), rawP, prob, raw, final, windowS };
+  return {
+    seq,
+    from,
+    times: seq.times.slice(from, to),
+    labels: seq.labels.slice(from, to),
+    rawP,
+    prob,
+    raw,
+    final,
+    windowS,
+  };
 }
 
 export function identityIndex(n: number): Int32Array {

@@ -33,7 +33,7 @@ function binFeatures(X: Float64Array[], d: number): Binned {
     const sorted = Float64Array.from(col).sort();
     const e: number[] = [];
     for (let b = 1; b < MAX_BINS; b++) {
-      const lo = sorted[Math.floor(((b * n) / MAX_BINS) - 1)];
+      const lo = sorted[Math.floor((b * n) / MAX_BINS - 1)];
       const hi = sorted[Math.floor((b * n) / MAX_BINS)];
       const t = (lo + hi) / 2;
       if (hi > lo && (e.length === 0 || t > e[e.length - 1])) e.push(t);
@@ -57,7 +57,14 @@ function binFeatures(X: Float64Array[], d: number): Binned {
   return { bins, edges };
 }
 
-function growTree(B: Binned, y: Uint8Array, w: Float64Array, rows: Uint32Array, o: TreeOptions, rand: () => number): FlatTree {
+function growTree(
+  B: Binned,
+  y: Uint8Array,
+  w: Float64Array,
+  rows: Uint32Array,
+  o: TreeOptions,
+  rand: () => number,
+): FlatTree {
   const t: FlatTree = { feature: [], threshold: [], left: [], right: [], value: [] };
   const d = B.bins.length;
   const h0 = new Float64Array(MAX_BINS);

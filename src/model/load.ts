@@ -23,23 +23,47 @@ function validate(file: string, m: ModelFile): void {
   const composites = c?.composites ?? [];
   check(
     file,
-    !!c && Array.isArray(composites) && composites.every((k) => k.frameBytes >= 0 && k.frameBytes < m.features.length && k.frameCv >= 0 && k.frameCv < m.features.length),
+    !!c &&
+      Array.isArray(composites) &&
+      composites.every(
+        (k) => k.frameBytes >= 0 && k.frameBytes < m.features.length && k.frameCv >= 0 && k.frameCv < m.features.length,
+      ),
     'context composites',
   );
-  check(file, Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1, 'context');
+  check(
+    file,
+    Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1,
+    'context',
+  );
   const levels = c.levels ?? [];
-  check(file, Array.isArray(levels) && levels.every((i) => Number.isInteger(i) && i >= 0 && i < c.scales.length), 'context levels');
+  check(
+    file,
+    Array.isArray(levels) && levels.every((i) => Number.isInteger(i) && i >= 0 && i < c.scales.length),
+    'context levels',
+  );
   const n = m.normalisation;
   // the derived vector the context will fill for these features: a model cut short would read past it
   const width = derivedNames(columnNames(m.features, composites), c.absolute === true, levels).length;
   check(
     file,
-    !!n && Array.isArray(n.derived) && n.derived.length === width && Array.isArray(n.mean) && Array.isArray(n.std) &&
-      n.mean.length === width && n.std.length === width,
+    !!n &&
+      Array.isArray(n.derived) &&
+      n.derived.length === width &&
+      Array.isArray(n.mean) &&
+      Array.isArray(n.std) &&
+      n.mean.length === width &&
+      n.std.length === width,
     'normalisation',
   );
   const k = m.classifier;
-  check(file, !!k && (k.kind === 'logreg' ? Array.isArray(k.weights) && k.weights.length === width : k.kind === 'forest' && Array.isArray(k.trees) && k.trees.length > 0), 'classifier');
+  check(
+    file,
+    !!k &&
+      (k.kind === 'logreg'
+        ? Array.isArray(k.weights) && k.weights.length === width
+        : k.kind === 'forest' && Array.isArray(k.trees) && k.trees.length > 0),
+    'classifier',
+  );
   check(file, !!m.smoothing && typeof m.smoothing.hysteresis === 'number', 'smoothing');
 }
 
@@ -48,10 +72,14 @@ function parseModel(file: string, text: string): ModelFile {
   try {
     m = JSON.parse(text);
   } catch {
-    throw new UserError(`${file}: not JSON, so not a spymate model (train one with \`spymate train ... -o ${path.basename(file)}\`)`);
+    throw new UserError(
+      `${file}: not JSON, so not a spymate model (train one with \`spymate train ... -o ${path.basename(file)}\`)`,
+    );
   }
   if (!m || typeof m !== 'object' || m.format !== MODEL_FORMAT) {
-    throw new UserError(`${file}: not a spymate model (no "format": "${MODEL_FORMAT}"); train one with \`spymate train\``);
+    throw new UserError(
+      `${file}: not a spymate model (no "format": "${MODEL_FORMAT}"); train one with \`spymate train\``,
+    );
   }
   if (m.version !== MODEL_VERSION) {
     throw new UserError(
@@ -82,7 +110,10 @@ class LoadedModel implements PresenceModel {
  * Loads and checks a model. With `expect`, the run's window length and features must fit:
  * a model trained on other windows or features would silently mis-classify.
  */
-export function loadModel(file: string, expect?: { windowMs?: number; featureNames?: readonly string[] }): PresenceModel {
+export function loadModel(
+  file: string,
+  expect?: { windowMs?: number; featureNames?: readonly string[] },
+): PresenceModel {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -100,7 +131,9 @@ export function loadModel(file: string, expect?: { windowMs?: number; featureNam
   }
   const meta = parseModel(file, text);
   if (expect?.windowMs !== undefined && meta.windowMs !== null && meta.windowMs !== expect.windowMs) {
-    throw new UserError(`${file}: the model was trained on ${meta.windowMs} ms windows, this run uses ${expect.windowMs} ms; use --window ${meta.windowMs} or retrain with --window ${expect.windowMs}`);
+    throw new UserError(
+      `${file}: the model was trained on ${meta.windowMs} ms windows, this run uses ${expect.windowMs} ms; use --window ${meta.windowMs} or retrain with --window ${expect.windowMs}`,
+    );
   }
   if (expect?.featureNames) featureIndex(meta.features, expect.featureNames, file);
   return new LoadedModel(file, meta);

@@ -4,7 +4,13 @@ import type { LogRegParams } from './types';
  * L2-regularised logistic regression, fitted by L-BFGS on the mean weighted log-loss
  * + l2/2·|w|² (bias not penalised). X rows are already standardised.
  */
-export function fitLogReg(X: Float64Array[], y: Uint8Array, weights: Float64Array, l2: number, maxIter = 200): LogRegParams {
+export function fitLogReg(
+  X: Float64Array[],
+  y: Uint8Array,
+  weights: Float64Array,
+  l2: number,
+  maxIter = 200,
+): LogRegParams {
   const d = X[0]?.length ?? 0;
   const dim = d + 1;
   let wsum = 0;
@@ -48,7 +54,12 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 /** Limited-memory BFGS with a backtracking (Armijo) line search; returns the minimiser. */
-function lbfgs(dim: number, f: (x: Float64Array, g: Float64Array) => number, maxIter: number, memory = 8): Float64Array {
+function lbfgs(
+  dim: number,
+  f: (x: Float64Array, g: Float64Array) => number,
+  maxIter: number,
+  memory = 8,
+): Float64Array {
   let x = new Float64Array(dim);
   let g = new Float64Array(dim);
   let fx = f(x, g);

@@ -6,7 +6,9 @@ import type { SequenceRun } from './evaluate';
  * 0 background), probability (smoothed P(person)), certainty (0–100 in the final label).
  */
 export function predictionsCsv(runs: readonly SequenceRun[], withTruth: boolean): string {
-  const out: string[] = [withTruth ? 'time,flow,truth,raw,final,probability,certainty' : 'time,flow,raw,final,probability,certainty'];
+  const out: string[] = [
+    withTruth ? 'time,flow,truth,raw,final,probability,certainty' : 'time,flow,raw,final,probability,certainty',
+  ];
   for (const r of runs) {
     const flow = /[",\n]/.test(r.seq.flow) ? `"${r.seq.flow.replace(/"/g, '""')}"` : r.seq.flow;
     for (let i = 0; i < r.times.length; i++) {

@@ -46,7 +46,11 @@ export class Smoother {
  * Maps the caller's feature vector onto the model's features by name: the model may use a
  * subset, in another order. Missing ones are a UserError naming them.
  */
-export function featureIndex(modelFeatures: readonly string[], inputNames: readonly string[], where: string): Int32Array {
+export function featureIndex(
+  modelFeatures: readonly string[],
+  inputNames: readonly string[],
+  where: string,
+): Int32Array {
   const pos = new Map(inputNames.map((n, i) => [n, i]));
   const missing = modelFeatures.filter((f) => !pos.has(f));
   if (missing.length > 0) {

@@ -34,7 +34,10 @@ const CLASS_NAMES = /^(label|class|person|presence)$/i;
 
 /** person/background/1/0/true/false (case-insensitive; 1.0/0.0 too) → 1/0; else null */
 function parseClass(v: string): 0 | 1 | null {
-  const s = v.trim().toLowerCase().replace(/^["']|["']$/g, '');
+  const s = v
+    .trim()
+    .toLowerCase()
+    .replace(/^["']|["']$/g, '');
   if (s === 'person' || s === 'true' || s === 'yes') return 1;
   if (s === 'background' || s === 'false' || s === 'no') return 0;
   const n = Number(s);
@@ -75,31 +78,38 @@ function buildTable(file: string, header: RawColumn[], cells: string[][], lines:
   if (o.labelColumn !== undefined) {
     li = names.indexOf(o.labelColumn);
     if (li < 0) {
-      throw new UserError(`${file}: no column '${o.labelColumn}' for the class (columns: ${names.map((n) => n || '""').join(', ')}); choose one with --label-column`);
+      throw new UserError(
+        `${file}: no column '${o.labelColumn}' for the class (columns: ${names.map((n) => n || '""').join(', ')}); choose one with --label-column`,
+      );
     }
   }
   if (names.length === 0) throw new UserError(`${file}: no columns`);
   if (o.classOptional && o.labelColumn === undefined && !CLASS_NAMES.test(names[li].trim())) li = -1;
   cells.forEach((row, r) => {
     if (row.length !== header.length) {
-      throw new UserError(`${file}:${lines[r]}: ${row.length} fields but the header has ${header.length}; every row needs one value per column`);
+      throw new UserError(
+        `${file}:${lines[r]}: ${row.length} fields but the header has ${header.length}; every row needs one value per column`,
+      );
     }
   });
   const labels = new Int8Array(cells.length).fill(-1);
-  if (li >= 0) cells.forEach((row, r) => {
-    // a window no label interval covered: `extract --labels` leaves it empty (CSV) or '?' (ARFF);
-    // it feeds the temporal context but is neither trained on nor scored
-    const cell = row[li].trim();
-    if (cell === '' || cell === '?') {
-      labels[r] = -1;
-      return;
-    }
-    const c = parseClass(cell);
-    if (c === null) {
-      throw new UserError(`${file}:${lines[r]}: class '${row[li].trim()}' in column '${names[li]}' is not person/background/1/0/true/false (is --label-column right?)`);
-    }
-    labels[r] = c;
-  });
+  if (li >= 0)
+    cells.forEach((row, r) => {
+      // a window no label interval covered: `extract --labels` leaves it empty (CSV) or '?' (ARFF);
+      // it feeds the temporal context but is neither trained on nor scored
+      const cell = row[li].trim();
+      if (cell === '' || cell === '?') {
+        labels[r] = -1;
+        return;
+      }
+      const c = parseClass(cell);
+      if (c === null) {
+        throw new UserError(
+          `${file}:${lines[r]}: class '${row[li].trim()}' in column '${names[li]}' is not person/background/1/0/true/false (is --label-column right?)`,
+        );
+      }
+      labels[r] = c;
+    });
   const keep: number[] = [];
   const dropped: string[] = [];
   const clocks: string[] = [];
@@ -119,9 +129,18 @@ function buildTable(file: string, header: RawColumn[], cells: string[][], lines:
     }
     keep.push(j);
   });
-  if (clocks.length > 0) o.notice(`${file}: ignoring column${clocks.length > 1 ? 's' : ''} ${clocks.map((d) => `'${d}'`).join(', ')} that count${clocks.length > 1 ? '' : 's'} windows or time (a constant step says nothing about presence)`);
-  if (dropped.length > 0) o.notice(`${file}: ignoring non-numeric column${dropped.length > 1 ? 's' : ''} ${dropped.map((d) => `'${d}'`).join(', ')}`);
-  if (keep.length === 0) throw new UserError(`${file}: no numeric feature columns${li >= 0 ? ` besides the class column '${names[li]}'` : ''}`);
+  if (clocks.length > 0)
+    o.notice(
+      `${file}: ignoring column${clocks.length > 1 ? 's' : ''} ${clocks.map((d) => `'${d}'`).join(', ')} that count${clocks.length > 1 ? '' : 's'} windows or time (a constant step says nothing about presence)`,
+    );
+  if (dropped.length > 0)
+    o.notice(
+      `${file}: ignoring non-numeric column${dropped.length > 1 ? 's' : ''} ${dropped.map((d) => `'${d}'`).join(', ')}`,
+    );
+  if (keep.length === 0)
+    throw new UserError(
+      `${file}: no numeric feature columns${li >= 0 ? ` besides the class column '${names[li]}'` : ''}`,
+    );
   const rows = cells.map((row) => Float64Array.from(keep, (j) => toNumber(row[j])));
   return { file, features: keep.map((j) => names[j]), rows, labels };
 }
@@ -188,7 +207,9 @@ export function parseArffTable(file: string, text: string, o: TableOptions): Tab
     const type = a[2].trim();
     const numeric = /^(numeric|real|integer)$/i.test(type);
     if (!numeric && !type.startsWith('{') && !/^(string|date)/i.test(type)) {
-      throw new UserError(`${file}:${i + 1}: attribute '${name}' has type '${type}' that spymate cannot read (numeric, real, integer, {nominal}, string, date)`);
+      throw new UserError(
+        `${file}:${i + 1}: attribute '${name}' has type '${type}' that spymate cannot read (numeric, real, integer, {nominal}, string, date)`,
+      );
     }
     header.push({ name, nominal: !numeric });
     if (type.startsWith('{')) nominalValues.set(name, type);
@@ -199,7 +220,8 @@ export function parseArffTable(file: string, text: string, o: TableOptions): Tab
   for (i++; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '' || line.startsWith('%')) continue;
-    if (line.startsWith('{')) throw new UserError(`${file}:${i + 1}: sparse ARFF rows are not supported; save the data as dense ARFF or CSV`);
+    if (line.startsWith('{'))
+      throw new UserError(`${file}:${i + 1}: sparse ARFF rows are not supported; save the data as dense ARFF or CSV`);
     cells.push(splitCsvLine(line).map((c) => c.trim().replace(/^'(.*)'$/, '$1')));
     at.push(i + 1);
   }
@@ -207,9 +229,14 @@ export function parseArffTable(file: string, text: string, o: TableOptions): Tab
   const classCol = o.labelColumn ?? header[header.length - 1]?.name;
   const values = classCol !== undefined ? nominalValues.get(classCol) : undefined;
   if (values !== undefined) {
-    const vs = values.slice(1, -1).split(',').map((v) => v.trim());
+    const vs = values
+      .slice(1, -1)
+      .split(',')
+      .map((v) => v.trim());
     if (!vs.every((v) => parseClass(v) !== null)) {
-      throw new UserError(`${file}: class attribute '${classCol}' has values ${values}; presence needs person/background (or 1/0, true/false) — pick another with --label-column`);
+      throw new UserError(
+        `${file}: class attribute '${classCol}' has values ${values}; presence needs person/background (or 1/0, true/false) — pick another with --label-column`,
+      );
     }
   }
   return buildTable(file, header, cells, at, o);

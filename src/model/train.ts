@@ -4,8 +4,9 @@ import { fitForest } from './forest';
 import { fitLogReg } from './logreg';
 import { LEVELS_TRANSFER, levelTransfer } from './transfer';
 import { CLASSES, MODEL_FORMAT, MODEL_VERSION } from './types';
-import type { Algorithm, Composite, ContextParams, DataSet, ModelFile, Sequence } from './types';
+import type { Algorithm, Composite, ContextParams, DataSet, ModelFile, Sequence, Span } from './types';
 import { UserError } from '../util/errors';
+import { spymateVersion } from '../rules/paths';
 
 export interface TrainOptions {
   algo: Algorithm;
@@ -51,18 +52,17 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   shapeLevels: true,
 };
 
-/** Which windows of a sequence take part: [from, to) */
-export interface Span {
-  seq: Sequence;
-  from: number;
-  to: number;
-}
-
 export function wholeSpans(seqs: readonly Sequence[]): Span[] {
   return seqs.map((seq) => ({ seq, from: 0, to: seq.rows.length }));
 }
 
-function contextParams(o: TrainOptions, absolute: boolean, scales: number[], composites: Composite[], levels: number[]): ContextParams {
+function contextParams(
+  o: TrainOptions,
+  absolute: boolean,
+  scales: number[],
+  composites: Composite[],
+  levels: number[],
+): ContextParams {
   return { ...DEFAULT_CONTEXT, windows: o.context, scales, absolute, composites, levels };
 }
 
@@ -89,7 +89,12 @@ interface Fitted {
 }
 
 /** Fits context scales, standardisation and the classifier on the labelled windows of `spans`. */
-export function fitSpans(spans: readonly Span[], features: readonly string[], o: TrainOptions, onStep?: (done: number, total: number) => void): Fitted {
+export function fitSpans(
+  spans: readonly Span[],
+  features: readonly string[],
+  o: TrainOptions,
+  onStep?: (done: number, total: number) => void,
+): Fitted {
   const labelledRows = function* (): Generator<Float64Array> {
     for (const s of spans) for (let i = s.from; i < s.to; i++) if (s.seq.labels[i] >= 0) yield s.seq.rows[i];
   };
@@ -119,7 +124,10 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
   const y = Uint8Array.from(ys);
   const person = ys.reduce((a, b) => a + b, 0);
   const background = ys.length - person;
-  if (ys.length === 0) throw new UserError('no labelled windows to train on: check that the labels cover the data (a window counts only if it lies wholly inside one label interval)');
+  if (ys.length === 0)
+    throw new UserError(
+      'no labelled windows to train on: check that the labels cover the data (a window counts only if it lies wholly inside one label interval)',
+    );
   if (person === 0 || background === 0) {
     throw new UserError(
       `the training data has only ${person === 0 ? 'background' : 'person'} windows (${ys.length}); a model needs both classes — add a recording or labels with the other class`,
@@ -129,7 +137,7 @@ export function fitSpans(spans: readonly Span[], features: readonly string[], o:
   const mean = new Array<number>(dim).fill(0);
   const std = new Array<number>(dim).fill(0);
   for (const r of X) for (let j = 0; j < dim; j++) mean[j] += r[j] / X.length;
-  for (const r of X) for (let j = 0; j < dim; j++) std[j] += ((r[j] - mean[j]) ** 2) / X.length;
+  for (const r of X) for (let j = 0; j < dim; j++) std[j] += (r[j] - mean[j]) ** 2 / X.length;
   // a constant feature's std is rounding noise: treat it as 0 (the feature is then ignored)
   for (let j = 0; j < dim; j++) std[j] = std[j] > 1e-18 * (1 + mean[j] * mean[j]) ? Math.sqrt(std[j]) : 0;
   for (const r of X) for (let j = 0; j < dim; j++) r[j] = std[j] > 0 ? (r[j] - mean[j]) / std[j] : 0;
@@ -163,7 +171,7 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    createdBy: `spymate ${require('../../../package.json').version}`,
+    createdBy: `spymate ${spymateVersion()}`,
     createdAt: new Date().toISOString(),
     trainedOn,
     algorithm: o.algo,
@@ -171,7 +179,12 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
     windowMs: data.windowMs,
     classes: [...CLASSES],
     context: f.context,
-    normalisation: { kind: 'per-sequence-causal', derived: derivedNames(columnNames(data.features, f.context.composites), f.context.absolute, f.context.levels), mean: f.mean, std: f.std },
+    normalisation: {
+      kind: 'per-sequence-causal',
+      derived: derivedNames(columnNames(data.features, f.context.composites), f.context.absolute, f.context.levels),
+      mean: f.mean,
+      std: f.std,
+    },
     smoothing: { halfLifeWindows: o.smooth, hysteresis: o.hysteresis, holdWindows: o.hold },
     classifier: f.classifier,
     training: {
@@ -187,6 +200,11 @@ export function modelFrom(f: Fitted, data: DataSet, o: TrainOptions, trainedOn: 
   };
 }
 
-export function trainModel(data: DataSet, o: TrainOptions, trainedOn: string, onStep?: (done: number, total: number) => void): ModelFile {
+export function trainModel(
+  data: DataSet,
+  o: TrainOptions,
+  trainedOn: string,
+  onStep?: (done: number, total: number) => void,
+): ModelFile {
   return modelFrom(fitSpans(wholeSpans(data.sequences), data.features, o, onStep), data, o, trainedOn);
 }

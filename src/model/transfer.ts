@@ -12,7 +12,7 @@
  * it mostly keeps relative features (91.6 % → 91.7 %); with a shared setup it adds levels
  * (92.2 % → 95.6 %).
  */
-import type { Span } from './train';
+import type { Span } from './types';
 
 /** Transfer from which absolute levels are used. */
 export const LEVELS_TRANSFER = 0.8;
@@ -59,7 +59,8 @@ function levelsOf(spans: readonly Span[], scales: readonly number[]): CallLevels
       const l = s.seq.labels[i];
       if (l < 0) continue;
       const row = s.seq.rows[i];
-      for (let f = 0; f < columns; f++) if (Number.isFinite(row[f])) (l ? g.p : g.b)[f].push(Math.asinh(row[f] / scales[f]));
+      for (let f = 0; f < columns; f++)
+        if (Number.isFinite(row[f])) (l ? g.p : g.b)[f].push(Math.asinh(row[f] / scales[f]));
     }
   }
   const calls: CallLevels[] = [];

@@ -200,3 +200,10 @@ export interface DataSet {
   sequences: Sequence[];
   inputs: TrainingInput[];
 }
+
+/** Which windows of a sequence take part: [from, to) */
+export interface Span {
+  seq: Sequence;
+  from: number;
+  to: number;
+}

@@ -30,10 +30,7 @@ export interface FilterThreadData {
 
 /** filter thread → main thread */
 export type FilterMessage =
-  | { kind: 'ready' }
-  | { kind: 'stats'; stats: FilterStats }
-  | WorkerFailure
-  | { kind: 'done'; stats: FilterStats };
+  { kind: 'ready' } | { kind: 'stats'; stats: FilterStats } | WorkerFailure | { kind: 'done'; stats: FilterStats };
 
 /** Records per second over a sliding second. */
 class RateMeter {

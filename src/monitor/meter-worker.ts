@@ -26,7 +26,14 @@ import { openTrace, traceName } from '../capture/reader';
 import type { PacketSource, RawPacket } from '../capture/types';
 
 export type SourceSpec =
-  | { kind: 'live'; iface: string; bpf: string; bufferSize: number; dropTo: { uid: number; gid: number } | null; powerSave: boolean }
+  | {
+      kind: 'live';
+      iface: string;
+      bpf: string;
+      bufferSize: number;
+      dropTo: { uid: number; gid: number } | null;
+      powerSave: boolean;
+    }
   /** speed: replay speed factor, null = as fast as possible */
   | { kind: 'file'; path: string; speed: number | null }
   | { kind: 'records'; path: string };
@@ -62,7 +69,6 @@ const HEARTBEAT_MS = 250;
 const LIVE_SLACK_S = 0.2;
 /** Replay at --speed max yields to the event loop (messages, timers) after this many packets. */
 const REPLAY_CHUNK = 16384;
-
 
 function nowS(): number {
   return Date.now() / 1000;
@@ -115,7 +121,10 @@ class Meter {
   private position: () => number | null = () => null;
   private onStop: () => void = () => undefined;
 
-  constructor(private readonly data: MeterWorkerData, post: (m: MeterMessage) => void) {
+  constructor(
+    private readonly data: MeterWorkerData,
+    post: (m: MeterMessage) => void,
+  ) {
     this.batch = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH_MAX, data.ndjson);
     this.port = data.port;
     this.post = post;
@@ -130,20 +139,36 @@ class Meter {
     if (d.modelPath || fs.existsSync(modelPath)) {
       this.model = loadModel(modelPath, { windowMs: d.windowMs, featureNames: FEATURE_NAMES });
     } else {
-      this.post({ kind: 'warning', line: `no presence model at ${modelPath}: presence shows 'unknown' (train one with spymate train, then --model)` });
+      this.post({
+        kind: 'warning',
+        line: `no presence model at ${modelPath}: presence shows 'unknown' (train one with spymate train, then --model)`,
+      });
     }
     const sink: PipelineSink = {
       callStart: (f) => this.flowEvent('start', f),
       window: (w) => this.window(w),
       callEnd: (f, reason) => this.flowEvent('end', f, reason),
     };
-    this.pipeline = new Pipeline({ windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows }, sink);
+    this.pipeline = new Pipeline(
+      { windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows },
+      sink,
+    );
   }
 
   private flowEvent(event: 'start' | 'end', f: FlowInfo, reason?: EndReason): void {
     const r: FlowEventOut = {
-      event, flowID: f.flowID, app: f.app ?? 'unknown', srcIP: f.srcIP, srcPort: f.srcPort, desIP: f.desIP,
-      desPort: f.desPort, protocol: f.protocol, start: f.firstTs, end: f.lastTs, packets: f.packets, bytes: f.bytes,
+      event,
+      flowID: f.flowID,
+      app: f.app ?? 'unknown',
+      srcIP: f.srcIP,
+      srcPort: f.srcPort,
+      desIP: f.desIP,
+      desPort: f.desPort,
+      protocol: f.protocol,
+      start: f.firstTs,
+      end: f.lastTs,
+      packets: f.packets,
+      bytes: f.bytes,
     };
     if (event === 'start') this.stats.calls++;
     else {
@@ -176,9 +201,24 @@ class Meter {
       certainty = pred.certainty;
     }
     const r: WindowOut = {
-      event: 'window', flowID: w.flowID, app: w.app, srcIP: w.srcIP, srcPort: w.srcPort, desIP: w.desIP,
-      desPort: w.desPort, protocol: w.protocol, start: w.start, end: w.end, packets: w.packets, bytes: w.bytes,
-      features: w.features, presence, probability, raw, rawProbability, certainty,
+      event: 'window',
+      flowID: w.flowID,
+      app: w.app,
+      srcIP: w.srcIP,
+      srcPort: w.srcPort,
+      desIP: w.desIP,
+      desPort: w.desPort,
+      protocol: w.protocol,
+      start: w.start,
+      end: w.end,
+      packets: w.packets,
+      bytes: w.bytes,
+      features: w.features,
+      presence,
+      probability,
+      raw,
+      rawProbability,
+      certainty,
     };
     this.stats.windows++;
     this.add(r);
@@ -219,7 +259,8 @@ class Meter {
   /** Timer tick: close a batch that is old enough, or send a heartbeat. */
   private tick(): void {
     const now = Date.now();
-    if ((this.batch.size && now - this.batchStart >= BATCH_MS) || now - this.lastPost >= HEARTBEAT_MS) this.postBatch(false);
+    if ((this.batch.size && now - this.batchStart >= BATCH_MS) || now - this.lastPost >= HEARTBEAT_MS)
+      this.postBatch(false);
   }
 
   /** The last records: pipeline flushed (open windows, calls ended), final batch, done. */
@@ -347,7 +388,8 @@ class Meter {
         this.pipeline!.advance(this.clock);
         await new Promise<void>((r) => setImmediate(r));
       }
-      for (const w of [...source.warnings, ...this.pipeline!.warnings(traceName(tracePath))]) this.post({ kind: 'warning', line: w });
+      for (const w of [...source.warnings, ...this.pipeline!.warnings(traceName(tracePath))])
+        this.post({ kind: 'warning', line: w });
     } finally {
       source.close();
     }
@@ -364,7 +406,14 @@ class Meter {
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      const why =
+        e.code === 'ENOENT'
+          ? 'no such file'
+          : e.code === 'EISDIR'
+            ? 'is a directory'
+            : e.code === 'EACCES'
+              ? 'permission denied'
+              : e.message;
       throw new UserError(`--records ${file}: cannot read (${why}); give an NDJSON file written by spymate-tui --out`);
     }
     this.position = replayPositionProbe(file);

@@ -83,8 +83,11 @@ export class Monitor {
     this.settled = true;
     this.meter?.terminate();
     this.resolveDone({
-      meter: this.meterStats, filter: this.filterStats, seconds: (Date.now() - this.t0) / 1000,
-      failure: this.failure, droppedTo: this.droppedTo,
+      meter: this.meterStats,
+      filter: this.filterStats,
+      seconds: (Date.now() - this.t0) / 1000,
+      failure: this.failure,
+      droppedTo: this.droppedTo,
     });
   }
 
@@ -97,10 +100,19 @@ export class Monitor {
     const { port1, port2 } = new MessageChannel();
     const target = dropTarget();
     const filterData: FilterThreadData = {
-      dbPath: o.dbPath, outPath: o.outPath, headless: o.headless, timeoutS: o.timeoutS, keepS: o.keepS,
-      featureNames: [...FEATURE_NAMES], run: { source: o.sourceLabel, model: o.modelName, windowMs: o.windowMs }, port: port2,
+      dbPath: o.dbPath,
+      outPath: o.outPath,
+      headless: o.headless,
+      timeoutS: o.timeoutS,
+      keepS: o.keepS,
+      featureNames: [...FEATURE_NAMES],
+      run: { source: o.sourceLabel, model: o.modelName, windowMs: o.windowMs },
+      port: port2,
     };
-    const filter = new Worker(path.join(__dirname, 'filter-thread.js'), { workerData: filterData, transferList: [port2] });
+    const filter = new Worker(path.join(__dirname, 'filter-thread.js'), {
+      workerData: filterData,
+      transferList: [port2],
+    });
     this.filter = filter;
     const filterReady = new Promise<boolean>((resolve) => {
       filter.on('message', (m: FilterMessage) => {
@@ -132,12 +144,31 @@ export class Monitor {
       await this.done;
       return false;
     }
-    if (target) chownForDrop([...o.createdDirs, ...dbFiles(o.dbPath), ...(o.outPath ? [o.outPath] : []), ...(o.labelsPath ? [o.labelsPath] : [])], target);
+    if (target)
+      chownForDrop(
+        [
+          ...o.createdDirs,
+          ...dbFiles(o.dbPath),
+          ...(o.outPath ? [o.outPath] : []),
+          ...(o.labelsPath ? [o.labelsPath] : []),
+        ],
+        target,
+      );
 
-    const source = o.source.kind === 'live' ? { ...o.source, dropTo: target ? { uid: target.uid, gid: target.gid } : null } : o.source;
+    const source =
+      o.source.kind === 'live'
+        ? { ...o.source, dropTo: target ? { uid: target.uid, gid: target.gid } : null }
+        : o.source;
     const meterData: MeterWorkerData = {
-      source, windowMs: o.windowMs, rulesPath: o.rulesPath, modelPath: o.modelPath, local: o.local,
-      timeoutS: o.timeoutS, maxFlows: o.maxFlows, ndjson: o.headless || o.outPath !== null, port: port1,
+      source,
+      windowMs: o.windowMs,
+      rulesPath: o.rulesPath,
+      modelPath: o.modelPath,
+      local: o.local,
+      timeoutS: o.timeoutS,
+      maxFlows: o.maxFlows,
+      ndjson: o.headless || o.outPath !== null,
+      port: port1,
     };
     const meter = new Worker(path.join(__dirname, 'meter-worker.js'), { workerData: meterData, transferList: [port1] });
     this.meter = meter;
@@ -157,8 +188,7 @@ export class Monitor {
         } else if (m.kind === 'warning') {
           if (early) early.push(m.line);
           else o.warn(m.line);
-        }
-        else if (m.kind === 'error') {
+        } else if (m.kind === 'error') {
           this.fail(m.line, m.code);
           resolve(false);
         }

@@ -26,7 +26,11 @@ export class BatchBuilder {
   private windows = 0;
 
   /** `ndjson` false: nobody reads the lines (the UI without --out), batches carry none */
-  constructor(private readonly quotedNames: readonly string[], capacity: number, private readonly ndjson = true) {
+  constructor(
+    private readonly quotedNames: readonly string[],
+    capacity: number,
+    private readonly ndjson = true,
+  ) {
     this.feats = new Float64Array(capacity * quotedNames.length);
     this.text = Buffer.allocUnsafe(ndjson ? 1 << 20 : 0);
   }

@@ -45,7 +45,10 @@ export class FlowStore {
   private readonly applyTx: (b: RecordBatch, recordsPerS: number) => void;
   private readonly deltas = new Map<string, FlowDelta>();
 
-  constructor(private readonly db: Database.Database, private readonly opts: FlowStoreOptions) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly opts: FlowStoreOptions,
+  ) {
     this.st = this.prepare();
     this.applyTx = db.transaction((b: RecordBatch, recordsPerS: number) => {
       this.applyInTx(b);
@@ -110,7 +113,9 @@ export class FlowStore {
         'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE ended = 1 AND ended_at + ? <= ?)',
       ),
       pruneFlows: db.prepare('DELETE FROM flows WHERE ended = 1 AND ended_at + ? <= ?'),
-      meta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      meta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
     };
   }
 
@@ -139,7 +144,8 @@ export class FlowStore {
    * windows of this run's width are taken to be in its order; the others' values become NaN.
    */
   private remapFeatures(): void {
-    const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string | undefined;
+    const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as
+      string | undefined;
     const names = this.opts.featureNames;
     const before = parseFeatureNames(stored);
     if (before !== null && before.length === names.length && before.every((n, i) => n === names[i])) return;
@@ -147,7 +153,10 @@ export class FlowStore {
     const update = this.db.prepare('UPDATE windows SET features = ? WHERE rowid = ?');
     const row = new Float64Array(names.length);
     // all first: one connection cannot write while it iterates (the history is a bounded keep period)
-    for (const [id, blob] of this.db.prepare('SELECT rowid, features FROM windows').raw(true).all() as [number, Buffer][]) {
+    for (const [id, blob] of this.db.prepare('SELECT rowid, features FROM windows').raw(true).all() as [
+      number,
+      Buffer,
+    ][]) {
       const v = featureValues(blob);
       if (from === null) {
         if (v.length === names.length) continue;
@@ -202,21 +211,59 @@ export class FlowStore {
   private writeFlowDelta(d: FlowDelta): void {
     const w = d.latest;
     const common = [
-      w.app, d.first, d.last, d.first, d.first, d.dp, d.db, d.dw, d.dpw, d.bitrate, w.presence, w.probability, w.certainty,
-      d.timeoutAt, d.updated,
+      w.app,
+      d.first,
+      d.last,
+      d.first,
+      d.first,
+      d.dp,
+      d.db,
+      d.dw,
+      d.dpw,
+      d.bitrate,
+      w.presence,
+      w.probability,
+      w.certainty,
+      d.timeoutAt,
+      d.updated,
     ];
     if (this.st.windowFlowUpdate.run([...common, w.flowID]).changes === 0) {
       this.st.windowFlowInsert.run([
-        w.app, d.first, d.last, d.first, d.dp, d.db, d.dw, d.dpw, d.bitrate, w.presence, w.probability, w.certainty,
-        d.timeoutAt, d.updated, w.flowID, w.srcIP, w.srcPort, w.desIP, w.desPort, w.protocol,
+        w.app,
+        d.first,
+        d.last,
+        d.first,
+        d.dp,
+        d.db,
+        d.dw,
+        d.dpw,
+        d.bitrate,
+        w.presence,
+        w.probability,
+        w.certainty,
+        d.timeoutAt,
+        d.updated,
+        w.flowID,
+        w.srcIP,
+        w.srcPort,
+        w.desIP,
+        w.desPort,
+        w.protocol,
       ]);
     }
   }
 
   private flowParams(r: FlowEventOut | WindowOut) {
     return {
-      id: r.flowID, app: r.app, srcIP: r.srcIP, srcPort: r.srcPort, desIP: r.desIP, desPort: r.desPort,
-      protocol: r.protocol, start: r.start, end: r.end,
+      id: r.flowID,
+      app: r.app,
+      srcIP: r.srcIP,
+      srcPort: r.srcPort,
+      desIP: r.desIP,
+      desPort: r.desPort,
+      protocol: r.protocol,
+      start: r.start,
+      end: r.end,
     };
   }
 
@@ -224,8 +271,18 @@ export class FlowStore {
     const person = w.presence === 'person' ? 1 : 0;
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     const row = [
-      w.end, w.packets, w.bytes, bitrate, w.raw, w.presence === 'person' || w.presence === 'background' ? person : null, w.probability,
-      featureBytes(w.features), w.certainty, w.rawProbability, w.flowID, w.start,
+      w.end,
+      w.packets,
+      w.bytes,
+      bitrate,
+      w.raw,
+      w.presence === 'person' || w.presence === 'background' ? person : null,
+      w.probability,
+      featureBytes(w.features),
+      w.certainty,
+      w.rawProbability,
+      w.flowID,
+      w.start,
     ];
     // New windows (the live case) cost one insert; a replayed one replaces itself and the flow
     // totals move by the difference only.
@@ -253,13 +310,22 @@ export class FlowStore {
   }
 
   private startFlow(r: FlowEventOut): void {
-    this.st.startFlow.run({ ...this.flowParams(r), packets: r.packets, bytes: r.bytes, timeoutAt: r.end + this.opts.timeoutS });
+    this.st.startFlow.run({
+      ...this.flowParams(r),
+      packets: r.packets,
+      bytes: r.bytes,
+      timeoutAt: r.end + this.opts.timeoutS,
+    });
   }
 
   private endFlow(r: FlowEventOut): void {
     this.st.endFlow.run({
-      ...this.flowParams(r), packets: r.packets, bytes: r.bytes, timeoutAt: r.end + this.opts.timeoutS,
-      reason: r.reason ?? 'end-of-trace', endedAt: r.end,
+      ...this.flowParams(r),
+      packets: r.packets,
+      bytes: r.bytes,
+      timeoutAt: r.end + this.opts.timeoutS,
+      reason: r.reason ?? 'end-of-trace',
+      endedAt: r.end,
     });
   }
 }

@@ -37,7 +37,8 @@ export function migrate(db: Database.Database, dbPath: string): number {
     );
   }
   if (from === SCHEMA_VERSION) return from;
-  const hasTables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'flows'").get() as { n: number }).n > 0;
+  const hasTables =
+    (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'flows'").get() as { n: number }).n > 0;
   // A version-1 database of the project skeleton did not set user_version: its tables tell.
   const effective = from === 0 && hasTables ? 1 : from;
   // Version 3 stores a window's features as float64 bytes; its migration converts the JSON arrays.
@@ -53,9 +54,9 @@ export function migrate(db: Database.Database, dbPath: string): number {
         db.exec(fs.readFileSync(file, 'utf8'));
       }
     }
-    db.prepare("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
-      String(SCHEMA_VERSION),
-    );
+    db.prepare(
+      "INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(String(SCHEMA_VERSION));
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
   return effective;
@@ -92,10 +93,13 @@ export function describeDbError(err: unknown, dbPath: string): UserError {
     return new UserError(`${dbPath}: disk full; free some space or choose --db on another file system`);
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_PERM') {
-    return new UserError(`${dbPath}: cannot open or write the database (${msg}); check the directory exists and is writable`);
+    return new UserError(
+      `${dbPath}: cannot open or write the database (${msg}); check the directory exists and is writable`,
+    );
   }
   const errno = err as NodeJS.ErrnoException;
-  if (errno.code === 'ENOSPC') return new UserError(`${dbPath}: disk full; free some space or choose --db on another file system`);
+  if (errno.code === 'ENOSPC')
+    return new UserError(`${dbPath}: disk full; free some space or choose --db on another file system`);
   if (errno.code === 'EROFS') return new UserError(`${dbPath}: database is read-only; choose a writable --db location`);
   if (errno.code === 'EACCES' || errno.code === 'EPERM') {
     return new UserError(`${dbPath}: permission denied; choose a --db location you can write`);
@@ -120,7 +124,8 @@ export function openWriteDb(dbPath: string): Database.Database {
     const fd = fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     try {
       // a device or pipe: SQLite would fail on it, leave a journal beside it, and we would chmod it
-      if (!fs.fstatSync(fd).isFile()) throw new UserError(`${dbPath}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
+      if (!fs.fstatSync(fd).isFile())
+        throw new UserError(`${dbPath}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
     } finally {
       fs.closeSync(fd);
     }

@@ -39,7 +39,10 @@ export function quotedKeys(names: readonly string[]): string[] {
 
 function field<T>(o: Record<string, unknown>, key: string, type: 'string' | 'number', where: string): T {
   const v = o[key];
-  if (typeof v !== type) throw new UserError(`${where}: '${key}' is missing or not a ${type} (is this a file written by spymate-tui --out?)`);
+  if (typeof v !== type)
+    throw new UserError(
+      `${where}: '${key}' is missing or not a ${type} (is this a file written by spymate-tui --out?)`,
+    );
   return v as T;
 }
 

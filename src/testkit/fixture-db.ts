@@ -99,10 +99,26 @@ export class FixtureDb {
     // as the filter thread stores them: values as float64 bytes, their names once in meta
     const names = rows.length ? Object.keys(rows[0].features) : [];
     this.db.transaction(() => {
-      if (names.length) this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('feature_names', ?)").run(JSON.stringify(names));
+      if (names.length)
+        this.db
+          .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('feature_names', ?)")
+          .run(JSON.stringify(names));
       for (const w of rows) {
         const blob = featureBytes(Float64Array.from(names, (n) => w.features[n]));
-        st.run(flowId, w.start, w.end, w.packets, w.bytes, w.bitrate, w.raw, w.raw_probability, w.presence, w.probability, w.certainty, blob);
+        st.run(
+          flowId,
+          w.start,
+          w.end,
+          w.packets,
+          w.bytes,
+          w.bitrate,
+          w.raw,
+          w.raw_probability,
+          w.presence,
+          w.probability,
+          w.certainty,
+          blob,
+        );
       }
     })();
     return this;

@@ -41,7 +41,10 @@ export function createVethPair(tag: string, subnet: number): VethPair {
     const ipB = `10.79.${subnet}.2`;
     ip(['-n', nsA, 'addr', 'add', `${ipA}/24`, 'dev', ifA]);
     ip(['-n', nsB, 'addr', 'add', `${ipB}/24`, 'dev', ifB]);
-    for (const [ns, dev] of [[nsA, ifA], [nsB, ifB]]) {
+    for (const [ns, dev] of [
+      [nsA, ifA],
+      [nsB, ifB],
+    ]) {
       ip(['-n', ns, 'link', 'set', dev, 'up']);
       ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     }

@@ -28,7 +28,10 @@ export function labRecordings(): string[] {
     .readdirSync(LAB_DIR)
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
-    .filter((n) => fs.existsSync(path.join(LAB_DIR, `${n}.pcapng.gz`)) && fs.existsSync(path.join(LAB_DIR, `${n}.labels.csv`)))
+    .filter(
+      (n) =>
+        fs.existsSync(path.join(LAB_DIR, `${n}.pcapng.gz`)) && fs.existsSync(path.join(LAB_DIR, `${n}.labels.csv`)),
+    )
     .sort();
 }
 

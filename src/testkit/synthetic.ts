@@ -59,12 +59,18 @@ export interface CallSpec {
 export function syntheticCall(c: CallSpec): TracePacket[] {
   const out: TracePacket[] = [];
   const send = (fromA: boolean, ts: number, payload: Buffer) =>
-    out.push(udpPacket({
-      src: fromA ? c.a : c.b, dst: fromA ? c.b : c.a,
-      sport: fromA ? c.aPort : c.bPort, dport: fromA ? c.bPort : c.aPort,
-      ts, payload, vlan: c.vlan,
-    }));
-  let t = c.start;
+    out.push(
+      udpPacket({
+        src: fromA ? c.a : c.b,
+        dst: fromA ? c.b : c.a,
+        sport: fromA ? c.aPort : c.bPort,
+        dport: fromA ? c.bPort : c.aPort,
+        ts,
+        payload,
+        vlan: c.vlan,
+      }),
+    );
+  const t = c.start;
   send(true, t, stunPayload(8));
   send(false, t + 0.001, stunPayload(12));
   send(true, t + 0.01, dtlsPayload(22, 200));

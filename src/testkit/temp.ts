@@ -20,6 +20,7 @@ export function tempDir(prefix: string): string {
 export function nullDeviceIn(dir: string): string {
   const dev = path.join(dir, 'null-device');
   const r = spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3'], { encoding: 'utf8' });
-  if (r.status !== 0 || !fs.statSync(dev).isCharacterDevice()) throw new Error(`mknod ${dev}: ${r.stderr || r.error?.message}`);
+  if (r.status !== 0 || !fs.statSync(dev).isCharacterDevice())
+    throw new Error(`mknod ${dev}: ${r.stderr || r.error?.message}`);
   return dev;
 }

@@ -32,7 +32,9 @@ export class Tmux {
   /** Runs any command line in the terminal, UTF-8 and UTC, NO_COLOR absent unless `env` sets it. */
   run(argv: string[], size: { width: number; height: number }, env: Record<string, string> = {}): void {
     const vars = { LANG: 'C.UTF-8', TZ: 'UTC', ...env };
-    const assigns = Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
+    const assigns = Object.entries(vars)
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join(' ');
     const cmd = `env -u NO_COLOR ${assigns} ${argv.map(quote).join(' ')}; echo "EXIT=$?"; sleep 30`;
     this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(size.width), '-y', String(size.height), cmd);
   }
@@ -53,7 +55,9 @@ export class Tmux {
   }
 
   lines(escapes = false): string[] {
-    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : [])).replace(/\n$/, '').split('\n');
+    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []))
+      .replace(/\n$/, '')
+      .split('\n');
   }
 
   text(): string {

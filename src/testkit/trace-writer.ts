@@ -185,7 +185,11 @@ export function fragment(p: TracePacket, size: number, id = 0x1234): TracePacket
     hl = 40;
     proto = ip[6];
     let nextAt = 6;
-    while (proto === 0 || proto === 43 || proto === 60) { nextAt = hl; proto = ip[hl]; hl += (ip[hl + 1] + 1) * 8; }
+    while (proto === 0 || proto === 43 || proto === 60) {
+      nextAt = hl;
+      proto = ip[hl];
+      hl += (ip[hl + 1] + 1) * 8;
+    }
     const out: TracePacket[] = [];
     for (let off = hl; off < ip.length; off += size) {
       const chunk = ip.subarray(off, Math.min(ip.length, off + size));
@@ -261,7 +265,8 @@ export function pcapngBytes(packets: TracePacket[], opts: PcapngOptions = {}): B
     if (itf.tsresol !== undefined) body.push(option(9, Buffer.from([itf.tsresol]), le));
     if (itf.tsoffset !== undefined) {
       const v = Buffer.alloc(8);
-      if (le) v.writeBigInt64LE(BigInt(itf.tsoffset)); else v.writeBigInt64BE(BigInt(itf.tsoffset));
+      if (le) v.writeBigInt64LE(BigInt(itf.tsoffset));
+      else v.writeBigInt64BE(BigInt(itf.tsoffset));
       body.push(option(14, v, le));
     }
     if (body.length > 1) body.push(Buffer.alloc(4)); // opt_endofopt
@@ -349,7 +354,9 @@ export function frameOf(p: TracePacket, linkType: number): Buffer {
       Buffer.from('020000000001', 'hex').copy(h, 12);
       return Buffer.concat([h, ip]);
     }
-    case 101: case 228: case 229:
+    case 101:
+    case 228:
+    case 229:
       return ip;
     case 0: {
       const h = Buffer.alloc(4);
@@ -421,7 +428,10 @@ function option(code: number, value: Buffer, le: boolean): Buffer {
 function splitTs(ts: number, perSec: number): [number, number] {
   let sec = Math.floor(ts);
   let frac = Math.round((ts - sec) * perSec);
-  if (frac >= perSec) { sec++; frac -= perSec; }
+  if (frac >= perSec) {
+    sec++;
+    frac -= perSec;
+  }
   return [sec, frac];
 }
 
@@ -432,9 +442,11 @@ function tsUnits(ts: number, tsresol: number): bigint {
 }
 
 function w16(b: Buffer, off: number, v: number, le: boolean): void {
-  if (le) b.writeUInt16LE(v, off); else b.writeUInt16BE(v, off);
+  if (le) b.writeUInt16LE(v, off);
+  else b.writeUInt16BE(v, off);
 }
 
 function w32(b: Buffer, off: number, v: number, le: boolean): void {
-  if (le) b.writeUInt32LE(v >>> 0, off); else b.writeUInt32BE(v >>> 0, off);
+  if (le) b.writeUInt32LE(v >>> 0, off);
+  else b.writeUInt32BE(v >>> 0, off);
 }

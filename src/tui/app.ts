@@ -5,7 +5,7 @@ import { appendLabels, defaultLabelsPath } from './labels';
 import { DbReader } from './reader';
 import { TerminalScreen } from './screen';
 import { Session } from './session';
-import type { UiEvent } from './state';
+import type { UiEvent } from './ui-state';
 
 export interface TuiOptions {
   dbPath: string;
@@ -46,7 +46,9 @@ function presetPatterns(filters: string[]): IpPattern[] {
  */
 export function startTui(opts: TuiOptions): Promise<void> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    return Promise.reject(usageError('the terminal UI needs a terminal on stdin and stdout; use --headless for NDJSON records on stdout'));
+    return Promise.reject(
+      usageError('the terminal UI needs a terminal on stdin and stdout; use --headless for NDJSON records on stdout'),
+    );
   }
   let columns;
   let patterns;
@@ -106,8 +108,18 @@ export function startTui(opts: TuiOptions): Promise<void> {
     const screen = new TerminalScreen(dispatch, { color, unicode });
     const session = new Session(
       reader,
-      { width: screen.width, height: screen.height, color, unicode, refreshS: opts.refreshS, sourceLabel: opts.sourceLabel,
-        modelName: opts.modelName, labelsPath, columns, patterns },
+      {
+        width: screen.width,
+        height: screen.height,
+        color,
+        unicode,
+        refreshS: opts.refreshS,
+        sourceLabel: opts.sourceLabel,
+        modelName: opts.modelName,
+        labelsPath,
+        columns,
+        patterns,
+      },
       (lines) => appendLabels(labelsPath, lines),
     );
     process.on('SIGTERM', onSignal);

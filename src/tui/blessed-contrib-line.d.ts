@@ -18,7 +18,13 @@ declare module 'blessed-contrib/lib/widget/charts/line' {
     }
 
     interface Options extends Widgets.BoxOptions {
-      style?: { line?: Color; text?: Color; baseline?: Color; border?: Record<string, string>; label?: Record<string, unknown> };
+      style?: {
+        line?: Color;
+        text?: Color;
+        baseline?: Color;
+        border?: Record<string, string>;
+        label?: Record<string, unknown>;
+      };
       minY?: number;
       maxY?: number;
       numYLabels?: number;

@@ -34,7 +34,12 @@ function fixed(n: number | null, digits: number): string {
 /** 1234567 → "1.2M": short enough for a column, the exact count is in the details view. */
 export function humanCount(n: number, unit = ''): string {
   const abs = Math.abs(n);
-  const steps: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const steps: Array<[number, string]> = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [size, suffix] of steps) {
     if (abs >= size) return `${(n / size).toFixed(n / size >= 100 ? 0 : 1)}${suffix}${unit}`;
   }
@@ -98,7 +103,14 @@ function num(
   };
 }
 
-function str(name: string, meaning: string, minWidth: number, maxWidth: number, sql: string, value: (row: FlowRow) => string): Def {
+function str(
+  name: string,
+  meaning: string,
+  minWidth: number,
+  maxWidth: number,
+  sql: string,
+  value: (row: FlowRow) => string,
+): Def {
   return {
     name,
     meaning,
@@ -114,32 +126,113 @@ const seconds = (v: number): string => v.toFixed(1);
 
 /** In number order: the position in this list is the column's number (a contract, DESIGN.md). */
 const DEFS: Def[] = [
-  num('certainty', "the classifier's confidence in the flow's current presence label (0-100 %)", 5, 'certainty', (r) => r.certainty, (v) => `${Math.round(v)}%`),
+  num(
+    'certainty',
+    "the classifier's confidence in the flow's current presence label (0-100 %)",
+    5,
+    'certainty',
+    (r) => r.certainty,
+    (v) => `${Math.round(v)}%`,
+  ),
   str('flowID', 'stable flow ID: the same trace replayed twice gives the same IDs', 8, 40, 'flow_id', (r) => r.flow_id),
   str('srcIP', 'local (or initiating) endpoint', 7, 39, 'src_ip', (r) => r.src_ip),
   num('srcPort', 'local port', 5, 'src_port', (r) => r.src_port, String),
   str('desIP', 'remote endpoint', 7, 39, 'des_ip', (r) => r.des_ip),
   num('desPort', 'remote port', 5, 'des_port', (r) => r.des_port, String),
   str('protocol', 'UDP / TCP', 3, 8, 'protocol', (r) => r.protocol),
-  num('datetimeStart', 'wall-clock date and time of the first packet', 19, 'first_ts', (r) => r.first_ts, formatDateTime),
+  num(
+    'datetimeStart',
+    'wall-clock date and time of the first packet',
+    19,
+    'first_ts',
+    (r) => r.first_ts,
+    formatDateTime,
+  ),
   num('datetimeEnd', 'wall-clock date and time of the last packet', 19, 'last_ts', (r) => r.last_ts, formatDateTime),
-  num('timeOut', 'seconds left before the record times out', 5, 'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END', timeLeft, (v) => v.toFixed(0)),
-  num('startTime', 'seconds from the start of monitoring to the first packet', 7, 'first_ts - @start', (r, c) => sinceStart(r.first_ts, c), seconds),
-  num('endTime', 'seconds from the start of monitoring to the last packet', 7, 'last_ts - @start', (r, c) => sinceStart(r.last_ts, c), seconds),
+  num(
+    'timeOut',
+    'seconds left before the record times out',
+    5,
+    'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END',
+    timeLeft,
+    (v) => v.toFixed(0),
+  ),
+  num(
+    'startTime',
+    'seconds from the start of monitoring to the first packet',
+    7,
+    'first_ts - @start',
+    (r, c) => sinceStart(r.first_ts, c),
+    seconds,
+  ),
+  num(
+    'endTime',
+    'seconds from the start of monitoring to the last packet',
+    7,
+    'last_ts - @start',
+    (r, c) => sinceStart(r.last_ts, c),
+    seconds,
+  ),
   num('duration', 'endTime - startTime, seconds', 7, 'last_ts - first_ts', (r) => r.last_ts - r.first_ts, seconds),
-  num('ringTime', "seconds from the flow's first packet to its first media window (call set-up)", 6, 'media_ts - first_ts', ringTime, seconds),
-  str('end', 'call-end flag and why: fin, rst, media-stop, timeout, evicted, end-of-trace; "-" while the call lasts', 3, 12,
-    "CASE WHEN ended THEN coalesce(end_reason, 'yes') END", (r) => (r.ended ? r.end_reason ?? 'yes' : DASH)),
-  str('presence', 'person / background / unknown: the final (smoothed, causal) prediction for the last window', 10, 10, 'presence', (r) => r.presence),
+  num(
+    'ringTime',
+    "seconds from the flow's first packet to its first media window (call set-up)",
+    6,
+    'media_ts - first_ts',
+    ringTime,
+    seconds,
+  ),
+  str(
+    'end',
+    'call-end flag and why: fin, rst, media-stop, timeout, evicted, end-of-trace; "-" while the call lasts',
+    3,
+    12,
+    "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
+    (r) => (r.ended ? (r.end_reason ?? 'yes') : DASH),
+  ),
+  str(
+    'presence',
+    'person / background / unknown: the final (smoothed, causal) prediction for the last window',
+    10,
+    10,
+    'presence',
+    (r) => r.presence,
+  ),
   str('app', 'rule that picked the flow as a call (zoom, teams, meet, webrtc, ...)', 6, 12, 'app', (r) => r.app),
-  num('packets', 'packets, both directions', 7, 'packets', (r) => r.packets, (v) => humanCount(v)),
-  num('bytes', 'bytes on the wire, both directions', 6, 'bytes', (r) => r.bytes, (v) => humanCount(v, 'B')),
+  num(
+    'packets',
+    'packets, both directions',
+    7,
+    'packets',
+    (r) => r.packets,
+    (v) => humanCount(v),
+  ),
+  num(
+    'bytes',
+    'bytes on the wire, both directions',
+    6,
+    'bytes',
+    (r) => r.bytes,
+    (v) => humanCount(v, 'B'),
+  ),
   num('bitrate', 'bit/s over the last window, both directions', 9, 'bitrate', (r) => r.bitrate, humanBitrate),
-  num('presenceShare', 'share of the windows so far predicted "person", %', 5,
+  num(
+    'presenceShare',
+    'share of the windows so far predicted "person", %',
+    5,
     "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
-    presenceShare, (v) => `${v.toFixed(0)}%`),
+    presenceShare,
+    (v) => `${v.toFixed(0)}%`,
+  ),
   num('windows', 'windows classified so far', 7, 'windows', (r) => r.windows, String),
-  num('probability', 'P(person) of the last final prediction, 0..1', 5, 'probability', (r) => r.probability, (v) => fixed(v, 2)),
+  num(
+    'probability',
+    'P(person) of the last final prediction, 0..1',
+    5,
+    'probability',
+    (r) => r.probability,
+    (v) => fixed(v, 2),
+  ),
 ];
 
 export const COLUMNS: readonly ColumnDef[] = DEFS.map((d, i) => ({ ...d, num: i }));
@@ -156,9 +249,29 @@ export function columnByName(name: string): ColumnDef | undefined {
  * addresses before the presence label.
  */
 const DEFAULT_ORDER = [
-  'presence', 'certainty', 'app', 'srcIP', 'desIP', 'desPort', 'bitrate', 'duration', 'srcPort', 'protocol',
-  'presenceShare', 'packets', 'bytes', 'windows', 'flowID', 'ringTime', 'timeOut', 'end', 'startTime', 'endTime',
-  'datetimeStart', 'datetimeEnd', 'probability',
+  'presence',
+  'certainty',
+  'app',
+  'srcIP',
+  'desIP',
+  'desPort',
+  'bitrate',
+  'duration',
+  'srcPort',
+  'protocol',
+  'presenceShare',
+  'packets',
+  'bytes',
+  'windows',
+  'flowID',
+  'ringTime',
+  'timeOut',
+  'end',
+  'startTime',
+  'endTime',
+  'datetimeStart',
+  'datetimeEnd',
+  'probability',
 ];
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
@@ -169,7 +282,10 @@ const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByN
  * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit).
  */
 export function resolveColumns(args: string[]): ColumnDef[] {
-  const tokens = args.flatMap((a) => a.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+  const tokens = args
+    .flatMap((a) => a.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   if (tokens.length === 0) return [...DEFAULT_COLUMNS];
   const out: ColumnDef[] = [];
   for (const t of tokens) {

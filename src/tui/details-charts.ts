@@ -90,6 +90,7 @@ export class DetailsChartsView {
 
   private chart(r: Rect, label: string, maxY: number, data: lineModule.Series[]): void {
     // loaded on the first details view: most sessions never open one
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.line ??= require('blessed-contrib/lib/widget/charts/line') as typeof lineModule;
     const chart = this.line({
       ...place(r),
@@ -107,7 +108,16 @@ export class DetailsChartsView {
   }
 
   private message(r: Rect, label: string, text: string): void {
-    this.add(blessed.box({ ...place(r), label, tags: true, border: { type: 'line' }, content: ` ${text}`, style: this.frameStyle() }));
+    this.add(
+      blessed.box({
+        ...place(r),
+        label,
+        tags: true,
+        border: { type: 'line' },
+        content: ` ${text}`,
+        style: this.frameStyle(),
+      }),
+    );
   }
 
   private frameStyle(): { border: Record<string, string>; label: Record<string, unknown> } {

@@ -1,6 +1,6 @@
 import { parseIpPattern, PatternError, type IpPattern } from './filter';
 import { clamp } from './layout';
-import type { UiState } from './state';
+import type { DialogFocus, UiState } from './ui-state';
 
 /**
  * The Filter dialog (Tools → Filter, as in the Skype Traffic Detector): a field, Add, Remove one,
@@ -8,16 +8,7 @@ import type { UiState } from './state';
  * edge reads the filtered flows at once.
  */
 
-export type DialogFocus = 'input' | 'add' | 'remove' | 'clear' | 'close';
 const DIALOG_FOCUS: readonly DialogFocus[] = ['input', 'add', 'remove', 'clear', 'close'];
-
-export interface FilterDialog {
-  input: string;
-  error: string | null;
-  /** index of the pattern Remove acts on */
-  selected: number;
-  focus: DialogFocus;
-}
 
 function setPatterns(s: UiState, patterns: IpPattern[]): UiState {
   return { ...s, patterns, queryVersion: s.queryVersion + 1 };
@@ -32,16 +23,23 @@ function dialogAdd(s: UiState): UiState {
     if (err instanceof PatternError) return { ...s, dialog: { ...s.dialog, error: err.reason } };
     throw err;
   }
-  if (s.patterns.some((q) => q.text === p.text)) return { ...s, dialog: { ...s.dialog, error: `${p.text} is already in the list`, input: '' } };
+  if (s.patterns.some((q) => q.text === p.text))
+    return { ...s, dialog: { ...s.dialog, error: `${p.text} is already in the list`, input: '' } };
   const patterns = s.patterns.concat([p]);
-  return setPatterns({ ...s, dialog: { ...s.dialog, input: '', error: null, selected: patterns.length - 1 } }, patterns);
+  return setPatterns(
+    { ...s, dialog: { ...s.dialog, input: '', error: null, selected: patterns.length - 1 } },
+    patterns,
+  );
 }
 
 function dialogRemove(s: UiState): UiState {
   if (s.patterns.length === 0) return { ...s, dialog: { ...s.dialog, error: 'the list is empty' } };
   const i = clamp(s.dialog.selected, 0, s.patterns.length - 1);
   const patterns = s.patterns.filter((_, k) => k !== i);
-  return setPatterns({ ...s, dialog: { ...s.dialog, error: null, selected: clamp(i, 0, Math.max(0, patterns.length - 1)) } }, patterns);
+  return setPatterns(
+    { ...s, dialog: { ...s.dialog, error: null, selected: clamp(i, 0, Math.max(0, patterns.length - 1)) } },
+    patterns,
+  );
 }
 
 export function dialogPress(s: UiState, button: DialogFocus): UiState {
@@ -66,13 +64,19 @@ export function dialogKey(s: UiState, id: string): UiState {
     case 'tab':
     case 'S-tab': {
       const step = id === 'tab' ? 1 : DIALOG_FOCUS.length - 1;
-      return { ...s, dialog: { ...d, focus: DIALOG_FOCUS[(DIALOG_FOCUS.indexOf(d.focus) + step) % DIALOG_FOCUS.length] } };
+      return {
+        ...s,
+        dialog: { ...d, focus: DIALOG_FOCUS[(DIALOG_FOCUS.indexOf(d.focus) + step) % DIALOG_FOCUS.length] },
+      };
     }
     case 'enter':
       return dialogPress(s, d.focus);
     case 'up':
     case 'down':
-      return { ...s, dialog: { ...d, selected: clamp(d.selected + (id === 'up' ? -1 : 1), 0, Math.max(0, s.patterns.length - 1)) } };
+      return {
+        ...s,
+        dialog: { ...d, selected: clamp(d.selected + (id === 'up' ? -1 : 1), 0, Math.max(0, s.patterns.length - 1)) },
+      };
     case 'delete':
       return dialogRemove(s);
     case 'backspace':

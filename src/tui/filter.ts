@@ -8,14 +8,16 @@ import { UserError } from '../util/errors';
  * a bit mask, so `10.*.3.*` is as cheap to test as `10.0.0.0/8`. IPv6 patterns are a range (flow/local.ts).
  */
 export type IpPattern =
-  | { kind: 'v4'; text: string; value: number; mask: number }
-  | { kind: 'v6'; text: string; range: Cidr };
+  { kind: 'v4'; text: string; value: number; mask: number } | { kind: 'v6'; text: string; range: Cidr };
 
 const V4_WILDCARD = /^[0-9*]+(\.[0-9*]+){0,3}$/;
 
 /** A refused pattern; `reason` alone is what the Filter dialog shows under the typed text. */
 export class PatternError extends UserError {
-  constructor(readonly pattern: string, readonly reason: string) {
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
     super(`bad address pattern '${pattern}': ${reason}`);
   }
 }
@@ -40,7 +42,8 @@ function prefixLength(s: string, text: string, max: number): number {
 function parseV4Wildcard(s: string, body: string): IpPattern {
   const parts = body.split('.');
   if (parts.length < 4) {
-    if (parts[parts.length - 1] !== '*') throw bad(s, 'an IPv4 address has 4 parts; end a shorter one with * (e.g. 24.62.*)');
+    if (parts[parts.length - 1] !== '*')
+      throw bad(s, 'an IPv4 address has 4 parts; end a shorter one with * (e.g. 24.62.*)');
     while (parts.length < 4) parts.push('*');
   }
   let value = 0;
@@ -89,7 +92,11 @@ export function ipv4ToInt(ip: string): number {
  */
 export function parseIpPattern(input: string): IpPattern {
   const s = input.trim();
-  if (s === '') throw bad(input, 'empty; type an address, a wildcard like 24.62.*, a CIDR like 10.0.0.0/8 or a prefix like 2001:db8::/32');
+  if (s === '')
+    throw bad(
+      input,
+      'empty; type an address, a wildcard like 24.62.*, a CIDR like 10.0.0.0/8 or a prefix like 2001:db8::/32',
+    );
   const slash = s.indexOf('/');
   const body = slash >= 0 ? s.slice(0, slash) : s;
   const prefixText = slash >= 0 ? s.slice(slash + 1) : null;
@@ -127,7 +134,7 @@ export function matchesIp(p: IpPattern, ip: string): boolean {
   if (p.kind === 'v4') {
     let v = ipv4ToInt(ip);
     if (v < 0) v = mappedV4(ip);
-    return v >= 0 && ((v & p.mask) >>> 0) === p.value;
+    return v >= 0 && (v & p.mask) >>> 0 === p.value;
   }
   if (!ip.includes(':')) return false;
   const addr = parseAddr(withoutZone(ip));

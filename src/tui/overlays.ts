@@ -1,8 +1,7 @@
 import { COLUMNS, formatDateTime, humanBitrate } from './columns';
 import { centered, detailsLayout, inside, type DetailsCharts, type Rect } from './layout';
 import { escapeTags, sparkRows } from './render-text';
-import type { DialogFocus } from './filter-dialog';
-import type { UiState } from './state';
+import type { DialogFocus, UiState } from './ui-state';
 import { fit } from './table';
 
 /** Boxes drawn over the table: the Tools menu, the Filter dialog, help and flow details. */
@@ -14,7 +13,6 @@ export interface OverlayView {
   /** details view: where the edge draws the line charts (the lines leave those rows blank) */
   charts?: DetailsCharts;
 }
-
 
 export const TOOLS_MENU = [
   { label: 'Filter by address...', key: 'f', keyLabel: 'f' },
@@ -87,7 +85,8 @@ function patternRows(s: UiState): { first: number; count: number } {
   return { first: Math.max(0, first), count: room };
 }
 
-export type DialogHit = { kind: 'button'; button: DialogFocus } | { kind: 'pattern'; index: number } | { kind: 'input' };
+export type DialogHit =
+  { kind: 'button'; button: DialogFocus } | { kind: 'pattern'; index: number } | { kind: 'input' };
 
 export function dialogHit(s: UiState, x: number, y: number): DialogHit | null {
   const r = dialogRect(s);
@@ -113,7 +112,11 @@ function dialogView(s: UiState): OverlayView {
   const fieldWidth = Math.max(4, w - 10);
   const field = fit(d.input + (d.focus === 'input' ? '_' : ''), fieldWidth);
   const inputLine = ` Pattern: ${d.focus === 'input' ? `{underline}${escapeTags(field)}{/underline}` : escapeTags(field)}`;
-  const error = d.error ? (s.color ? `{red-fg}${escapeTags(fit(` ${d.error}`, w))}{/red-fg}` : escapeTags(fit(` ! ${d.error}`, w))) : '';
+  const error = d.error
+    ? s.color
+      ? `{red-fg}${escapeTags(fit(` ${d.error}`, w))}{/red-fg}`
+      : escapeTags(fit(` ! ${d.error}`, w))
+    : '';
   const xs = buttonXs();
   let buttons = '';
   let plain = 0;
@@ -189,7 +192,10 @@ function detailsParts(s: UiState): DetailsParts {
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
   const wins = s.windowsFor === row.flow_id ? s.windows : [];
-  head.push('', `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`);
+  head.push(
+    '',
+    `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`,
+  );
   const names = wins.length > 0 ? Object.keys(wins[wins.length - 1].features) : [];
   const fws = names.map((n) => Math.max(n.length, 7));
   head.push(
@@ -209,7 +215,8 @@ function detailsParts(s: UiState): DetailsParts {
     tail.push('', 'Features of the last window:');
     const last = wins[wins.length - 1].features;
     const fw = Math.max(...names.map((n) => n.length));
-    for (const n of names) tail.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
+    for (const n of names)
+      tail.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
   }
   return { head, windows: wins.length, windowLine, tail };
 }
@@ -269,7 +276,10 @@ function detailsView(s: UiState): OverlayView {
   const scroll = Math.min(s.detailsScroll, Math.max(0, total - room));
   const where = `${scroll + 1}-${Math.min(total, scroll + room)}/${total}`;
   // cut to the top border: a longer label wraps over the first row of the view
-  const title = fit(`Flow ${s.selectedId ?? ''} ${where}  (Up/Down/PgUp/PgDn scroll, Esc closes)`, Math.max(1, s.width - 6)).trimEnd();
+  const title = fit(
+    `Flow ${s.selectedId ?? ''} ${where}  (Up/Down/PgUp/PgDn scroll, Esc closes)`,
+    Math.max(1, s.width - 6),
+  ).trimEnd();
   // the charts are drawn over blank rows; without them the sparkline rows carry their own tags
   const head = layout.charts ? new Array<string>(layout.headRows).fill('') : detailsSparkRows(s, layout.headRows);
   const lines = [...head, ...partLines(parts, rect.width - 2, scroll, scroll + room).map(escapeTags)];

@@ -12,17 +12,57 @@ const FLOW_COLUMNS =
   'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at';
 
 type FlowTuple = [
-  string, string, string, number, string, number, string, number, number, number | null, number, number, number,
-  number, number, string, number | null, number | null, number, number, string | null, number | null, number,
+  string,
+  string,
+  string,
+  number,
+  string,
+  number,
+  string,
+  number,
+  number,
+  number | null,
+  number,
+  number,
+  number,
+  number,
+  number,
+  string,
+  number | null,
+  number | null,
+  number,
+  number,
+  string | null,
+  number | null,
+  number,
 ];
 
 /** Rows come from SQLite as arrays (better-sqlite3 builds row objects five times slower) and are shaped here. */
 function toFlowRow(t: FlowTuple): FlowRow {
   return {
-    flow_id: t[0], app: t[1], src_ip: t[2], src_port: t[3], des_ip: t[4], des_port: t[5], protocol: t[6],
-    first_ts: t[7], last_ts: t[8], media_ts: t[9], packets: t[10], bytes: t[11], bitrate: t[12], windows: t[13],
-    person_windows: t[14], presence: t[15], probability: t[16], certainty: t[17], timeout_at: t[18], ended: t[19],
-    end_reason: t[20], ended_at: t[21], updated_at: t[22],
+    flow_id: t[0],
+    app: t[1],
+    src_ip: t[2],
+    src_port: t[3],
+    des_ip: t[4],
+    des_port: t[5],
+    protocol: t[6],
+    first_ts: t[7],
+    last_ts: t[8],
+    media_ts: t[9],
+    packets: t[10],
+    bytes: t[11],
+    bitrate: t[12],
+    windows: t[13],
+    person_windows: t[14],
+    presence: t[15],
+    probability: t[16],
+    certainty: t[17],
+    timeout_at: t[18],
+    ended: t[19],
+    end_reason: t[20],
+    ended_at: t[21],
+    updated_at: t[22],
   };
 }
 
@@ -69,7 +109,9 @@ export class DbReader {
       const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 50');
       const tables = new Set(
-        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name),
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map(
+          (r) => r.name,
+        ),
       );
       if (!tables.has('flows') || !tables.has('meta') || !tables.has('windows')) {
         db.close();
@@ -83,10 +125,16 @@ export class DbReader {
       this.stmts = {
         meta: db.prepare('SELECT key, value FROM meta'),
         count: (db.prepare('SELECT count(*) FROM flows') as Database.Statement<[], number>).pluck(),
-        rows: (db.prepare(`SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`) as Statements['rows']).raw(true),
+        rows: (
+          db.prepare(
+            `SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`,
+          ) as Statements['rows']
+        ).raw(true),
         search: (db.prepare(SEARCH_SQL) as Statements['search']).pluck(),
         windows: prepareWindows(db),
-        featureNames: (db.prepare("SELECT value FROM meta WHERE key = 'feature_names'") as Statements['featureNames']).pluck(),
+        featureNames: (
+          db.prepare("SELECT value FROM meta WHERE key = 'feature_names'") as Statements['featureNames']
+        ).pluck(),
       };
       return null;
     } catch (err) {
@@ -119,7 +167,10 @@ export class DbReader {
       const e = `(${q.sort.column.sql})`;
       const where = filtered ? 'WHERE spymate_shown(src_ip, des_ip)' : '';
       const sql = `SELECT flow_id FROM flows ${where} ORDER BY ${e} IS NULL, ${e} ${q.sort.desc ? 'DESC' : 'ASC'}, flow_id`;
-      st = (this.db as Database.Database).prepare(sql).pluck() as Database.Statement<Record<string, number | null>, string>;
+      st = (this.db as Database.Database).prepare(sql).pluck() as Database.Statement<
+        Record<string, number | null>,
+        string
+      >;
       this.orderStmts.set(key, st);
     }
     return st;

@@ -1,5 +1,5 @@
 import { humanBitrate } from './columns';
-import type { UiState } from './state';
+import type { UiState } from './ui-state';
 import type { FlowRow } from './types';
 
 /** Text helpers for blessed tag strings and one-line charts. */

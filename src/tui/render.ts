@@ -2,7 +2,8 @@ import path from 'node:path';
 import { formatDateTime, humanCount } from './columns';
 import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, mainLayout, tooSmall } from './layout';
 import { escapeTags, sparkRows } from './render-text';
-import { fittedColumns, selectedRow, type UiState } from './state';
+import { fittedColumns, selectedRow } from './state';
+import type { UiState } from './ui-state';
 import { fit } from './table';
 import type { Meta } from './types';
 
@@ -108,7 +109,9 @@ function emptyLines(s: UiState, rows: number): string[] {
           'Waiting for calls...',
           '',
           `Watching ${s.sourceLabel}. Video calls appear here as soon as the rules pick a flow.`,
-          meta.packets !== null ? `${meta.packets} packets and ${meta.flows ?? 0} flows seen so far, none a call yet.` : '',
+          meta.packets !== null
+            ? `${meta.packets} packets and ${meta.flows ?? 0} flows seen so far, none a call yet.`
+            : '',
           s.snapshot.ok ? '' : (s.snapshot.problem ?? ''),
           '',
           'Press ? for the keys, q to quit.',
@@ -181,7 +184,9 @@ function status2(s: UiState): string {
     s.frozen ? 'FROZEN' : null,
     markText(s),
     s.message,
-    s.patterns.length > 0 ? `filter ${s.patterns.map((p) => p.text).join(',')} (${s.view.length}/${total})` : `rows ${total}`,
+    s.patterns.length > 0
+      ? `filter ${s.patterns.map((p) => p.text).join(',')} (${s.view.length}/${total})`
+      : `rows ${total}`,
     `sort ${s.sort.column.name}${s.sort.desc ? ' desc' : ' asc'}`,
     `every ${s.refreshS}s`,
     hidden.length > 0 ? `${hidden.length} col hidden (<- ->): ${hidden.map((c) => c.name).join(',')}` : null,

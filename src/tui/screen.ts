@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import { DetailsChartsView } from './details-charts';
 import { overlayView } from './overlays';
 import { renderScreen } from './render';
-import type { UiEvent, UiState } from './state';
+import type { UiEvent, UiState } from './ui-state';
 
 interface MouseData {
   x: number;
@@ -49,7 +49,11 @@ export class TerminalScreen {
     this.screen.program.hideCursor();
 
     this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
-      dispatch({ type: 'key', key: { name: key?.name, ch, ctrl: key?.ctrl, shift: key?.shift }, now: Date.now() / 1000 });
+      dispatch({
+        type: 'key',
+        key: { name: key?.name, ch, ctrl: key?.ctrl, shift: key?.shift },
+        now: Date.now() / 1000,
+      });
     });
     this.screen.enableMouse();
     this.screen.program.on('mouse', (data: MouseData) => {

@@ -1,6 +1,7 @@
 import type { LabelLine } from './labels';
 import type { DbReader } from './reader';
-import { drain, initialState, update, wantedIds, type InitOptions, type UiEvent, type UiState } from './state';
+import { drain, initialState, update, wantedIds } from './state';
+import type { InitOptions, UiEvent, UiState } from './ui-state';
 
 /** How many windows the details view loads; the sparkline needs only one per screen column. */
 const DETAILS_WINDOWS = 2000;
@@ -54,7 +55,10 @@ export class Session {
       try {
         this.writeLabels(lines);
       } catch (err) {
-        this.apply({ type: 'notice', text: `cannot write labels to ${this.state.labelsPath}: ${(err as Error).message}` });
+        this.apply({
+          type: 'notice',
+          text: `cannot write labels to ${this.state.labelsPath}: ${(err as Error).message}`,
+        });
       }
     }
     return effects.some((fx) => fx.kind === 'quit');
@@ -66,9 +70,14 @@ export class Session {
 
   private query(asked: boolean): void {
     this.queried = this.state.queryVersion;
-    this.apply({ type: 'data', snapshot: this.reader.read({ patterns: this.state.patterns, sort: this.state.sort }), asked });
+    this.apply({
+      type: 'data',
+      snapshot: this.reader.read({ patterns: this.state.patterns, sort: this.state.sort }),
+      asked,
+    });
     // paused, the rows on screen keep the values they had
-    if (!this.state.paused || asked) this.apply({ type: 'rows', rows: this.reader.rows(wantedIds(this.state)), replace: true });
+    if (!this.state.paused || asked)
+      this.apply({ type: 'rows', rows: this.reader.rows(wantedIds(this.state)), replace: true });
     this.searched = null;
     this.loadWindows(true);
   }

@@ -3,14 +3,37 @@ import type { Meta, Snapshot } from './types';
 /** Pure helpers for what the reader hands the UI (kept apart from the SQLite code). */
 
 const EMPTY_META: Meta = {
-  source: null, monitorStart: null, clock: null, model: null, windowMs: null, timeoutS: null, keepS: null,
-  packets: null, drops: null, pps: null, flows: null, calls: null, windows: null, recordsPerS: null, replayPosition: null,
+  source: null,
+  monitorStart: null,
+  clock: null,
+  model: null,
+  windowMs: null,
+  timeoutS: null,
+  keepS: null,
+  packets: null,
+  drops: null,
+  pps: null,
+  flows: null,
+  calls: null,
+  windows: null,
+  recordsPerS: null,
+  replayPosition: null,
 };
 
 const NUMERIC_META: Array<[keyof Meta, string]> = [
-  ['monitorStart', 'monitor_start'], ['clock', 'clock'], ['windowMs', 'window_ms'], ['timeoutS', 'timeout_s'],
-  ['keepS', 'keep_s'], ['packets', 'packets'], ['drops', 'drops'], ['pps', 'pps'], ['flows', 'flows'],
-  ['calls', 'calls'], ['windows', 'windows'], ['recordsPerS', 'records_per_s'], ['replayPosition', 'replay_position'],
+  ['monitorStart', 'monitor_start'],
+  ['clock', 'clock'],
+  ['windowMs', 'window_ms'],
+  ['timeoutS', 'timeout_s'],
+  ['keepS', 'keep_s'],
+  ['packets', 'packets'],
+  ['drops', 'drops'],
+  ['pps', 'pps'],
+  ['flows', 'flows'],
+  ['calls', 'calls'],
+  ['windows', 'windows'],
+  ['recordsPerS', 'records_per_s'],
+  ['replayPosition', 'replay_position'],
 ];
 
 /** meta key/value rows → Meta; values that are not numbers where numbers are due read as absent. */

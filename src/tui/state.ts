@@ -1,12 +1,13 @@
-import { columnByName, type ColumnContext, type ColumnDef } from './columns';
-import type { IpPattern } from './filter';
-import { dialogKey, dialogPress, type FilterDialog } from './filter-dialog';
-import type { LabelLine, LabelName } from './labels';
+import { columnByName, type ColumnDef } from './columns';
+import { dialogKey, dialogPress } from './filter-dialog';
 import { MENU_BAR, clamp, detailsLayout, inside, mainLayout, tooSmall } from './layout';
 import { detailsMaxScroll, dialogHit, menuHit, menuRect, TOOLS_MENU } from './overlays';
-import { applyFreeze, fitColumns, type FittedColumns, type SortSpec } from './table';
-import type { FlowRow, Snapshot, WindowRow } from './types';
+import { applyFreeze, fitColumns, type FittedColumns } from './table';
+import type { FlowRow, Snapshot } from './types';
 import { emptySnapshot } from './snapshot';
+import type { LabelName } from './labels';
+import type { SortSpec } from './table';
+import type { Effect, InitOptions, Key, Mark, UiEvent, UiState } from './ui-state';
 
 /**
  * Everything the screen shows is a pure function of this state; every key, click, resize and
@@ -14,93 +15,6 @@ import { emptySnapshot } from './snapshot';
  * quit) are queued in `outbox`; what to read next follows from the state (a new queryVersion,
  * rows that scrolled into sight, a new search term) and is done by Session (session.ts).
  */
-
-export type Overlay = 'none' | 'help' | 'details' | 'menu' | 'filter' | 'search';
-
-/** An open live label: `label` holds for `flowId` from `since` until the next mark. */
-export interface Mark {
-  flowId: string;
-  label: LabelName;
-  since: number;
-}
-
-export type Effect = { kind: 'quit' } | { kind: 'label'; line: LabelLine };
-
-export interface Key {
-  /** blessed's key name: 'up', 'enter', 'c', ... */
-  name?: string;
-  /** the character typed, if any */
-  ch?: string;
-  ctrl?: boolean;
-  shift?: boolean;
-}
-
-export type UiEvent =
-  | { type: 'key'; key: Key; now: number }
-  | { type: 'click'; x: number; y: number; now: number }
-  | { type: 'wheel'; delta: number }
-  | { type: 'resize'; width: number; height: number }
-  /** `asked`: read because the user changed the filter or the sort, shown even while paused */
-  | { type: 'data'; snapshot: Snapshot; asked?: boolean }
-  /** full rows of flows on screen (merged into what is there; `replace` drops the rest) */
-  | { type: 'rows'; rows: FlowRow[]; replace: boolean }
-  /** the flows that match a search term, in no particular order */
-  | { type: 'searchHits'; term: string; ids: string[] }
-  | { type: 'windows'; flowId: string; rows: WindowRow[] }
-  | { type: 'notice'; text: string };
-
-/** What the UI starts with: the terminal, the command line, and the environment. */
-export interface InitOptions {
-  width: number;
-  height: number;
-  color: boolean;
-  unicode: boolean;
-  refreshS: number;
-  sourceLabel: string;
-  modelName: string;
-  labelsPath: string;
-  /** the columns asked for, in order; as many as fit are shown */
-  columns: ColumnDef[];
-  /** the display filter: a row shows when srcIP or desIP matches one */
-  patterns: IpPattern[];
-}
-
-export interface UiState extends InitOptions {
-  snapshot: Snapshot;
-  /** read while paused, applied on resume */
-  pending: Snapshot | null;
-  ctx: ColumnContext;
-  /** the flow IDs of the table: filtered and ordered */
-  view: string[];
-  /** full rows of the flows on screen, the selected and the marked ones */
-  rows: Map<string, FlowRow>;
-  /** bumped when the filter or the sort changes: the edge then asks the database again */
-  queryVersion: number;
-  selectedId: string | null;
-  /** index in `view` of the first row on screen */
-  top: number;
-  sort: SortSpec;
-  /** columns scrolled past with ← →, after the first */
-  colOffset: number;
-  /** frozen row order (flow IDs), null when the order follows the sort */
-  frozen: string[] | null;
-  paused: boolean;
-  searchInput: string;
-  searchTerm: string;
-  searchHits: { term: string; ids: Set<string> } | null;
-  overlay: Overlay;
-  menuIndex: number;
-  dialog: FilterDialog;
-  detailsScroll: number;
-  /** window history of `windowsFor` (the selected flow), oldest first */
-  windows: WindowRow[];
-  windowsFor: string | null;
-  marks: Mark[];
-  /** one-shot line in the second status line, cleared by the next key */
-  message: string | null;
-  outbox: Effect[];
-  quit: boolean;
-}
 
 export function initialState(o: InitOptions): UiState {
   return {
@@ -238,7 +152,8 @@ function closeEndedMarks(s: UiState): UiState {
   for (const m of s.marks) {
     const row = s.rows.get(m.flowId);
     if (!row || !row.ended) keep.push(m);
-    else if (row.last_ts > m.since) out.push({ kind: 'label', line: { start: m.since, end: row.last_ts, label: m.label } });
+    else if (row.last_ts > m.since)
+      out.push({ kind: 'label', line: { start: m.since, end: row.last_ts, label: m.label } });
   }
   return out.length === 0 && keep.length === s.marks.length ? s : { ...s, marks: keep, outbox: s.outbox.concat(out) };
 }
@@ -247,7 +162,8 @@ function closeEndedMarks(s: UiState): UiState {
 function mark(s: UiState, flowId: string, label: LabelName | null, t: number): UiState {
   const open = s.marks.find((m) => m.flowId === flowId);
   const marks = s.marks.filter((m) => m.flowId !== flowId);
-  const out: Effect[] = open && t > open.since ? [{ kind: 'label', line: { start: open.since, end: t, label: open.label } }] : [];
+  const out: Effect[] =
+    open && t > open.since ? [{ kind: 'label', line: { start: open.since, end: t, label: open.label } }] : [];
   if (label !== null) marks.push({ flowId, label, since: t });
   // a new mark shows as MARK in the status bar; saying it again would push the rest off the line
   const message = label !== null ? null : open ? `stopped marking flow ${flowId}` : 'no mark to stop on this flow';
@@ -264,7 +180,13 @@ function quit(s: UiState, nowS: number): UiState {
 
 /** The new order comes with the next read of the database, which a new queryVersion asks for at once. */
 function setSort(s: UiState, sort: SortSpec): UiState {
-  return { ...s, sort, frozen: null, queryVersion: s.queryVersion + 1, message: `sorted by ${sort.column.name} ${sort.desc ? 'descending' : 'ascending'}` };
+  return {
+    ...s,
+    sort,
+    frozen: null,
+    queryVersion: s.queryVersion + 1,
+    message: `sorted by ${sort.column.name} ${sort.desc ? 'descending' : 'ascending'}`,
+  };
 }
 
 function sortNext(s: UiState): UiState {
@@ -292,7 +214,11 @@ function searchKey(s: UiState, id: string): UiState {
     case 'escape':
       return { ...s, overlay: 'none', searchInput: '' };
     case 'enter':
-      return { ...searchFrom(s, s.searchInput, Math.max(0, selectedIndex(s)), 1), overlay: 'none', searchTerm: s.searchInput };
+      return {
+        ...searchFrom(s, s.searchInput, Math.max(0, selectedIndex(s)), 1),
+        overlay: 'none',
+        searchTerm: s.searchInput,
+      };
     case 'backspace':
       return { ...s, searchInput: s.searchInput.slice(0, -1) };
     default:
@@ -493,7 +419,9 @@ export function update(s: UiState, e: UiEvent): UiState {
       return applyRows(s, e.rows, e.replace);
     case 'searchHits': {
       const next = { ...s, searchHits: { term: e.term, ids: new Set(e.ids) } };
-      return s.overlay === 'search' && e.term === s.searchInput ? searchFrom(next, e.term, Math.max(0, selectedIndex(s)), 1) : next;
+      return s.overlay === 'search' && e.term === s.searchInput
+        ? searchFrom(next, e.term, Math.max(0, selectedIndex(s)), 1)
+        : next;
     }
     case 'windows':
       if (s.paused && s.windowsFor === e.flowId) return s;

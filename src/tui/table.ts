@@ -30,7 +30,12 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
  * Widths from the rows on screen (between each column's min and max), then columns kept in the
  * order asked while they fit `width`, one space apart. The rest are reported as hidden.
  */
-export function fitColumns(columns: readonly ColumnDef[], rows: readonly FlowRow[], ctx: ColumnContext, width: number): FittedColumns {
+export function fitColumns(
+  columns: readonly ColumnDef[],
+  rows: readonly FlowRow[],
+  ctx: ColumnContext,
+  width: number,
+): FittedColumns {
   const shown: FittedColumn[] = [];
   const hidden: ColumnDef[] = [];
   let x = 0;
@@ -58,10 +63,16 @@ export function fitColumns(columns: readonly ColumnDef[], rows: readonly FlowRow
  * The order the table shows: the database's order, or, while frozen, the frozen order with flows
  * that appeared since appended (in the database's order). Returns the frozen order extended.
  */
-export function applyFreeze(order: readonly string[], frozen: readonly string[] | null): { view: string[]; frozen: string[] | null } {
+export function applyFreeze(
+  order: readonly string[],
+  frozen: readonly string[] | null,
+): { view: string[]; frozen: string[] | null } {
   if (frozen === null) return { view: order.slice(), frozen: null };
   const present = new Set(order);
   const known = new Set(frozen);
   const added = order.filter((id) => !known.has(id));
-  return { view: frozen.filter((id) => present.has(id)).concat(added), frozen: added.length === 0 ? frozen.slice() : frozen.concat(added) };
+  return {
+    view: frozen.filter((id) => present.has(id)).concat(added),
+    frozen: added.length === 0 ? frozen.slice() : frozen.concat(added),
+  };
 }

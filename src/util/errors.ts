@@ -7,7 +7,10 @@ const EXIT_USAGE = 2;
  * Anything else that escapes is a bug and is reported as such (still on one line).
  */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT_RUNTIME) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_RUNTIME,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -19,7 +19,15 @@ function packets(): TracePacket[] {
   const out: TracePacket[] = [];
   for (let i = 0; i < 1000; i++) {
     const v6 = i % 4 === 0;
-    const o = { src: v6 ? '2001:db8::1' : '10.0.0.1', dst: v6 ? '2001:db8::2' : '10.0.0.2', sport: 5000 + (i % 50), dport: 3478, payloadLen: (i * 37) % 1200, ts: 1700000000 + i / 1000, vlan: i % 3 ? undefined : [5] };
+    const o = {
+      src: v6 ? '2001:db8::1' : '10.0.0.1',
+      dst: v6 ? '2001:db8::2' : '10.0.0.2',
+      sport: 5000 + (i % 50),
+      dport: 3478,
+      payloadLen: (i * 37) % 1200,
+      ts: 1700000000 + i / 1000,
+      vlan: i % 3 ? undefined : [5],
+    };
     out.push(i % 7 ? udpPacket(o) : tcpPacket(o));
   }
   return out;
@@ -41,7 +49,10 @@ function scavengesWhileReading(file: string): { scavenges: number[]; packets: nu
       console.log('end ' + pass + ' ' + n);
       s.close();
     }`;
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--trace-gc', '-e', script, file], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--trace-gc', '-e', script, file], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   const lines = r.stdout.split('\n');
   let packets = 0;
   const scavenges = MEASURED.map((m) => {
@@ -54,23 +65,34 @@ function scavengesWhileReading(file: string): { scavenges: number[]; packets: nu
   return { scavenges, packets };
 }
 
-test('reading and decoding 60 000 packets allocates nothing per packet (pcap, pcapng, gzip)', { timeout: 120000 }, () => {
-  const pk = packets();
-  const pcapBlock = pcapBytes(pk).subarray(24);
-  const ngBlock = pcapngBytes(pk);
-  const files: Array<[string, Buffer]> = [
-    ['a.pcap', Buffer.concat([pcapBytes([]), ...Array(60).fill(pcapBlock)])],
-    ['a.pcapng', Buffer.concat(Array(60).fill(ngBlock))],
-  ];
-  files.push(['a.pcap.gz', zlib.gzipSync(files[0][1], { level: 1 })]);
-  for (const [name, bytes] of files) {
-    const f = path.join(dir, name);
-    fs.writeFileSync(f, bytes);
-    const { scavenges, packets: n } = scavengesWhileReading(f);
-    assert.equal(n, 60000, name);
-    // Allocating per packet would collect in every pass; a stray collection (a timer, the last of
-    // the JIT's work) lands in one pass now and then.
-    assert.equal(Math.min(...scavenges), 0, `${name}: young-generation collections in each pass: ${scavenges.join(', ')}`);
-    assert.ok(scavenges.reduce((a, b) => a + b, 0) <= 2, `${name}: young-generation collections in each pass: ${scavenges.join(', ')}`);
-  }
-});
+test(
+  'reading and decoding 60 000 packets allocates nothing per packet (pcap, pcapng, gzip)',
+  { timeout: 120000 },
+  () => {
+    const pk = packets();
+    const pcapBlock = pcapBytes(pk).subarray(24);
+    const ngBlock = pcapngBytes(pk);
+    const files: Array<[string, Buffer]> = [
+      ['a.pcap', Buffer.concat([pcapBytes([]), ...Array(60).fill(pcapBlock)])],
+      ['a.pcapng', Buffer.concat(Array(60).fill(ngBlock))],
+    ];
+    files.push(['a.pcap.gz', zlib.gzipSync(files[0][1], { level: 1 })]);
+    for (const [name, bytes] of files) {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, bytes);
+      const { scavenges, packets: n } = scavengesWhileReading(f);
+      assert.equal(n, 60000, name);
+      // Allocating per packet would collect in every pass; a stray collection (a timer, the last of
+      // the JIT's work) lands in one pass now and then.
+      assert.equal(
+        Math.min(...scavenges),
+        0,
+        `${name}: young-generation collections in each pass: ${scavenges.join(', ')}`,
+      );
+      assert.ok(
+        scavenges.reduce((a, b) => a + b, 0) <= 2,
+        `${name}: young-generation collections in each pass: ${scavenges.join(', ')}`,
+      );
+    }
+  },
+);

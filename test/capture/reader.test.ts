@@ -6,7 +6,15 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import {
-  frameOf, pcapBytes, pcapngBlock, pcapngBytes, tcpPacket, TracePacket, udpPacket, writePcap, writePcapng,
+  frameOf,
+  pcapBytes,
+  pcapngBlock,
+  pcapngBytes,
+  tcpPacket,
+  TracePacket,
+  udpPacket,
+  writePcap,
+  writePcapng,
 } from '../../src/testkit/trace-writer';
 import { readAll, tempDir } from './trace-files';
 
@@ -17,13 +25,25 @@ function sample(n = 6): TracePacket[] {
   const out: TracePacket[] = [];
   for (let i = 0; i < n; i++) {
     const v6 = i % 3 === 2;
-    const o = { src: v6 ? '2001:db8::1' : '10.0.0.1', dst: v6 ? '2001:db8::2' : '10.0.0.2', sport: 4000 + i, dport: 443, payloadLen: 50 * i, ts: T0 + i * 0.123457 };
+    const o = {
+      src: v6 ? '2001:db8::1' : '10.0.0.1',
+      dst: v6 ? '2001:db8::2' : '10.0.0.2',
+      sport: 4000 + i,
+      dport: 443,
+      payloadLen: 50 * i,
+      ts: T0 + i * 0.123457,
+    };
     out.push(i % 2 ? tcpPacket(o) : udpPacket(o));
   }
   return out;
 }
 
-function assertSamePackets(got: ReturnType<typeof readAll>, want: TracePacket[], linkTypes: number[], tol = 1e-6): void {
+function assertSamePackets(
+  got: ReturnType<typeof readAll>,
+  want: TracePacket[],
+  linkTypes: number[],
+  tol = 1e-6,
+): void {
   assert.deepEqual(got.warnings, []);
   assert.equal(got.packets.length, want.length);
   got.packets.forEach((p, i) => {
@@ -41,14 +61,20 @@ for (const byteOrder of ['le', 'be'] as const) {
       const f = path.join(dir, `p-${byteOrder}-${resolution}.pcap`);
       const pkts = sample();
       writePcap(f, pkts, { byteOrder, resolution, linkType: 113 });
-      assertSamePackets(readAll(f), pkts, pkts.map(() => 113));
+      assertSamePackets(
+        readAll(f),
+        pkts,
+        pkts.map(() => 113),
+      );
     });
   }
 }
 
 test('pcap nanosecond fractions are read as nanoseconds, not microseconds', () => {
   const f = path.join(dir, 'ns-frac.pcap');
-  const b = pcapBytes([udpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, ts: T0 })], { resolution: 'ns' });
+  const b = pcapBytes([udpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, ts: T0 })], {
+    resolution: 'ns',
+  });
   b.writeUInt32LE(999_999_999, 24 + 4);
   fs.writeFileSync(f, b);
   const ts = readAll(f).packets[0].ts;
@@ -60,7 +86,10 @@ test('pcap link type field: FCS bits above the low 16 bits are not part of the t
   const b = pcapBytes(sample(2));
   b.writeUInt32LE(0x10000000 | 1, 20);
   fs.writeFileSync(f, b);
-  assert.deepEqual(readAll(f).packets.map((p) => p.linkType), [1, 1]);
+  assert.deepEqual(
+    readAll(f).packets.map((p) => p.linkType),
+    [1, 1],
+  );
 });
 
 test('pcap snaplen: captured length is cut, wire length kept', () => {
@@ -105,10 +134,13 @@ test('pcapng: several sections, each with its own byte order and interfaces', ()
   const f = path.join(dir, 'sections.pcapng');
   const a = sample(4).map((p, i) => ({ ...p, iface: i % 2 }));
   const b = sample(3).map((p) => ({ ...p, ts: p.ts + 100 }));
-  fs.writeFileSync(f, Buffer.concat([
-    pcapngBytes(a, { interfaces: [{ linkType: 1 }, { linkType: 113 }] }),
-    pcapngBytes(b, { byteOrder: 'be', interfaces: [{ linkType: 276, tsresol: 9 }] }),
-  ]));
+  fs.writeFileSync(
+    f,
+    Buffer.concat([
+      pcapngBytes(a, { interfaces: [{ linkType: 1 }, { linkType: 113 }] }),
+      pcapngBytes(b, { byteOrder: 'be', interfaces: [{ linkType: 276, tsresol: 9 }] }),
+    ]),
+  );
   assertSamePackets(readAll(f), [...a, ...b], [1, 113, 1, 113, 276, 276, 276]);
 });
 
@@ -118,13 +150,16 @@ test('pcapng: unknown, statistics and name blocks are skipped, even ones larger 
   const ng = pcapngBytes(pkts);
   const shbAndIdb = 28 + 20;
   const rest = ng.subarray(shbAndIdb);
-  fs.writeFileSync(f, Buffer.concat([
-    ng.subarray(0, shbAndIdb),
-    pcapngBlock(4, Buffer.alloc(40, 1)), // name resolution
-    pcapngBlock(0x00000bad, Buffer.alloc(3 * 1024 * 1024, 7)), // custom, 3 MiB
-    rest,
-    pcapngBlock(5, Buffer.alloc(28)), // interface statistics
-  ]));
+  fs.writeFileSync(
+    f,
+    Buffer.concat([
+      ng.subarray(0, shbAndIdb),
+      pcapngBlock(4, Buffer.alloc(40, 1)), // name resolution
+      pcapngBlock(0x00000bad, Buffer.alloc(3 * 1024 * 1024, 7)), // custom, 3 MiB
+      rest,
+      pcapngBlock(5, Buffer.alloc(28)), // interface statistics
+    ]),
+  );
   assertSamePackets(readAll(f), pkts, [1, 1, 1]);
 });
 
@@ -133,7 +168,13 @@ test('pcapng: simple packet blocks take the snaplen and the previous timestamp; 
   const pkts = sample(3);
   fs.writeFileSync(f, pcapngBytes(pkts, { simple: true, interfaces: [{ linkType: 1, snaplen: 100 }] }));
   const got = readAll(f).packets;
-  assert.deepEqual(got.map((p) => [p.capLen, p.wireLen]), pkts.map((p) => { const n = frameOf(p, 1).length; return [Math.min(100, n), n]; }));
+  assert.deepEqual(
+    got.map((p) => [p.capLen, p.wireLen]),
+    pkts.map((p) => {
+      const n = frameOf(p, 1).length;
+      return [Math.min(100, n), n];
+    }),
+  );
   // An SPB after an EPB carries the EPB's time.
   const spbFrame = frameOf(pkts[2], 1);
   const spbBody = Buffer.concat([Buffer.alloc(4), spbFrame]);
@@ -162,7 +203,7 @@ test('pcapng: simple packet blocks take the snaplen and the previous timestamp; 
 /** Packets of random sizes up to 64 KiB plus one of the maximum 256 KiB, so records straddle chunk edges. */
 function bigTrace(): TracePacket[] {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const out: TracePacket[] = [];
   for (let i = 0; i < 400; i++) {
     const frame = crypto.randomBytes(i === 200 ? 256 * 1024 : 14 + Math.floor(rnd() * 65000));
@@ -183,7 +224,11 @@ test('records crossing the 1 MiB read chunk come out whole, in pcap, pcapng and 
   for (const [name, bytes] of Object.entries(files)) {
     const f = path.join(dir, name);
     fs.writeFileSync(f, bytes);
-    assertSamePackets(readAll(f), pkts, pkts.map(() => 1));
+    assertSamePackets(
+      readAll(f),
+      pkts,
+      pkts.map(() => 1),
+    );
   }
 });
 
@@ -191,11 +236,19 @@ test('gzip: pcap and pcapng, and concatenated gzip members, are read as one trac
   const pkts = sample(8);
   const ng = path.join(dir, 'a.pcapng.gz');
   fs.writeFileSync(ng, zlib.gzipSync(pcapngBytes(pkts)));
-  assertSamePackets(readAll(ng), pkts, pkts.map(() => 1));
+  assertSamePackets(
+    readAll(ng),
+    pkts,
+    pkts.map(() => 1),
+  );
   const whole = pcapBytes(pkts);
   const cat = path.join(dir, 'cat.pcap.gz');
   fs.writeFileSync(cat, Buffer.concat([zlib.gzipSync(whole.subarray(0, 100)), zlib.gzipSync(whole.subarray(100))]));
-  assertSamePackets(readAll(cat), pkts, pkts.map(() => 1));
+  assertSamePackets(
+    readAll(cat),
+    pkts,
+    pkts.map(() => 1),
+  );
 });
 
 test('gzip: header fields (name, comment, extra, header CRC) are skipped; zero padding is accepted; trailing junk is a warning', () => {
@@ -204,17 +257,32 @@ test('gzip: header fields (name, comment, extra, header CRC) are skipped; zero p
   const gz = zlib.gzipSync(plain);
   // Rebuild the header with every optional field set.
   const extra = Buffer.from([4, 0, 1, 2, 3, 4]);
-  const header = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 0, 0, 0, 0, 0, 3]), extra, Buffer.from('trace.pcap\0comment\0'), Buffer.from([0xaa, 0xbb])]);
+  const header = Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 0, 0, 0, 0, 0, 3]),
+    extra,
+    Buffer.from('trace.pcap\0comment\0'),
+    Buffer.from([0xaa, 0xbb]),
+  ]);
   const full = Buffer.concat([header, gz.subarray(10)]);
   const f = path.join(dir, 'fields.pcap.gz');
   fs.writeFileSync(f, full);
-  assertSamePackets(readAll(f), pkts, pkts.map(() => 1));
+  assertSamePackets(
+    readAll(f),
+    pkts,
+    pkts.map(() => 1),
+  );
   fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(3000)]));
-  assertSamePackets(readAll(f), pkts, pkts.map(() => 1));
+  assertSamePackets(
+    readAll(f),
+    pkts,
+    pkts.map(() => 1),
+  );
   fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(100), Buffer.from('junk')]));
   const junk = readAll(f);
   assert.equal(junk.packets.length, pkts.length);
-  assert.deepEqual(junk.warnings, [`${f}: bytes after the end of the gzip data (from byte ${full.length}) were ignored`]);
+  assert.deepEqual(junk.warnings, [
+    `${f}: bytes after the end of the gzip data (from byte ${full.length}) were ignored`,
+  ]);
 });
 
 test('gzip cut off: warns, keeps the packets before the cut', () => {
@@ -225,8 +293,16 @@ test('gzip cut off: warns, keeps the packets before the cut', () => {
   const got = readAll(f);
   assert.ok(got.packets.length > 10 && got.packets.length < 120, String(got.packets.length));
   got.packets.forEach((p, i) => assert.ok(p.frame.equals(pkts[i].frame!)));
-  assert.equal(got.warnings[0], `${f}: compressed data cut off at byte ${gz.length >> 1} of the gzip file; what came before it was read`);
-  assert.match(got.warnings[1], new RegExp(`^${f}: trace cut off in the middle of a record at byte \\d+; read ${got.packets.length} packets before it$`));
+  assert.equal(
+    got.warnings[0],
+    `${f}: compressed data cut off at byte ${gz.length >> 1} of the gzip file; what came before it was read`,
+  );
+  assert.match(
+    got.warnings[1],
+    new RegExp(
+      `^${f}: trace cut off in the middle of a record at byte \\d+; read ${got.packets.length} packets before it$`,
+    ),
+  );
 });
 
 const readerJs = path.resolve(__dirname, '../../src/capture/reader.js');
@@ -253,66 +329,84 @@ test("'-' reads the trace from stdin: pcap, pcapng and gzip, through a pipe in p
   }
 });
 
-test('stdin left non-blocking by its owner and fed slowly: the reader waits for data instead of failing', { timeout: 60000 }, async () => {
-  const pkts = bigTrace().slice(0, 60);
-  const bytes = pcapBytes(pkts);
-  // Touching process.stdin makes Node switch a stdin pipe to non-blocking: reads then see EAGAIN.
-  const script = `process.stdin;
+test(
+  'stdin left non-blocking by its owner and fed slowly: the reader waits for data instead of failing',
+  { timeout: 60000 },
+  async () => {
+    const pkts = bigTrace().slice(0, 60);
+    const bytes = pcapBytes(pkts);
+    // Touching process.stdin makes Node switch a stdin pipe to non-blocking: reads then see EAGAIN.
+    const script = `process.stdin;
     process.stdout.write('ready\\n');
     const { openTrace } = require(${JSON.stringify(readerJs)});
     const { newRawPacket } = require(${JSON.stringify(decodeJs)});
     const s = openTrace('-'); const r = newRawPacket(); let n = 0, bytes = 0;
     while (s.next(r)) { n++; bytes += r.capLen; }
     console.log(n, bytes, s.warnings.length);`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const ready = new Promise<void>((resolve) => child.stdout!.on('data', (d) => { out += d; if (out.includes('ready')) resolve(); }));
-  child.stderr!.on('data', (d) => { err += d; });
-  await ready;
-  // The reader starts on an empty pipe, and finds it empty again between pieces.
-  await new Promise((r) => setTimeout(r, 200));
-  for (let off = 0; off < bytes.length; off += 200_000) {
-    child.stdin!.write(bytes.subarray(off, off + 200_000));
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  child.stdin!.end();
-  const code = await new Promise((r) => child.on('close', r));
-  assert.equal(err, '');
-  assert.equal(code, 0);
-  assert.equal(out.replace('ready\n', '').trim(), `${pkts.length} ${pkts.reduce((n, p) => n + p.frame!.length, 0)} 0`);
-});
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('ready')) resolve();
+      }),
+    );
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
+    await ready;
+    // The reader starts on an empty pipe, and finds it empty again between pieces.
+    await new Promise((r) => setTimeout(r, 200));
+    for (let off = 0; off < bytes.length; off += 200_000) {
+      child.stdin!.write(bytes.subarray(off, off + 200_000));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    child.stdin!.end();
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(err, '');
+    assert.equal(code, 0);
+    assert.equal(
+      out.replace('ready\n', '').trim(),
+      `${pkts.length} ${pkts.reduce((n, p) => n + p.frame!.length, 0)} 0`,
+    );
+  },
+);
 
-test('memory does not grow with the trace: 300 MB plain and gzip-compressed read in bounded RSS', { timeout: 120000 }, () => {
-  const block = pcapBytes(bigTrace().slice(0, 20)).subarray(24); // ~650 KB of records
-  const blockGz = zlib.gzipSync(block, { level: 1 });
-  const f = path.join(dir, 'long.pcap');
-  const gz = path.join(dir, 'long.pcap.gz');
-  const fd = fs.openSync(f, 'w');
-  const gzFd = fs.openSync(gz, 'w');
-  fs.writeSync(fd, pcapBytes([]));
-  fs.writeSync(gzFd, zlib.gzipSync(pcapBytes([])));
-  let n = 0;
-  for (let written = 0; written < 300e6; written += block.length) {
-    fs.writeSync(fd, block);
-    fs.writeSync(gzFd, blockGz); // a gzip member per block: `cat`-ed gzip files
-    n += 20;
-  }
-  fs.closeSync(fd);
-  fs.closeSync(gzFd);
-  for (const file of [f, gz]) {
-    const script = `const { openTrace } = require(${JSON.stringify(readerJs)});
+test(
+  'memory does not grow with the trace: 300 MB plain and gzip-compressed read in bounded RSS',
+  { timeout: 120000 },
+  () => {
+    const block = pcapBytes(bigTrace().slice(0, 20)).subarray(24); // ~650 KB of records
+    const blockGz = zlib.gzipSync(block, { level: 1 });
+    const f = path.join(dir, 'long.pcap');
+    const gz = path.join(dir, 'long.pcap.gz');
+    const fd = fs.openSync(f, 'w');
+    const gzFd = fs.openSync(gz, 'w');
+    fs.writeSync(fd, pcapBytes([]));
+    fs.writeSync(gzFd, zlib.gzipSync(pcapBytes([])));
+    let n = 0;
+    for (let written = 0; written < 300e6; written += block.length) {
+      fs.writeSync(fd, block);
+      fs.writeSync(gzFd, blockGz); // a gzip member per block: `cat`-ed gzip files
+      n += 20;
+    }
+    fs.closeSync(fd);
+    fs.closeSync(gzFd);
+    for (const file of [f, gz]) {
+      const script = `const { openTrace } = require(${JSON.stringify(readerJs)});
       const { newRawPacket } = require(${JSON.stringify(decodeJs)});
       const s = openTrace(process.argv[1]); const r = newRawPacket(); let n = 0;
       while (s.next(r)) n++;
       // VmHWM, not getrusage: ru_maxrss survives exec and would report the parent's peak.
       const hwm = /VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1];
       console.log(n, Math.round(hwm / 1024));`;
-    const r = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: 60000 });
-    const [count, rssMb] = r.stdout.trim().split(' ').map(Number);
-    assert.equal(count, n, r.stderr);
-    assert.ok(rssMb < 120, `${file}: peak RSS ${rssMb} MB`);
-  }
-  fs.rmSync(f);
-  fs.rmSync(gz);
-});
+      const r = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: 60000 });
+      const [count, rssMb] = r.stdout.trim().split(' ').map(Number);
+      assert.equal(count, n, r.stderr);
+      assert.ok(rssMb < 120, `${file}: peak RSS ${rssMb} MB`);
+    }
+    fs.rmSync(f);
+    fs.rmSync(gz);
+  },
+);

@@ -23,7 +23,13 @@ export function readAll(file: string): { packets: ReadPacket[]; warnings: string
   const packets: ReadPacket[] = [];
   try {
     while (src.next(raw)) {
-      packets.push({ ts: raw.ts, linkType: raw.linkType, capLen: raw.capLen, wireLen: raw.wireLen, frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)) });
+      packets.push({
+        ts: raw.ts,
+        linkType: raw.linkType,
+        capLen: raw.capLen,
+        wireLen: raw.wireLen,
+        frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)),
+      });
     }
   } finally {
     src.close();
@@ -31,7 +37,10 @@ export function readAll(file: string): { packets: ReadPacket[]; warnings: string
   return { packets, warnings: [...src.warnings] };
 }
 
-export interface FlowCount { packets: number; bytes: number }
+export interface FlowCount {
+  packets: number;
+  bytes: number;
+}
 
 /**
  * Per-conversation packet and wire-byte counts for one transport, keyed as tshark prints its
@@ -61,5 +70,9 @@ export const prng = mulberry32;
 
 /** Runs tshark without name resolution; its stdout. */
 export function tshark(args: string[]): string {
-  return execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+  return execFileSync('tshark', ['-n', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 << 20,
+  });
 }

@@ -25,16 +25,63 @@ const T0 = 1700000000.2;
 const trace = path.join(dir, 'call.pcap');
 const trace6 = path.join(dir, 'call6.pcapng');
 {
-  const pk = syntheticCall({ a: '192.168.1.15', b: '10.0.0.9', aPort: 50000, bPort: 60000, start: T0, seconds: 6, person: (t) => t < 3 });
+  const pk = syntheticCall({
+    a: '192.168.1.15',
+    b: '10.0.0.9',
+    aPort: 50000,
+    bPort: 60000,
+    start: T0,
+    seconds: 6,
+    person: (t) => t < 3,
+  });
   for (let i = 0; i < 10; i++) {
-    pk.push(udpPacket({ src: '192.168.1.15', dst: '192.168.1.1', sport: 40000 + i, dport: 53, ts: T0 + i * 0.5, payloadLen: 40 }));
-    pk.push(udpPacket({ src: '192.168.1.1', dst: '192.168.1.15', sport: 53, dport: 40000 + i, ts: T0 + i * 0.5 + 0.01, payloadLen: 120 }));
+    pk.push(
+      udpPacket({
+        src: '192.168.1.15',
+        dst: '192.168.1.1',
+        sport: 40000 + i,
+        dport: 53,
+        ts: T0 + i * 0.5,
+        payloadLen: 40,
+      }),
+    );
+    pk.push(
+      udpPacket({
+        src: '192.168.1.1',
+        dst: '192.168.1.15',
+        sport: 53,
+        dport: 40000 + i,
+        ts: T0 + i * 0.5 + 0.01,
+        payloadLen: 120,
+      }),
+    );
   }
   for (let i = 0; i < 500; i++) {
-    pk.push(tcpPacket({ src: '93.184.216.34', dst: '192.168.1.15', sport: 80, dport: 45000, ts: T0 + i * 0.01, flags: TCP_ACK, payloadLen: 1400 }));
+    pk.push(
+      tcpPacket({
+        src: '93.184.216.34',
+        dst: '192.168.1.15',
+        sport: 80,
+        dport: 45000,
+        ts: T0 + i * 0.01,
+        flags: TCP_ACK,
+        payloadLen: 1400,
+      }),
+    );
   }
-  writePcap(trace, pk.sort((a, b) => a.ts - b.ts));
-  const pk6 = syntheticCall({ a: '2001:db8::15', b: '2001:db8:1::9', aPort: 50001, bPort: 60001, start: T0, seconds: 4, vlan: [42] });
+  writePcap(
+    trace,
+    pk.sort((a, b) => a.ts - b.ts),
+  );
+  const pk6 = syntheticCall({
+    a: '2001:db8::15',
+    b: '2001:db8:1::9',
+    aPort: 50001,
+    bPort: 60001,
+    start: T0,
+    seconds: 4,
+    vlan: [42],
+  });
   writePcapng(trace6, pk6);
 }
 
@@ -50,19 +97,39 @@ test('extract writes the call windows, only of the call, to a 0600 file, and say
   assert.equal(fs.statSync(out).mode & 0o777, 0o600);
   assert.match(r.err, /call\.pcap: \d+ packets, 12 flows, 1 call, 13 windows\n$/);
   const { header, rows } = csv(fs.readFileSync(out, 'utf8'));
-  assert.deepEqual(header.slice(0, 11), ['flowID', 'app', 'srcIP', 'srcPort', 'desIP', 'desPort', 'protocol', 'start', 'end', 'packets', 'bytes']);
+  assert.deepEqual(header.slice(0, 11), [
+    'flowID',
+    'app',
+    'srcIP',
+    'srcPort',
+    'desIP',
+    'desPort',
+    'protocol',
+    'start',
+    'end',
+    'packets',
+    'bytes',
+  ]);
   assert.equal(header.length, 11 + FEATURE_NAMES.length);
   assert.equal(rows.length, 13, '6 s from .2 to 6.2 covers windows [0,0.5) … [6,6.5)');
-  assert.ok(rows.every((row) => row[1] === 'webrtc' && row[2] === '192.168.1.15' && row[3] === '50000' && row[6] === 'UDP'));
+  assert.ok(
+    rows.every((row) => row[1] === 'webrtc' && row[2] === '192.168.1.15' && row[3] === '50000' && row[6] === 'UDP'),
+  );
   assert.equal(new Set(rows.map((row) => row[0])).size, 1);
-  assert.deepEqual(rows.map((row) => Number(row[7])), rows.map((_, i) => 1700000000 + i * 0.5));
+  assert.deepEqual(
+    rows.map((row) => Number(row[7])),
+    rows.map((_, i) => 1700000000 + i * 0.5),
+  );
 });
 
 test('-o - writes to stdout; --format and the -o extension choose the format', () => {
   const r = spymate('extract', trace, '-o', '-', '--format', 'ndjson', '-q');
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, '', '-q: nothing on stderr');
-  const objs = r.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+  const objs = r.out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(objs.length, 13);
   assert.equal(objs[0].app, 'webrtc');
   const byExt = path.join(dir, 'w.arff');
@@ -81,13 +148,23 @@ test('-o - writes to stdout; --format and the -o extension choose the format', (
 test('a reader that stops early (| head) ends extract quietly', () => {
   // 60 s in 100 ms windows: 600 rows, far more than a pipe holds
   const long = path.join(dir, 'long.pcap');
-  writePcap(long, syntheticCall({ a: '192.168.1.15', b: '10.0.0.9', aPort: 50000, bPort: 60000, start: T0, seconds: 60 }));
-  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" extract "${long}" --window 100 -q | head -c 100 > /dev/null`], { encoding: 'utf8' });
+  writePcap(
+    long,
+    syntheticCall({ a: '192.168.1.15', b: '10.0.0.9', aPort: 50000, bPort: 60000, start: T0, seconds: 60 }),
+  );
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; "${process.execPath}" "${CLI}" extract "${long}" --window 100 -q | head -c 100 > /dev/null`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
 });
 
-test('the CLI defaults are the pipeline\'s', () => {
+test("the CLI defaults are the pipeline's", () => {
   const help = spymate('extract', '--help').out;
   assert.match(help, new RegExp(`--window <ms>.*default: ${DEFAULT_WINDOW_MS}`, 's'));
   assert.match(help, new RegExp(`--timeout <s>.*default: ${DEFAULT_IDLE_TIMEOUT_S}\\)`, 's'));
@@ -100,7 +177,10 @@ test('the same trace gives the same flow IDs and the same output, from a file or
   const b = spymate('extract', trace, '-q');
   assert.equal(a.code, 0);
   assert.equal(a.out, b.out);
-  const piped = spawnSync(process.execPath, [CLI, 'extract', '-', '-q'], { input: fs.readFileSync(trace), encoding: 'utf8' });
+  const piped = spawnSync(process.execPath, [CLI, 'extract', '-', '-q'], {
+    input: fs.readFileSync(trace),
+    encoding: 'utf8',
+  });
   assert.equal(piped.status, 0, piped.stderr);
   assert.equal(piped.stdout, a.out);
   assert.match(csv(a.out).rows[0][0], /^[0-9a-f]{16}$/);
@@ -156,27 +236,47 @@ test('usage errors exit 2 with one line; runtime errors exit 1 with one line; no
   const out = path.join(dir, 'half.csv');
   const t = spymate('extract', trace, text, '-o', out);
   assert.equal(t.code, 1);
-  assert.ok(oneLine(t.err.split('\n').filter((l) => !l.startsWith('spymate extract:')).join('\n')), t.err);
+  assert.ok(
+    oneLine(
+      t.err
+        .split('\n')
+        .filter((l) => !l.startsWith('spymate extract:'))
+        .join('\n'),
+    ),
+    t.err,
+  );
   assert.match(t.err, /notes\.txt: not a pcap or pcapng trace/);
   assert.ok(!fs.existsSync(out), 'a failed extract leaves no output behind');
 });
 
-test('-o a device: written to, never made private or removed; a full one is said in one line', { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' }, () => {
-  const dev = nullDeviceIn(dir);
-  assert.equal(spymate('extract', trace, '-q', '-o', dev).code, 0);
-  assert.equal(fs.statSync(dev).mode & 0o777, 0o666, 'mode kept');
-  const bad = path.join(dir, 'not-a-trace.pcap');
-  fs.writeFileSync(bad, 'garbage');
-  assert.equal(spymate('extract', bad, '-o', dev).code, 1);
-  assert.ok(fs.existsSync(dev) && fs.statSync(dev).isCharacterDevice(), 'a failed run leaves the device alone');
-  const full = spymate('extract', trace, '-q', '-o', '/dev/full');
-  assert.equal(full.code, 1);
-  assert.equal(full.err, 'spymate: /dev/full: no space left on the device (free some space and retry)\n');
-});
+test(
+  '-o a device: written to, never made private or removed; a full one is said in one line',
+  { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' },
+  () => {
+    const dev = nullDeviceIn(dir);
+    assert.equal(spymate('extract', trace, '-q', '-o', dev).code, 0);
+    assert.equal(fs.statSync(dev).mode & 0o777, 0o666, 'mode kept');
+    const bad = path.join(dir, 'not-a-trace.pcap');
+    fs.writeFileSync(bad, 'garbage');
+    assert.equal(spymate('extract', bad, '-o', dev).code, 1);
+    assert.ok(fs.existsSync(dev) && fs.statSync(dev).isCharacterDevice(), 'a failed run leaves the device alone');
+    const full = spymate('extract', trace, '-q', '-o', '/dev/full');
+    assert.equal(full.code, 1);
+    assert.equal(full.err, 'spymate: /dev/full: no space left on the device (free some space and retry)\n');
+  },
+);
 
-test('a trace out of time order is read whole, with one warning naming it and the fix; reordercap\'s sort of it reads as the sorted trace', () => {
+test("a trace out of time order is read whole, with one warning naming it and the fix; reordercap's sort of it reads as the sorted trace", () => {
   // all that A sent, then all that B sent: `mergecap -a` of a capture of each direction
-  const call = syntheticCall({ a: '192.168.1.15', b: '10.0.0.9', aPort: 50000, bPort: 60000, start: T0, seconds: 6, person: (t) => t < 3 });
+  const call = syntheticCall({
+    a: '192.168.1.15',
+    b: '10.0.0.9',
+    aPort: 50000,
+    bPort: 60000,
+    start: T0,
+    seconds: 6,
+    person: (t) => t < 3,
+  });
   const fromA = (p: (typeof call)[number]) => p.ip!.subarray(12, 16).join('.') === '192.168.1.15';
   const pk = [...call.filter(fromA), ...call.filter((p) => !fromA(p))];
   let newest = -Infinity;
@@ -189,14 +289,20 @@ test('a trace out of time order is read whole, with one warning naming it and th
   const unsorted = path.join(dir, 'unsorted.pcap');
   const sorted = path.join(dir, 'sorted.pcap');
   writePcap(unsorted, pk);
-  writePcap(sorted, [...pk].sort((a, b) => a.ts - b.ts));
+  writePcap(
+    sorted,
+    [...pk].sort((a, b) => a.ts - b.ts),
+  );
 
   const u = spymate('extract', unsorted, '-o', '-');
   assert.equal(u.code, 0, u.err);
   const lines = u.err.trimEnd().split('\n');
   assert.equal(lines.length, 2, u.err);
-  assert.equal(lines[0], `spymate: warning: ${unsorted}: not in time order: ${late} packets are more than one window (500 ms) older than packets ` +
-    `before them (up to ${lines[0].match(/up to (\d+\.\d) s/)![1]} s), so their windows are wrong; sort it first: reordercap ${unsorted} sorted.pcapng`);
+  assert.equal(
+    lines[0],
+    `spymate: warning: ${unsorted}: not in time order: ${late} packets are more than one window (500 ms) older than packets ` +
+      `before them (up to ${lines[0].match(/up to (\d+\.\d) s/)![1]} s), so their windows are wrong; sort it first: reordercap ${unsorted} sorted.pcapng`,
+  );
   const s = spymate('extract', sorted, '-o', '-');
   assert.equal(s.code, 0, s.err);
   assert.doesNotMatch(s.err, /warning/);
@@ -207,7 +313,10 @@ test('a trace out of time order is read whole, with one warning naming it and th
   // a step back within one window (two taps merged by arrival) is no reason to warn
   const jittered = path.join(dir, 'jittered.pcap');
   const bySorted = [...pk].sort((a, b) => a.ts - b.ts);
-  writePcap(jittered, bySorted.map((_, i) => bySorted[i % 2 === 0 ? Math.min(i + 1, bySorted.length - 1) : i - 1]));
+  writePcap(
+    jittered,
+    bySorted.map((_, i) => bySorted[i % 2 === 0 ? Math.min(i + 1, bySorted.length - 1) : i - 1]),
+  );
   const j = spymate('extract', jittered, '-o', '-');
   assert.equal(j.code, 0, j.err);
   assert.doesNotMatch(j.err, /warning/);

@@ -59,7 +59,11 @@ test('bad labels files fail with FILE:LINE and the reason', () => {
   ];
   for (const [text, why] of cases) {
     withFile(text, (f) => {
-      assert.throws(() => loadLabels(f), (e: unknown) => e instanceof UserError && e.message.startsWith(f) && why.test(e.message), text);
+      assert.throws(
+        () => loadLabels(f),
+        (e: unknown) => e instanceof UserError && e.message.startsWith(f) && why.test(e.message),
+        text,
+      );
     });
   }
   assert.throws(() => loadLabels('/nonexistent/x.csv'), /no such labels file/);

@@ -13,7 +13,14 @@ function rules(text: string): RuleSet {
 }
 
 function opts(o: Partial<PipelineOptions> = {}): PipelineOptions {
-  return { windowMs: 500, rules: rules('call: udp port=6000\ntcpcall: tcp port=7000'), local: [], idleTimeoutS: 30, maxFlows: 1000, ...o };
+  return {
+    windowMs: 500,
+    rules: rules('call: udp port=6000\ntcpcall: tcp port=7000'),
+    local: [],
+    idleTimeoutS: 30,
+    maxFlows: 1000,
+    ...o,
+  };
 }
 
 function feature(f: Float64Array, name: string): number {
@@ -45,24 +52,61 @@ test('every feature of a window matches the hand-computed value', () => {
   const f = w.features;
   const expected: Record<string, number> = {
     // out: sizes 100, 1200, 300 at .100 .102 .200
-    out_packets: 3, out_bytes: 1600, out_bitrate: 25600, out_avg_size: 533.333, out_std_size: 478.423,
-    out_min_size: 100, out_max_size: 1200, out_avg_interval: 0.05, out_std_interval: 0.048,
-    out_large_packets: 1, out_small_packets: 1,
+    out_packets: 3,
+    out_bytes: 1600,
+    out_bitrate: 25600,
+    out_avg_size: 533.333,
+    out_std_size: 478.423,
+    out_min_size: 100,
+    out_max_size: 1200,
+    out_avg_interval: 0.05,
+    out_std_interval: 0.048,
+    out_large_packets: 1,
+    out_small_packets: 1,
     // bursts leave out packets of <= 200 bytes: [1200] at .102, [300] at .200 (98 ms later)
-    out_bursts: 2, out_avg_burst_bytes: 750, out_std_burst_bytes: 450, out_max_burst_bytes: 1200, out_burst_cv: 0.6,
+    out_bursts: 2,
+    out_avg_burst_bytes: 750,
+    out_std_burst_bytes: 450,
+    out_max_burst_bytes: 1200,
+    out_burst_cv: 0.6,
     // two bursts are too few for a rhythm
     out_burst_alternation: 0,
     // in: one packet of 1000: no interval, so the window length
-    in_packets: 1, in_bytes: 1000, in_bitrate: 16000, in_avg_size: 1000, in_std_size: 0,
-    in_min_size: 1000, in_max_size: 1000, in_avg_interval: 0.5, in_std_interval: 0,
-    in_large_packets: 1, in_small_packets: 0,
-    in_bursts: 1, in_avg_burst_bytes: 1000, in_std_burst_bytes: 0, in_max_burst_bytes: 1000, in_burst_cv: 0, in_burst_alternation: 0,
+    in_packets: 1,
+    in_bytes: 1000,
+    in_bitrate: 16000,
+    in_avg_size: 1000,
+    in_std_size: 0,
+    in_min_size: 1000,
+    in_max_size: 1000,
+    in_avg_interval: 0.5,
+    in_std_interval: 0,
+    in_large_packets: 1,
+    in_small_packets: 0,
+    in_bursts: 1,
+    in_avg_burst_bytes: 1000,
+    in_std_burst_bytes: 0,
+    in_max_burst_bytes: 1000,
+    in_burst_cv: 0,
+    in_burst_alternation: 0,
     // all: 100 1200 1000 300 at .100 .102 .150 .200
-    all_packets: 4, all_bytes: 2600, all_bitrate: 41600, all_avg_size: 650, all_std_size: 460.977,
-    all_min_size: 100, all_max_size: 1200, all_avg_interval: 0.033333, all_std_interval: 0.022171,
-    all_large_packets: 2, all_small_packets: 1,
+    all_packets: 4,
+    all_bytes: 2600,
+    all_bitrate: 41600,
+    all_avg_size: 650,
+    all_std_size: 460.977,
+    all_min_size: 100,
+    all_max_size: 1200,
+    all_avg_interval: 0.033333,
+    all_std_interval: 0.022171,
+    all_large_packets: 2,
+    all_small_packets: 1,
     // [1200] .102, [1000] .150, [300] .200: 48 and 50 ms apart, so three bursts
-    all_bursts: 3, all_avg_burst_bytes: 833.333, all_std_burst_bytes: 385.861, all_max_burst_bytes: 1200, all_burst_cv: 0.463,
+    all_bursts: 3,
+    all_avg_burst_bytes: 833.333,
+    all_std_burst_bytes: 385.861,
+    all_max_burst_bytes: 1200,
+    all_burst_cv: 0.463,
     // steps -200, -700: (200² + 700²) / 2 over the variance 385.861²
     all_burst_alternation: 1.7799,
   };
@@ -135,12 +179,15 @@ test('windows are aligned to multiples of the window length and empty ones insid
   p.onPacket(out(999.95, 100)); // window [999.9, 1000.2)
   p.onPacket(out(1001.0, 100)); // window [1000.8, 1001.1): two empty windows between
   p.finish();
-  assert.deepEqual(sink.windows.map((w) => [w.start, w.end, w.packets]), [
-    [999.9, 1000.2, 1],
-    [1000.2, 1000.5, 0],
-    [1000.5, 1000.8, 0],
-    [1000.8, 1001.1, 1],
-  ]);
+  assert.deepEqual(
+    sink.windows.map((w) => [w.start, w.end, w.packets]),
+    [
+      [999.9, 1000.2, 1],
+      [1000.2, 1000.5, 0],
+      [1000.5, 1000.8, 0],
+      [1000.8, 1001.1, 1],
+    ],
+  );
   const empty = sink.windows[1].features;
   assert.equal(feature(empty, 'all_packets'), 0);
   assert.equal(feature(empty, 'all_avg_interval'), 0.3, 'no two packets: the interval is the window length');
@@ -164,11 +211,16 @@ test('a call silent for the media-stop time ends, without trailing empty windows
 });
 
 test('TCP RST and FIN from both sides end a call', () => {
-  for (const [flagsA, flagsB, reason] of [[0x04, 0, 'rst'], [0x11, 0x11, 'fin']] as const) {
+  for (const [flagsA, flagsB, reason] of [
+    [0x04, 0, 'rst'],
+    [0x11, 0x11, 'fin'],
+  ] as const) {
     const sink = new CollectSink();
     const p = new Pipeline(opts(), sink);
-    const a = (ts: number, flags: number) => pkt({ src: L, dst: R, sport: 4000, dport: 7000, ts, proto: 6, tcpFlags: flags, len: 500 });
-    const b = (ts: number, flags: number) => pkt({ src: R, dst: L, sport: 7000, dport: 4000, ts, proto: 6, tcpFlags: flags, len: 500 });
+    const a = (ts: number, flags: number) =>
+      pkt({ src: L, dst: R, sport: 4000, dport: 7000, ts, proto: 6, tcpFlags: flags, len: 500 });
+    const b = (ts: number, flags: number) =>
+      pkt({ src: R, dst: L, sport: 7000, dport: 4000, ts, proto: 6, tcpFlags: flags, len: 500 });
     p.onPacket(a(1.0, 0x02));
     p.onPacket(b(1.1, 0x12));
     p.onPacket(a(1.7, flagsA));
@@ -242,7 +294,7 @@ test('flows past the table cap evict the idlest; a flood of 1M random 5-tuples s
     flood.src[0] = seed;
     flood.dst[0] = (seed * 7) >>> 0;
     flood.srcPort = seed & 0xffff;
-    flood.dstPort = (seed >>> 16) || 1;
+    flood.dstPort = seed >>> 16 || 1;
     flood.ts = ts;
     p.onPacket(flood);
     if ((i & 1023) === 0) maxActive = Math.max(maxActive, p.activeFlows);
@@ -250,7 +302,10 @@ test('flows past the table cap evict the idlest; a flood of 1M random 5-tuples s
   const heapAfter = process.memoryUsage().heapUsed;
   assert.ok(maxActive <= cap, `active flows ${maxActive} over the cap ${cap}`);
   assert.ok(p.stats.flows > 900_000);
-  assert.ok(heapAfter - heapBefore < 64 * 1024 * 1024, `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(0)} MB`);
+  assert.ok(
+    heapAfter - heapBefore < 64 * 1024 * 1024,
+    `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(0)} MB`,
+  );
   p.finish();
   assert.equal(sink.starts.length, 1, 'the live call survived the flood');
   assert.equal(sink.ends[0].reason, 'end-of-trace');
@@ -280,7 +335,10 @@ test('an evicted call ends with reason evicted', () => {
   q.onPacket(out(1.6, 100));
   q.onPacket(pkt({ src: L, dst: R, sport: 1, dport: 6000, ts: 2, len: 60 }));
   assert.equal(q.activeFlows, 1);
-  assert.deepEqual(sink2.ends.map((e) => e.reason), ['evicted']);
+  assert.deepEqual(
+    sink2.ends.map((e) => e.reason),
+    ['evicted'],
+  );
   assert.equal(sink2.windows.length, 2, "the evicted call's open window was emitted");
 });
 
@@ -292,15 +350,22 @@ test('frames that are not IP count as packets and move the clock', () => {
   p.onOther(11.2);
   assert.equal(sink.windows.length, 2, 'the clock passed the end of window [10.5, 11)');
   p.onOther(13);
-  assert.deepEqual(sink.ends.map((e) => e.reason), ['media-stop']);
-  assert.deepEqual([p.stats.packets, p.stats.ipPackets, p.stats.flows, p.stats.calls, p.stats.windows], [4, 2, 1, 1, 2]);
+  assert.deepEqual(
+    sink.ends.map((e) => e.reason),
+    ['media-stop'],
+  );
+  assert.deepEqual(
+    [p.stats.packets, p.stats.ipPackets, p.stats.flows, p.stats.calls, p.stats.windows],
+    [4, 2, 1, 1, 2],
+  );
 });
 
 test('a window kept as pending packets keeps sizes past 65535 (IPv6 jumbo-ish, TSO)', () => {
   // ≤ 4 packets in the window: they are held in the pending slab and replayed when it closes
   const sink = new CollectSink();
   const p = new Pipeline(opts(), sink);
-  const big = (ts: number, len: number) => pkt({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 6000, ts, len });
+  const big = (ts: number, len: number) =>
+    pkt({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 6000, ts, len });
   p.onPacket(big(1000.1, 100));
   p.onPacket(big(1000.2, 65560));
   p.onPacket(big(1000.3, 300));

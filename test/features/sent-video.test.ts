@@ -17,17 +17,25 @@ const VIDEO = 0x1111;
 /** A sender's payloads: Opus every 20 ms (48 kHz clock), and 30 video frames/s (90 kHz) while `videoOn(t)`. */
 function sender(seconds: number, videoOn: (t: number) => boolean, rtp0 = 1000): Array<{ ts: number; payload: Buffer }> {
   const out: Array<{ ts: number; payload: Buffer }> = [];
-  for (let k = 0; k * 0.02 < seconds; k++) out.push({ ts: k * 0.02, payload: rtpPayload(111, k, rtp0 + k * 960, AUDIO, 90) });
+  for (let k = 0; k * 0.02 < seconds; k++)
+    out.push({ ts: k * 0.02, payload: rtpPayload(111, k, rtp0 + k * 960, AUDIO, 90) });
   for (let f = 0; f / 30 < seconds; f++) {
     const t = f / 30 + 0.003;
-    if (videoOn(t)) for (let i = 0; i < 3; i++) out.push({ ts: t + i * 0.0005, payload: rtpPayload(96, f * 3 + i, rtp0 + f * 3000, VIDEO, 1100) });
+    if (videoOn(t))
+      for (let i = 0; i < 3; i++)
+        out.push({ ts: t + i * 0.0005, payload: rtpPayload(96, f * 3 + i, rtp0 + f * 3000, VIDEO, 1100) });
   }
   for (let k = 0; k < seconds; k++) out.push({ ts: k + 0.5, payload: rtcpPayload() });
   return out.sort((a, b) => a.ts - b.ts);
 }
 
 /** Feeds the payloads (each wrapped by `wrap`) and asks cameraOff at every 0.5 s boundary. */
-function offTimes(packets: Array<{ ts: number; payload: Buffer }>, seconds: number, wrap = (b: Buffer) => b, zoom = false): number[] {
+function offTimes(
+  packets: Array<{ ts: number; payload: Buffer }>,
+  seconds: number,
+  wrap = (b: Buffer) => b,
+  zoom = false,
+): number[] {
   const v = new SentVideo();
   v.reset(zoom);
   const off: number[] = [];
@@ -42,17 +50,33 @@ function offTimes(packets: Array<{ ts: number; payload: Buffer }>, seconds: numb
   return off;
 }
 
-const range = (from: number, to: number) => Array.from({ length: Math.round((to - from) / 0.5) + 1 }, (_, k) => from + k * 0.5);
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.round((to - from) / 0.5) + 1 }, (_, k) => from + k * 0.5);
 
 test('a camera switched off is told from its RTP clock: off 2 s after the last frame, on again with the next', () => {
   assert.equal(CAMERA_OFF_AFTER_S, 2);
   // video until 4 s (last frame 3.97 s), off until 9 s, then on again
-  const off = offTimes(sender(14, (t) => t < 4 || t >= 9), 14);
+  const off = offTimes(
+    sender(14, (t) => t < 4 || t >= 9),
+    14,
+  );
   assert.deepEqual(off, range(6, 9));
   // never switched on: off once the audio stream is timed (1 s) and 2 s have passed
-  assert.deepEqual(offTimes(sender(6, () => false), 6), range(3, 6));
+  assert.deepEqual(
+    offTimes(
+      sender(6, () => false),
+      6,
+    ),
+    range(3, 6),
+  );
   // always on: never off
-  assert.deepEqual(offTimes(sender(10, () => true), 10), []);
+  assert.deepEqual(
+    offTimes(
+      sender(10, () => true),
+      10,
+    ),
+    [],
+  );
 });
 
 test('bandwidth probes (padding-only packets on the video stream) while the camera is off are not frames', () => {
@@ -74,9 +98,22 @@ test('the same through TURN ChannelData, and across an RTP timestamp wrap', () =
     b.copy(h, 4);
     return h;
   };
-  assert.deepEqual(offTimes(sender(14, (t) => t < 4 || t >= 9), 14, channelData), range(6, 9));
+  assert.deepEqual(
+    offTimes(
+      sender(14, (t) => t < 4 || t >= 9),
+      14,
+      channelData,
+    ),
+    range(6, 9),
+  );
   // timestamps start 1 s before 2^32: the video clock still reads 90 kHz, the audio 48 kHz
-  assert.deepEqual(offTimes(sender(14, (t) => t < 4 || t >= 9, 2 ** 32 - 90_000), 14), range(6, 9));
+  assert.deepEqual(
+    offTimes(
+      sender(14, (t) => t < 4 || t >= 9, 2 ** 32 - 90_000),
+      14,
+    ),
+    range(6, 9),
+  );
 });
 
 test('what cannot be read is never called off: no RTP, only RTCP, or more streams than a call has', () => {
@@ -85,7 +122,10 @@ test('what cannot be read is never called off: no RTP, only RTCP, or more stream
   const opaque = Array.from({ length: 500 }, (_, k) => ({ ts: k * 0.02, payload: Buffer.alloc(100, k % 256) }));
   assert.deepEqual(offTimes(opaque, 10), []);
   // random bytes that happen to look like RTP: a new "SSRC" every packet
-  const noise = Array.from({ length: 500 }, (_, k) => ({ ts: k * 0.02, payload: rtpPayload(96, k, k * 7919, 0x9000 + k, 100) }));
+  const noise = Array.from({ length: 500 }, (_, k) => ({
+    ts: k * 0.02,
+    payload: rtpPayload(96, k, k * 7919, 0x9000 + k, 100),
+  }));
   assert.deepEqual(offTimes(noise, 10), []);
 });
 
@@ -110,17 +150,43 @@ test('extract: a call whose camera is off for a while has exactly those windows 
   const T0 = 1700000000;
   const trace = path.join(dir, 'off.pcap');
   // a's camera off from 3 s to 7 s of a 12 s call; b's stays on
-  writePcap(trace, syntheticCall({ a: '192.168.1.15', b: '10.0.0.9', aPort: 50000, bPort: 60000, start: T0, seconds: 12, cameraOff: (t) => t >= 3 && t < 7 }));
+  writePcap(
+    trace,
+    syntheticCall({
+      a: '192.168.1.15',
+      b: '10.0.0.9',
+      aPort: 50000,
+      bPort: 60000,
+      start: T0,
+      seconds: 12,
+      cameraOff: (t) => t >= 3 && t < 7,
+    }),
+  );
   const windows = (local: string): WindowRecord[] => {
     const got: WindowRecord[] = [];
-    extractTrace(trace, { windowMs: 500, rules: loadRules(), local: [parseCidr(local)], idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S, maxFlows: DEFAULT_MAX_FLOWS },
-      { callStart: () => undefined, callEnd: () => undefined, window: (w) => got.push(w) });
+    extractTrace(
+      trace,
+      {
+        windowMs: 500,
+        rules: loadRules(),
+        local: [parseCidr(local)],
+        idleTimeoutS: DEFAULT_IDLE_TIMEOUT_S,
+        maxFlows: DEFAULT_MAX_FLOWS,
+      },
+      { callStart: () => undefined, callEnd: () => undefined, window: (w) => got.push(w) },
+    );
     return got;
   };
   const a = windows('192.168.1.15');
   assert.ok(a.length >= 24);
   // a's last frame before the gap leaves at 2.98 s: windows ending from 5 s on are off, until frames come again at 7 s
-  assert.deepEqual(a.filter((w) => w.cameraOff).map((w) => w.end - T0), range(5, 7));
+  assert.deepEqual(
+    a.filter((w) => w.cameraOff).map((w) => w.end - T0),
+    range(5, 7),
+  );
   // seen from b, b's own camera was never off
-  assert.deepEqual(windows('10.0.0.9').filter((w) => w.cameraOff), []);
+  assert.deepEqual(
+    windows('10.0.0.9').filter((w) => w.cameraOff),
+    [],
+  );
 });

@@ -12,8 +12,19 @@ import { createWriter, formatFromPath, RECORD_COLUMNS, type OutputFormat } from 
 function record(i: number, label?: 0 | 1): WindowRecord {
   const features = new Float64Array(FEATURE_NAMES.length).map((_, j) => j + i / 4);
   const r: WindowRecord = {
-    flowID: '0123456789abcdef', app: 'webrtc', srcIP: '2001:db8::1', srcPort: 5000, desIP: '10.0.0.2', desPort: 6000,
-    protocol: 'UDP', start: 1700000000 + i / 2, end: 1700000000.5 + i / 2, packets: 10 + i, bytes: 1000 + i, features, cameraOff: false,
+    flowID: '0123456789abcdef',
+    app: 'webrtc',
+    srcIP: '2001:db8::1',
+    srcPort: 5000,
+    desIP: '10.0.0.2',
+    desPort: 6000,
+    protocol: 'UDP',
+    start: 1700000000 + i / 2,
+    end: 1700000000.5 + i / 2,
+    packets: 10 + i,
+    bytes: 1000 + i,
+    features,
+    cameraOff: false,
   };
   if (label !== undefined) r.label = label;
   return r;
@@ -48,7 +59,10 @@ test('CSV: header row with the record columns, the features and label; one row p
 
 test('NDJSON: each line parses, with the same keys and values', () => {
   const { text } = write('ndjson', true, [record(2, 0), record(3)]);
-  const objs = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  const objs = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(Object.keys(objs[0]), [...RECORD_COLUMNS, ...FEATURE_NAMES, 'label']);
   assert.equal(objs[0].start, 1700000001);
   assert.equal(objs[0][FEATURE_NAMES[3]], 3.5);
@@ -62,8 +76,14 @@ test('ARFF: a header WEKA reads (numeric attributes, string identifiers, class {
   const { text } = write('arff', true, [record(0, 1), record(1)]);
   const [header, data] = text.split(/^@data$/m);
   const attrs = [...header.matchAll(/^@attribute (\S+) (.+)$/gm)].map((m) => [m[1], m[2]]);
-  assert.deepEqual(attrs.map((a) => a[0]), [...RECORD_COLUMNS, ...FEATURE_NAMES, 'label']);
-  assert.deepEqual(attrs.find((a) => a[0] === 'label'), ['label', '{0,1}']);
+  assert.deepEqual(
+    attrs.map((a) => a[0]),
+    [...RECORD_COLUMNS, ...FEATURE_NAMES, 'label'],
+  );
+  assert.deepEqual(
+    attrs.find((a) => a[0] === 'label'),
+    ['label', '{0,1}'],
+  );
   assert.ok(attrs.filter((a) => FEATURE_NAMES.includes(a[0])).every((a) => a[1] === 'numeric'));
   assert.match(header, /^@relation \S+$/m);
   const rows = data.trim().split('\n');
@@ -90,19 +110,23 @@ test('the output format follows the file extension', () => {
 
 const WEKA = '/usr/share/java/weka.jar';
 
-test('WEKA itself reads the ARFF', { skip: !fs.existsSync(WEKA) && 'WEKA not installed (apt-get install weka)' }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-weka-'));
-  try {
-    const file = path.join(dir, 'w.arff');
-    const w = createWriter('arff', FdOutput.open(file), true);
-    for (let i = 0; i < 5; i++) w.write(record(i, i % 3 === 2 ? undefined : ((i % 2) as 0 | 1)));
-    w.close();
-    const r = spawnSync('java', ['-cp', WEKA, 'weka.core.Instances', file], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Num Instances:\s+5\b/);
-    assert.match(r.stdout, new RegExp(`Num Attributes:\\s+${RECORD_COLUMNS.length + FEATURE_NAMES.length + 1}\\b`));
-    assert.match(r.stdout, /\blabel\s+Nom\b.*\s1 \/ 20%/, 'the label is nominal, one of five missing');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'WEKA itself reads the ARFF',
+  { skip: !fs.existsSync(WEKA) && 'WEKA not installed (apt-get install weka)' },
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-weka-'));
+    try {
+      const file = path.join(dir, 'w.arff');
+      const w = createWriter('arff', FdOutput.open(file), true);
+      for (let i = 0; i < 5; i++) w.write(record(i, i % 3 === 2 ? undefined : ((i % 2) as 0 | 1)));
+      w.close();
+      const r = spawnSync('java', ['-cp', WEKA, 'weka.core.Instances', file], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Num Instances:\s+5\b/);
+      assert.match(r.stdout, new RegExp(`Num Attributes:\\s+${RECORD_COLUMNS.length + FEATURE_NAMES.length + 1}\\b`));
+      assert.match(r.stdout, /\blabel\s+Nom\b.*\s1 \/ 20%/, 'the label is nominal, one of five missing');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -9,7 +9,7 @@ const words = (s: string) => parseAddr(s)!.words;
 test('parseCidr: IPv4 and IPv6 ranges and bare addresses', () => {
   const c = parseCidr('192.168.1.77/24');
   assert.equal(c.version, 4);
-  assert.equal(c.words[0], (192 << 24 | 168 << 16 | 1 << 8) >>> 0, 'host bits are masked off');
+  assert.equal(c.words[0], ((192 << 24) | (168 << 16) | (1 << 8)) >>> 0, 'host bits are masked off');
   assert.ok(inCidr(words('192.168.1.200'), 4, c));
   assert.ok(!inCidr(words('192.168.2.1'), 4, c));
   const v6 = parseCidr('2001:db8::/32');
@@ -24,7 +24,11 @@ test('parseCidr: IPv4 and IPv6 ranges and bare addresses', () => {
 
 test('parseCidr refuses bad input with a UserError that says what is wrong', () => {
   for (const bad of ['10.0.0.0/33', '2001:db8::/129', 'banana', '10.0.0.0/', '10.0.0/8', '1.2.3.4/-1', '::/x']) {
-    assert.throws(() => parseCidr(bad), (e: unknown) => e instanceof UserError && e.message.includes(bad), bad);
+    assert.throws(
+      () => parseCidr(bad),
+      (e: unknown) => e instanceof UserError && e.message.includes(bad),
+      bad,
+    );
   }
 });
 
@@ -40,15 +44,27 @@ test('local side: --local, then private ranges, then the initiator', () => {
 });
 
 test('CidrSet agrees with a plain scan on random addresses, merged and overlapping ranges included', () => {
-  const cidrs = ['10.0.0.0/8', '10.1.0.0/16', '11.0.0.0/8', '192.168.1.0/24', '192.168.1.128/25', '0.0.0.0/32', '255.255.255.255/32', '2001:db8::/32']
-    .map(parseCidr);
+  const cidrs = [
+    '10.0.0.0/8',
+    '10.1.0.0/16',
+    '11.0.0.0/8',
+    '192.168.1.0/24',
+    '192.168.1.128/25',
+    '0.0.0.0/32',
+    '255.255.255.255/32',
+    '2001:db8::/32',
+  ].map(parseCidr);
   const set = new CidrSet(cidrs);
   let x = 99;
   for (let i = 0; i < 20000; i++) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
     const a = i % 4 === 0 ? (0x0a000000 | (x & 0x1ffffff)) >>> 0 : i % 4 === 1 ? (0xc0a80100 | (x & 0x1ff)) >>> 0 : x;
     const w = Uint32Array.of(a, 0, 0, 0);
-    assert.equal(set.has(w, 4), isLocal(w, 4, cidrs), `address ${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`);
+    assert.equal(
+      set.has(w, 4),
+      isLocal(w, 4, cidrs),
+      `address ${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`,
+    );
   }
   assert.ok(set.has(Uint32Array.of(0, 0, 0, 0), 4) && set.has(Uint32Array.of(0xffffffff, 0, 0, 0), 4));
   assert.ok(set.has(words('2001:db8::5'), 6) && !set.has(words('2001:db9::5'), 6));

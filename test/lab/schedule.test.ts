@@ -16,6 +16,9 @@ test("remote peers' labels sit on their own video clock, clipped to the capture;
       C: { ip: '10.0.0.3', schedule },
     },
   });
-  assert.deepEqual(out.map((r) => [r.peer, r.ip, r.file]), [['B', '10.0.0.2', 'rec.B.labels.csv']]);
+  assert.deepEqual(
+    out.map((r) => [r.peer, r.ip, r.file]),
+    [['B', '10.0.0.2', 'rec.B.labels.csv']],
+  );
   assert.equal(out[0].csv, 'start,end,label\n1002.500,1012.500,background\n1012.500,1025.000,person\n');
 });

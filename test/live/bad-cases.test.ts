@@ -10,7 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeTwoCalls } from './call-trace';
 import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
-import { childPids, holdsCpuLatency, isRoot, ndjsonRecords, readDb, runCli, startCli, tmpDir, waitFor } from './run-cli';
+import {
+  childPids,
+  holdsCpuLatency,
+  isRoot,
+  ndjsonRecords,
+  readDb,
+  runCli,
+  startCli,
+  tmpDir,
+  waitFor,
+} from './run-cli';
 
 const ROOT_ONLY = isRoot() ? false : 'needs root (mounts, other uids)';
 const dir = tmpDir('bad');
@@ -36,7 +46,10 @@ test('no permission to capture: exit 1 and how to get it', { skip: ROOT_ONLY }, 
     wrap: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
   });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /cannot capture on lo: permission denied; run it with sudo, or .*setcap cap_net_raw,cap_net_admin=eip/);
+  assert.match(
+    r.stderr,
+    /cannot capture on lo: permission denied; run it with sudo, or .*setcap cap_net_raw,cap_net_admin=eip/,
+  );
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
@@ -56,47 +69,60 @@ test('a read-only database: exit 1, one line', { skip: ROOT_ONLY }, () =>
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ro\.db: (database is read-only|cannot open or write the database)/);
     noStack(r.stderr);
-  }));
+  }),
+);
 
-test('a full disk: exit 1 with the reason, and every classified record still on stdout', { skip: ROOT_ONLY }, async () => {
-  const full = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', path.join(dir, 'whole.db')]);
-  assert.equal(full.code, 0, full.stderr);
-  const expected = ndjsonRecords(full.stdout).length;
-  // Room for the schema, not for the windows: the disk fills mid-run.
-  await withTmpfs(128, async (mnt) => {
-    const db = path.join(mnt, 'full.db');
-    const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /full\.db: disk full; free some space or choose --db on another file system/);
-    assert.match(r.stderr, /records were not stored in .*full\.db; they are in the NDJSON output \(stdout\)/);
-    noStack(r.stderr);
-    assert.equal(ndjsonRecords(r.stdout).length, expected, 'nothing classified is lost');
-    // What was committed before the disk filled is intact.
-    assert.ok(readDb(db).flows.length <= 2);
-  });
-});
+test(
+  'a full disk: exit 1 with the reason, and every classified record still on stdout',
+  { skip: ROOT_ONLY },
+  async () => {
+    const full = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', path.join(dir, 'whole.db')]);
+    assert.equal(full.code, 0, full.stderr);
+    const expected = ndjsonRecords(full.stdout).length;
+    // Room for the schema, not for the windows: the disk fills mid-run.
+    await withTmpfs(128, async (mnt) => {
+      const db = path.join(mnt, 'full.db');
+      const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /full\.db: disk full; free some space or choose --db on another file system/);
+      assert.match(r.stderr, /records were not stored in .*full\.db; they are in the NDJSON output \(stdout\)/);
+      noStack(r.stderr);
+      assert.equal(ndjsonRecords(r.stdout).length, expected, 'nothing classified is lost');
+      // What was committed before the disk filled is intact.
+      assert.ok(readDb(db).flows.length <= 2);
+    });
+  },
+);
 
-test('the interface goes away during capture: one line, exit 1 (with --power-save: no PM QoS request)', { skip: canMakeNetns() ?? false }, async () => {
-  const pair = createVethPair('gn', 3);
-  try {
-    const run = startCli(['-i', pair.ifA, '--headless', '--power-save', '--db', path.join(dir, 'gone.db')], { wrap: ['ip', 'netns', 'exec', pair.nsA] });
-    assert.ok(await waitFor(() => {
-      try {
-        return readDb(path.join(dir, 'gone.db')).meta.source === `iface:${pair.ifA}`;
-      } catch {
-        return false;
-      }
-    }, 10_000));
-    await new Promise((r) => setTimeout(r, 500));
-    const helpers = childPids(run.child.pid!);
-    assert.ok(helpers.length >= 1, 'no capture helper');
-    assert.ok(!helpers.some(holdsCpuLatency), '--power-save, yet the helper holds /dev/cpu_dma_latency');
-    execFileSync('ip', ['-n', pair.nsA, 'link', 'del', pair.ifA]);
-    const r = await run.result;
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`capture stopped: interface ${pair.ifA} went away`));
-    noStack(r.stderr);
-  } finally {
-    pair.destroy();
-  }
-});
+test(
+  'the interface goes away during capture: one line, exit 1 (with --power-save: no PM QoS request)',
+  { skip: canMakeNetns() ?? false },
+  async () => {
+    const pair = createVethPair('gn', 3);
+    try {
+      const run = startCli(['-i', pair.ifA, '--headless', '--power-save', '--db', path.join(dir, 'gone.db')], {
+        wrap: ['ip', 'netns', 'exec', pair.nsA],
+      });
+      assert.ok(
+        await waitFor(() => {
+          try {
+            return readDb(path.join(dir, 'gone.db')).meta.source === `iface:${pair.ifA}`;
+          } catch {
+            return false;
+          }
+        }, 10_000),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const helpers = childPids(run.child.pid!);
+      assert.ok(helpers.length >= 1, 'no capture helper');
+      assert.ok(!helpers.some(holdsCpuLatency), '--power-save, yet the helper holds /dev/cpu_dma_latency');
+      execFileSync('ip', ['-n', pair.nsA, 'link', 'del', pair.ifA]);
+      const r = await run.result;
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`capture stopped: interface ${pair.ifA} went away`));
+      noStack(r.stderr);
+    } finally {
+      pair.destroy();
+    }
+  },
+);

@@ -32,7 +32,15 @@ function jitter(): number {
 
 /** The UDP payloads and send offsets (s) of one direction. */
 export function directionPackets(s: GeneratorSpec): Array<{ t: number; payload: Buffer }> {
-  const call = syntheticCall({ a: s.a, b: s.b, aPort: s.aPort, bPort: s.bPort, start: 0, seconds: s.seconds, person: (t) => t < s.seconds / 2 });
+  const call = syntheticCall({
+    a: s.a,
+    b: s.b,
+    aPort: s.aPort,
+    bPort: s.bPort,
+    start: 0,
+    seconds: s.seconds,
+    person: (t) => t < s.seconds / 2,
+  });
   const want = s.fromA ? s.a : s.b;
   const out: Array<{ t: number; payload: Buffer }> = [];
   for (const p of call) {

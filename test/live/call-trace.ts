@@ -12,8 +12,24 @@ export const personFirstHalf = (seconds: number) => (t: number) => t < seconds /
  * to `seconds`, so packet time moves past A's end (media stop / timeout on replay).
  */
 export function twoCalls(seconds: number, aSeconds: number): TracePacket[] {
-  const a = syntheticCall({ a: '10.0.0.1', b: '192.0.2.10', aPort: 50000, bPort: 40000, start: T0, seconds: aSeconds, person: personFirstHalf(aSeconds) });
-  const b = syntheticCall({ a: '10.0.0.1', b: '192.0.2.20', aPort: 50002, bPort: 40002, start: T0 + 0.2, seconds, person: personFirstHalf(seconds) });
+  const a = syntheticCall({
+    a: '10.0.0.1',
+    b: '192.0.2.10',
+    aPort: 50000,
+    bPort: 40000,
+    start: T0,
+    seconds: aSeconds,
+    person: personFirstHalf(aSeconds),
+  });
+  const b = syntheticCall({
+    a: '10.0.0.1',
+    b: '192.0.2.20',
+    aPort: 50002,
+    bPort: 40002,
+    start: T0 + 0.2,
+    seconds,
+    person: personFirstHalf(seconds),
+  });
   return [...a, ...b].sort((x, y) => x.ts - y.ts);
 }
 

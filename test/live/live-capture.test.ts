@@ -34,8 +34,10 @@ function statusIds(pid: number): { uid: number; gid: number } | null {
   }
 }
 
-test('live capture in a netns: flows, windows, presence in SQLite; windows agree with tcpdump; privileges dropped; end flag; SIGTERM loses nothing',
-  { skip: SKIP ?? false, timeout: 120_000 }, async () => {
+test(
+  'live capture in a netns: flows, windows, presence in SQLite; windows agree with tcpdump; privileges dropped; end flag; SIGTERM loses nothing',
+  { skip: SKIP ?? false, timeout: 120_000 },
+  async () => {
     const pair = createVethPair('lv', 1);
     const children: ChildProcess[] = [];
     try {
@@ -45,19 +47,27 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
       const pcap = path.join(dir, 'tcpdump.pcap');
       const inA = ['ip', 'netns', 'exec', pair.nsA];
 
-      const tcpdump = spawn(inA[0], [...inA.slice(1), 'tcpdump', '-i', pair.ifA, '-n', '-U', '-s', '256', '-w', pcap, 'udp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const tcpdump = spawn(
+        inA[0],
+        [...inA.slice(1), 'tcpdump', '-i', pair.ifA, '-n', '-U', '-s', '256', '-w', pcap, 'udp'],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       children.push(tcpdump);
       let tdErr = '';
       tcpdump.stderr!.on('data', (c: Buffer) => (tdErr += c));
       assert.ok(await waitFor(() => /listening on/.test(tdErr), 10_000), `tcpdump did not start: ${tdErr}`);
 
       const run = startCli(['-i', pair.ifA, '--headless', '--db', db, '--out', out, '--timeout', '3', '--bpf', 'udp'], {
-        wrap: inA, env: { SUDO_UID: String(DROP_UID), SUDO_GID: String(DROP_UID) },
+        wrap: inA,
+        env: { SUDO_UID: String(DROP_UID), SUDO_GID: String(DROP_UID) },
       });
       children.push(run.child);
       const pid = run.child.pid!;
       // The drop happens once the device is open: seeing it also tells us capture has begun.
-      assert.ok(await waitFor(() => statusIds(pid)?.uid === DROP_UID, 15_000), `uid not dropped: ${run.output().stderr}`);
+      assert.ok(
+        await waitFor(() => statusIds(pid)?.uid === DROP_UID, 15_000),
+        `uid not dropped: ${run.output().stderr}`,
+      );
       assert.deepEqual(statusIds(pid), { uid: DROP_UID, gid: DROP_UID });
       // The capture helper process dropped too.
       const helpers = childPids(pid);
@@ -70,7 +80,11 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
 
       const gen = (ns: string, fromA: boolean) => {
         const spec = { a: pair.ipA, b: pair.ipB, aPort: 50000, bPort: 40000, seconds: SECONDS, fromA };
-        const c = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(__dirname, 'call-generator.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const c = spawn(
+          'ip',
+          ['netns', 'exec', ns, process.execPath, path.join(__dirname, 'call-generator.js'), JSON.stringify(spec)],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
         children.push(c);
         return exited(c);
       };
@@ -78,13 +92,17 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
       assert.deepEqual(codes, [0, 0]);
 
       // End flag live: the call goes quiet; media stop or the --timeout sweep ends it on the wall clock.
-      const ended = await waitFor(() => {
-        try {
-          return readDb(db).flows.some((f) => f.ended === 1);
-        } catch {
-          return false;
-        }
-      }, 15_000, 200);
+      const ended = await waitFor(
+        () => {
+          try {
+            return readDb(db).flows.some((f) => f.ended === 1);
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        200,
+      );
       assert.ok(ended, 'the call record was not ended after the traffic stopped');
 
       run.child.kill('SIGTERM');
@@ -99,7 +117,11 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
       assert.equal(flow.app, 'webrtc');
       assert.match(String(flow.end_reason), /^(media-stop|timeout)$/);
       assert.ok(d.windows.length >= SECONDS * 2 - 4, `windows: ${d.windows.length}`);
-      if (d.meta.model !== 'none') assert.ok(d.windows.every((w) => w.presence === 0 || w.presence === 1), 'every window classified');
+      if (d.meta.model !== 'none')
+        assert.ok(
+          d.windows.every((w) => w.presence === 0 || w.presence === 1),
+          'every window classified',
+        );
       assert.equal(d.meta.drops, '0');
       assert.equal(d.meta.source, `iface:${pair.ifA}`);
 
@@ -109,18 +131,30 @@ test('live capture in a netns: flows, windows, presence in SQLite; windows agree
 
       // The same traffic as recorded by tcpdump (kernel timestamps) through the offline pipeline.
       const ref: WindowRecord[] = [];
-      extractTrace(pcap, { windowMs: 500, rules: loadRules(), local: [], idleTimeoutS: 3, maxFlows: 1000 }, {
-        callStart: () => undefined, callEnd: () => undefined, window: (w) => ref.push({ ...w, features: w.features.slice() }),
-      });
+      extractTrace(
+        pcap,
+        { windowMs: 500, rules: loadRules(), local: [], idleTimeoutS: 3, maxFlows: 1000 },
+        {
+          callStart: () => undefined,
+          callEnd: () => undefined,
+          window: (w) => ref.push({ ...w, features: w.features.slice() }),
+        },
+      );
       const live = new Map(d.windows.map((w) => [Math.round(Number(w.start) * 1000), Number(w.packets)]));
       const same = ref.filter((w) => live.get(Math.round(w.start * 1000)) === w.packets).length;
-      const differ = ref.filter((w) => live.get(Math.round(w.start * 1000)) !== w.packets)
-        .map((w) => `${(w.start - ref[0].start).toFixed(1)}s:${w.packets}/${live.get(Math.round(w.start * 1000)) ?? '-'}`);
-      process.stderr.write(`# live vs tcpdump: same packet count in ${same}/${ref.length} windows; differ (tcpdump/live): ${differ.join(' ')}\n`);
+      const differ = ref
+        .filter((w) => live.get(Math.round(w.start * 1000)) !== w.packets)
+        .map(
+          (w) => `${(w.start - ref[0].start).toFixed(1)}s:${w.packets}/${live.get(Math.round(w.start * 1000)) ?? '-'}`,
+        );
+      process.stderr.write(
+        `# live vs tcpdump: same packet count in ${same}/${ref.length} windows; differ (tcpdump/live): ${differ.join(' ')}\n`,
+      );
       assert.ok(ref.length >= SECONDS * 2 - 4, `reference windows: ${ref.length}`);
       assert.ok(same / ref.length >= 0.95, `same packet count in ${same} of ${ref.length} windows`);
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       pair.destroy();
     }
-  });
+  },
+);

@@ -19,22 +19,32 @@ test('root drops to the sudo user, else to nobody', { skip: ROOT_ONLY }, () => {
   assert.equal(dropTarget({ SUDO_UID: '0' })?.name, 'nobody');
 });
 
-test('chownForDrop gives files and directories to the dropped user, never a device, a pipe or a terminal', { skip: ROOT_ONLY }, () => {
-  const dir = tmpDir('chown');
-  const file = path.join(dir, 'spymate.db');
-  const sub = path.join(dir, 'sub');
-  const fifo = path.join(dir, 'pipe');
-  const dev = nullDeviceIn(dir);
-  fs.writeFileSync(file, '');
-  fs.mkdirSync(sub);
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-  const link = path.join(dir, 'stdout');
-  fs.symlinkSync(dev, link); // as /dev/stdout is a link to a terminal
-  const nobody = dropTarget({})!;
-  chownForDrop([file, sub, fifo, dev, link, path.join(dir, 'missing')], nobody);
-  assert.deepEqual([file, sub].map((p) => fs.statSync(p).uid), [nobody.uid, nobody.uid]);
-  assert.deepEqual([fifo, dev].map((p) => fs.statSync(p).uid), [0, 0]);
-});
+test(
+  'chownForDrop gives files and directories to the dropped user, never a device, a pipe or a terminal',
+  { skip: ROOT_ONLY },
+  () => {
+    const dir = tmpDir('chown');
+    const file = path.join(dir, 'spymate.db');
+    const sub = path.join(dir, 'sub');
+    const fifo = path.join(dir, 'pipe');
+    const dev = nullDeviceIn(dir);
+    fs.writeFileSync(file, '');
+    fs.mkdirSync(sub);
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const link = path.join(dir, 'stdout');
+    fs.symlinkSync(dev, link); // as /dev/stdout is a link to a terminal
+    const nobody = dropTarget({})!;
+    chownForDrop([file, sub, fifo, dev, link, path.join(dir, 'missing')], nobody);
+    assert.deepEqual(
+      [file, sub].map((p) => fs.statSync(p).uid),
+      [nobody.uid, nobody.uid],
+    );
+    assert.deepEqual(
+      [fifo, dev].map((p) => fs.statSync(p).uid),
+      [0, 0],
+    );
+  },
+);
 
 test('canReach follows the x bit that applies to the user, up to /', { skip: ROOT_ONLY }, () => {
   const dir = tmpDir('reach');
@@ -50,7 +60,7 @@ test('canReach follows the x bit that applies to the user, up to /', { skip: ROO
   assert.equal(canReach(file, nobody), true, 'owner x bit');
 });
 
-test('the default database: XDG_STATE_HOME, else the sudo user\'s home, else /var/lib for root', () => {
+test("the default database: XDG_STATE_HOME, else the sudo user's home, else /var/lib for root", () => {
   assert.equal(defaultDbPath({ XDG_STATE_HOME: '/x/state' }), '/x/state/spymate/spymate.db');
   if (isRoot()) {
     assert.equal(defaultDbPath({}), '/var/lib/spymate/spymate.db');

@@ -38,7 +38,10 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
   assert.ok(typeof windows[0].all_packets === 'number', 'features are keys of the record');
   assert.ok(['person', 'background', 'unknown'].includes(String(windows[0].presence)));
   // The summary has the meter's final counts, not the last periodic ones.
-  assert.match(r.stderr, new RegExp(`spymate-tui: ${tracePackets()} packets, 0 dropped, 2 flows, 2 calls, ${windows.length} windows`));
+  assert.match(
+    r.stderr,
+    new RegExp(`spymate-tui: ${tracePackets()} packets, 0 dropped, 2 flows, 2 calls, ${windows.length} windows`),
+  );
   assert.equal(d.meta.source, `file:${trace}`);
   assert.equal(d.meta.windows, String(windows.length));
   assert.equal(fs.statSync(db).mode & 0o777, 0o600);
@@ -124,8 +127,11 @@ test('usage errors exit 2 with one line', async () => {
 test('the UI with stdin not a terminal: a usage error before any database is made', { timeout: 20000 }, () => {
   // `script` gives stdout a pseudo-terminal; stdin stays /dev/null
   const db = path.join(dir, 'no-stdin.db');
-  const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} -f ${trace} --db ${db} </dev/null; echo "exit $?"`, '/dev/null'],
-    { encoding: 'utf8', timeout: 15000 });
+  const r = spawnSync(
+    'script',
+    ['-qec', `${process.execPath} ${BIN} -f ${trace} --db ${db} </dev/null; echo "exit $?"`, '/dev/null'],
+    { encoding: 'utf8', timeout: 15000 },
+  );
   assert.match(r.stdout, /stdin is not a terminal: the UI reads keys from it; add --headless/);
   assert.match(r.stdout, /exit 2/);
   assert.equal(fs.existsSync(db), false, 'no database for a run that never started');
@@ -163,33 +169,37 @@ test('a corrupt, newer or locked database: one line, exit 1', async () => {
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('with a terminal: the UI shows the replayed calls; q stops the workers and the summary follows', { skip: hasTmux() ? false : 'tmux not installed' }, async () => {
-  // Run as root, the monitor drops to nobody: the UI must be able to enter the database's directory.
-  const open = path.join(dir, 'tui');
-  fs.mkdirSync(open);
-  fs.chmodSync(dir, 0o755);
-  const db = path.join(open, 'tui.db');
-  const err = path.join(dir, 'tui.err');
-  const session = `smlive${process.pid}`;
-  const cmd = `${process.execPath} ${BIN} -f ${trace} --speed 4 --db ${db} 2>${err}; echo EXIT=$? >>${err}`;
-  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', cmd]);
-  try {
-    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
-    assert.ok(await waitFor(() => /webrtc\s+10\.0\.0\.1/.test(screen()), 15_000), screen());
-    execFileSync('tmux', ['send-keys', '-t', session, 'q']);
-    assert.ok(await waitFor(() => fs.existsSync(err) && /EXIT=/.test(fs.readFileSync(err, 'utf8')), 15_000));
-    const text = fs.readFileSync(err, 'utf8');
-    assert.match(text, /EXIT=0/);
-    assert.match(text, /spymate-tui: \d+ packets, 0 dropped, 2 flows, 2 calls/);
-    assert.ok(readDb(db).windows.length > 0);
-  } finally {
+test(
+  'with a terminal: the UI shows the replayed calls; q stops the workers and the summary follows',
+  { skip: hasTmux() ? false : 'tmux not installed' },
+  async () => {
+    // Run as root, the monitor drops to nobody: the UI must be able to enter the database's directory.
+    const open = path.join(dir, 'tui');
+    fs.mkdirSync(open);
+    fs.chmodSync(dir, 0o755);
+    const db = path.join(open, 'tui.db');
+    const err = path.join(dir, 'tui.err');
+    const session = `smlive${process.pid}`;
+    const cmd = `${process.execPath} ${BIN} -f ${trace} --speed 4 --db ${db} 2>${err}; echo EXIT=$? >>${err}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', cmd]);
     try {
-      execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
-    } catch {
-      /* already gone */
+      const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session]).toString();
+      assert.ok(await waitFor(() => /webrtc\s+10\.0\.0\.1/.test(screen()), 15_000), screen());
+      execFileSync('tmux', ['send-keys', '-t', session, 'q']);
+      assert.ok(await waitFor(() => fs.existsSync(err) && /EXIT=/.test(fs.readFileSync(err, 'utf8')), 15_000));
+      const text = fs.readFileSync(err, 'utf8');
+      assert.match(text, /EXIT=0/);
+      assert.match(text, /spymate-tui: \d+ packets, 0 dropped, 2 flows, 2 calls/);
+      assert.ok(readDb(db).windows.length > 0);
+    } finally {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
     }
-  }
-});
+  },
+);
 
 function tracePackets(): number {
   const src = openTrace(trace);

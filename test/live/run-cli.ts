@@ -19,7 +19,10 @@ export { tempDir as tmpDir } from '../../src/testkit/temp';
 /** Starts the CLI (optionally through a wrapper such as `ip netns exec NS`); stdout/stderr collected. */
 export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}) {
   const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
-  const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c));
@@ -30,7 +33,10 @@ export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.P
   return { child, result, output: () => ({ stdout, stderr }) };
 }
 
-export async function runCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const run = startCli(args, opts);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   try {
@@ -66,7 +72,12 @@ export function readDb(file: string): DbDump {
     return {
       flows: db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>,
       windows: db.prepare('SELECT * FROM windows ORDER BY flow_id, start').all() as Array<Record<string, unknown>>,
-      meta: Object.fromEntries((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value])),
+      meta: Object.fromEntries(
+        (db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [
+          r.key,
+          r.value,
+        ]),
+      ),
     };
   } finally {
     db.close();
@@ -74,7 +85,10 @@ export function readDb(file: string): DbDump {
 }
 
 export function ndjsonRecords(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function isRoot(): boolean {
@@ -83,13 +97,17 @@ export function isRoot(): boolean {
 
 /** PIDs whose parent is `pid` (the capture helper of a spymate-tui process). */
 export function childPids(pid: number): number[] {
-  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return /\bPPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1] === String(pid);
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return /\bPPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Whether `pid` holds /dev/cpu_dma_latency open (a PM QoS request keeping CPUs out of deep idle). */

@@ -31,7 +31,15 @@ test('train + eval --json: exact keys in order, values matching the predictions 
   const lines = ev.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'one JSON object on stdout');
   const j = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(j).slice(0, 7), ['windows', 'accuracy', 'precision', 'recall', 'f1', 'confusion', 'raw_accuracy']);
+  assert.deepEqual(Object.keys(j).slice(0, 7), [
+    'windows',
+    'accuracy',
+    'precision',
+    'recall',
+    'f1',
+    'confusion',
+    'raw_accuracy',
+  ]);
   assert.deepEqual(Object.keys(j.confusion), ['tp', 'fp', 'tn', 'fn']);
   assert.ok(lines[0].startsWith('{"windows":400,"accuracy":'));
   // recompute from the predictions file
@@ -42,8 +50,8 @@ test('train + eval --json: exact keys in order, values matching the predictions 
   for (const r of rows.slice(1)) {
     const [, , truth, raw, fin] = r.split(',');
     if (raw === truth) rawOk++;
-    if (fin === '1') truth === '1' ? c.tp++ : c.fp++;
-    else truth === '1' ? c.fn++ : c.tn++;
+    if (fin === '1') c[truth === '1' ? 'tp' : 'fp']++;
+    else c[truth === '1' ? 'fn' : 'tn']++;
   }
   assert.deepEqual(j.confusion, c);
   assert.equal(j.windows, 400);
@@ -54,25 +62,29 @@ test('train + eval --json: exact keys in order, values matching the predictions 
   assert.equal(fs.statSync(path.join(dir, 'p.csv')).mode & 0o777, 0o600);
 });
 
-test('train -o, predict -o, eval --predictions/--report: an existing file is made private, a device keeps its mode', { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' }, () => {
-  const dir = tmpDir();
-  fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
-  fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
-  const dev = nullDeviceIn(dir);
-  fs.writeFileSync(path.join(dir, 'm.json'), 'old', { mode: 0o644 });
-  fs.chmodSync(path.join(dir, 'm.json'), 0o644);
-  for (const args of [
-    ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', 'm.json'],
-    ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', dev],
-    ['predict', '--model', 'm.json', 'b.csv', '-o', dev],
-    ['eval', '--model', 'm.json', 'b.csv', '--predictions', dev, '--report', dev],
-  ]) {
-    const r = spymate(args, dir);
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    assert.equal(fs.statSync(dev).mode & 0o777, 0o666, `${args[0]} left the device's mode alone`);
-  }
-  assert.equal(fs.statSync(path.join(dir, 'm.json')).mode & 0o777, 0o600);
-});
+test(
+  'train -o, predict -o, eval --predictions/--report: an existing file is made private, a device keeps its mode',
+  { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' },
+  () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
+    fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
+    const dev = nullDeviceIn(dir);
+    fs.writeFileSync(path.join(dir, 'm.json'), 'old', { mode: 0o644 });
+    fs.chmodSync(path.join(dir, 'm.json'), 0o644);
+    for (const args of [
+      ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', 'm.json'],
+      ['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', dev],
+      ['predict', '--model', 'm.json', 'b.csv', '-o', dev],
+      ['eval', '--model', 'm.json', 'b.csv', '--predictions', dev, '--report', dev],
+    ]) {
+      const r = spymate(args, dir);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(fs.statSync(dev).mode & 0o777, 0o666, `${args[0]} left the device's mode alone`);
+    }
+    assert.equal(fs.statSync(path.join(dir, 'm.json')).mode & 0o777, 0o600);
+  },
+);
 
 test('the Spy Your Mate form: index + Time Interval ignored with notices, --label-column Person', () => {
   const dir = tmpDir();
@@ -98,21 +110,31 @@ test('bad input: one line, exit 1 (runtime) or 2 (usage), no stack trace', () =>
   fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
   fs.writeFileSync(path.join(dir, 'ragged.csv'), 'a,b,label\n1,2,0\n1,0\n');
   fs.writeFileSync(path.join(dir, 'one.csv'), 'a,label\n1,1\n5,1\n3,1\n');
-  fs.writeFileSync(path.join(dir, 'old.json'), JSON.stringify({ format: 'spymate-model', version: 0, createdBy: 'spymate 0.0.1' }));
+  fs.writeFileSync(
+    path.join(dir, 'old.json'),
+    JSON.stringify({ format: 'spymate-model', version: 0, createdBy: 'spymate 0.0.1' }),
+  );
   const cases: [string[], number, RegExp][] = [
     [['train', 'a.csv', '--label-column', 'Person', '-o', 'm.json'], 1, /a\.csv: no column 'Person'/],
     [['train', 'ragged.csv', '-o', 'm.json'], 1, /ragged\.csv:3: 2 fields but the header has 3/],
     [['train', 'one.csv', '-o', 'm.json'], 1, /only person windows/],
     [['train', 'a.csv'], 2, /--output/],
     [['train', 'a.csv', '--algo', 'svm', '-o', 'm.json'], 2, /--algo must be rf, cart or logreg/],
-    [['eval', '--model', 'old.json', 'a.csv'], 1, /made by spymate 0\.0\.1 in model format 0.*retrain with `spymate train`/],
+    [
+      ['eval', '--model', 'old.json', 'a.csv'],
+      1,
+      /made by spymate 0\.0\.1 in model format 0.*retrain with `spymate train`/,
+    ],
     [['eval', '--model', 'missing.json', 'a.csv'], 1, /missing\.json: no such model file/],
     [['train', 'x.pcap', '-o', 'm.json'], 2, /traces need ground truth: add --labels/],
   ];
   for (const [args, code, re] of cases) {
     const r = spymate(args, dir);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
-    const lines = r.stderr.trim().split('\n').filter((l) => !/ignoring/.test(l));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/ignoring/.test(l));
     assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(lines[0], re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
@@ -138,7 +160,11 @@ test('eval --report: one self-contained page whose charts render in headless chr
   assert.equal(ev.code, 0, ev.stderr);
   assert.match(ev.stdout, /truth person/);
   const html = fs.readFileSync(path.join(dir, 'r.html'), 'utf8');
-  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|@import|url\(http/, 'no external resources');
+  assert.doesNotMatch(
+    html,
+    /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|@import|url\(http/,
+    'no external resources',
+  );
   assert.match(html, /id="confusion"/);
   const browser = chromium();
   if (!browser) {
@@ -148,9 +174,18 @@ test('eval --report: one self-contained page whose charts render in headless chr
   const r = spawnSync(
     browser,
     [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, 'profile')}`, '--virtual-time-budget=5000',
-      '--dump-dom', `file://${path.join(dir, 'r.html')}`,
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${path.join(dir, 'profile')}`,
+      '--virtual-time-budget=5000',
+      '--dump-dom',
+      `file://${path.join(dir, 'r.html')}`,
     ],
     { encoding: 'utf8', timeout: 60_000 },
   );

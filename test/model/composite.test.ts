@@ -53,7 +53,12 @@ function call(seed: number, atCap: boolean): Sequence {
 }
 
 function accuracyOn(seq: Sequence, frameRegularity: boolean): number {
-  const train: DataSet = { features: NAMES, windowMs: 500, sequences: [call(1, false), call(2, true), call(3, false), call(4, true)], inputs: [] };
+  const train: DataSet = {
+    features: NAMES,
+    windowMs: 500,
+    sequences: [call(1, false), call(2, true), call(3, false), call(4, true)],
+    inputs: [],
+  };
   const m = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, frameRegularity, trees: 20 }, 'test');
   const run = runSpan(m, wholeSpans([seq])[0], identityIndex(NAMES.length), 0.5);
   return run.final.reduce((a, p, i) => a + (p === run.labels[i] ? 1 : 0), 0) / run.labels.length;
@@ -86,7 +91,11 @@ test('a model with composites survives save/load, maps inputs by name in any ord
     assert.equal(got, expected[i], `window ${i}`);
   });
 
-  const old = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8, frameRegularity: false, shapeLevels: false }, 'test');
+  const old = trainModel(
+    train,
+    { ...DEFAULT_TRAIN_OPTIONS, trees: 8, frameRegularity: false, shapeLevels: false },
+    'test',
+  );
   delete (old.context as { composites?: unknown }).composites;
   delete (old.context as { levels?: unknown }).levels;
   saveModel(file, old);
@@ -99,7 +108,8 @@ test('a model with composites survives save/load, maps inputs by name in any ord
 
   // cut short, or missing its derived names: refused, not run on half a vector
   const short = JSON.parse(JSON.stringify(m)) as typeof m;
-  for (const k of ['derived', 'mean', 'std'] as const) short.normalisation[k] = short.normalisation[k].slice(0, 10) as never;
+  for (const k of ['derived', 'mean', 'std'] as const)
+    short.normalisation[k] = short.normalisation[k].slice(0, 10) as never;
   fs.writeFileSync(file, JSON.stringify(short));
   assert.throws(() => loadModel(file), /damaged spymate model \(normalisation\)/);
   const noNames = JSON.parse(JSON.stringify(m)) as typeof m;
@@ -111,13 +121,23 @@ test('a model with composites survives save/load, maps inputs by name in any ord
 test('shape levels: the level of each dimensionless burst measure is given and of nothing else; a bad column index is refused', () => {
   assert.deepEqual(
     shapeLevelColumns(FEATURE_NAMES).map((i) => FEATURE_NAMES[i]),
-    ['in_burst_cv', 'in_burst_alternation', 'out_burst_cv', 'out_burst_alternation', 'all_burst_cv', 'all_burst_alternation'],
+    [
+      'in_burst_cv',
+      'in_burst_alternation',
+      'out_burst_cv',
+      'out_burst_alternation',
+      'all_burst_cv',
+      'all_burst_alternation',
+    ],
   );
   assert.deepEqual(shapeLevelColumns(SYM_FEATURES), [], 'never in the 12-feature CSV form');
   const train: DataSet = { features: NAMES, windowMs: 500, sequences: [call(1, false), call(2, true)], inputs: [] };
   const m = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8 }, 'test');
   assert.deepEqual(m.context.levels, [2]);
-  assert.deepEqual(m.normalisation.derived.filter((d) => d.endsWith(':level')), ['out_burst_cv:level']);
+  assert.deepEqual(
+    m.normalisation.derived.filter((d) => d.endsWith(':level')),
+    ['out_burst_cv:level'],
+  );
   const off = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8, shapeLevels: false }, 'test');
   assert.equal(off.normalisation.derived.filter((d) => d.endsWith(':level')).length, 0);
   assert.equal(off.normalisation.derived.length, m.normalisation.derived.length - 1);
@@ -125,7 +145,12 @@ test('shape levels: the level of each dimensionless burst measure is given and o
   const ctx = new ContextState({ ...DEFAULT_CONTEXT, windows: 2, scales: [1, 0.5], absolute: false, levels: [1] });
   const names = derivedNames(['a', 'b'], false, [1]);
   const out = new Float64Array(names.length);
-  for (const x of [[5, 1], [5, 2], [5, 4]]) ctx.push(x, out);
+  for (const x of [
+    [5, 1],
+    [5, 2],
+    [5, 4],
+  ])
+    ctx.push(x, out);
   assert.ok(Math.abs(out[names.indexOf('b:level')] - (Math.asinh(4) + Math.asinh(8)) / 2) < 1e-12);
   assert.equal(names.indexOf('a:level'), -1);
   const file = path.join(tmpDir(), 'm.json');

@@ -17,7 +17,10 @@ test('CSV: empty-header index and text column are ignored with one notice each',
 });
 
 test('CSV: the class column defaults to the last one; --label-column picks another', () => {
-  const t = parseCsvTable('y.csv', 'f,label,g\n1,background,5\n2,true,6\n', { labelColumn: 'label', notice: () => undefined });
+  const t = parseCsvTable('y.csv', 'f,label,g\n1,background,5\n2,true,6\n', {
+    labelColumn: 'label',
+    notice: () => undefined,
+  });
   assert.deepEqual(t.features, ['f', 'g']);
   assert.deepEqual([...t.labels], [0, 1]);
   const last = parseCsvTable('z.csv', 'f,cls\n1,1\n2,0\n', { notice: () => undefined });
@@ -43,7 +46,11 @@ test('CSV/ARFF: windows no label covered (empty, as extract --labels writes them
   const t = parseCsvTable('u.csv', 'a,label\n1,person\n5,\n3,background\n', { notice: () => undefined });
   assert.deepEqual([...t.labels], [1, -1, 0]);
   assert.equal(t.rows.length, 3, 'kept: they feed the temporal context');
-  const a = parseArffTable('u.arff', '@relation w\n@attribute a numeric\n@attribute class {background,person}\n@data\n1,person\n2,?\n', { notice: () => undefined });
+  const a = parseArffTable(
+    'u.arff',
+    '@relation w\n@attribute a numeric\n@attribute class {background,person}\n@data\n1,person\n2,?\n',
+    { notice: () => undefined },
+  );
   assert.deepEqual([...a.labels], [1, -1]);
 });
 
@@ -51,10 +58,17 @@ test('CSV for predict: no class column unless --label-column or a class-like las
   const t = parseCsvTable('f.csv', 'a,b\n1,5\n4,7\n2,1\n', { classOptional: true, notice: () => undefined });
   assert.deepEqual(t.features, ['a', 'b'], 'the last column is a feature, not the class');
   assert.deepEqual([...t.labels], [-1, -1, -1]);
-  const named = parseCsvTable('g.csv', 'a,label\n1,person\n4,\n2,background\n', { classOptional: true, notice: () => undefined });
+  const named = parseCsvTable('g.csv', 'a,label\n1,person\n4,\n2,background\n', {
+    classOptional: true,
+    notice: () => undefined,
+  });
   assert.deepEqual(named.features, ['a']);
   assert.deepEqual([...named.labels], [1, -1, 0]);
-  const picked = parseCsvTable('h.csv', 'a,b\n1,1\n4,0\n2,1\n', { classOptional: true, labelColumn: 'b', notice: () => undefined });
+  const picked = parseCsvTable('h.csv', 'a,b\n1,1\n4,0\n2,1\n', {
+    classOptional: true,
+    labelColumn: 'b',
+    notice: () => undefined,
+  });
   assert.deepEqual([...picked.labels], [1, 0, 1]);
 });
 
@@ -87,7 +101,10 @@ test('ARFF: numeric attributes and a nominal class are read; a nominal feature i
 });
 
 test('ARFF: a class attribute whose values are not presence labels is a clear error', () => {
-  const skype = arff.replace('{background,person}', '{skype,other}').replace(/background\n/, 'skype\n').replace(/person\n/, 'other\n');
+  const skype = arff
+    .replace('{background,person}', '{skype,other}')
+    .replace(/background\n/, 'skype\n')
+    .replace(/person\n/, 'other\n');
   assert.throws(
     () => parseArffTable('s.arff', skype, { notice: () => undefined }),
     (e: Error) => e instanceof UserError && /class attribute 'class' has values \{skype,other\}/.test(e.message),
@@ -95,13 +112,26 @@ test('ARFF: a class attribute whose values are not presence labels is a clear er
 });
 
 test('ARFF: sparse rows and unknown types are refused with FILE:LINE', () => {
-  assert.throws(() => parseArffTable('p.arff', '@relation r\n@attribute a numeric\n@attribute c {0,1}\n@data\n{0 1, 1 0}\n', { notice: () => undefined }), /p\.arff:5: sparse ARFF/);
-  assert.throws(() => parseArffTable('q.arff', '@relation r\n@attribute a relational\n@data\n', { notice: () => undefined }), /q\.arff:2: attribute 'a' has type 'relational'/);
+  assert.throws(
+    () =>
+      parseArffTable('p.arff', '@relation r\n@attribute a numeric\n@attribute c {0,1}\n@data\n{0 1, 1 0}\n', {
+        notice: () => undefined,
+      }),
+    /p\.arff:5: sparse ARFF/,
+  );
+  assert.throws(
+    () => parseArffTable('q.arff', '@relation r\n@attribute a relational\n@data\n', { notice: () => undefined }),
+    /q\.arff:2: attribute 'a' has type 'relational'/,
+  );
 });
 
 test('CSV: a numeric column that counts windows or time is ignored with a notice', () => {
   const notices: string[] = [];
-  const t = parseCsvTable('t.csv', 'time,a,Person\n0.5,7,0\n1.0,9,1\n1.5,4,0\n2.0,5,1\n', { notice: (l) => notices.push(l) });
+  const t = parseCsvTable('t.csv', 'time,a,Person\n0.5,7,0\n1.0,9,1\n1.5,4,0\n2.0,5,1\n', {
+    notice: (l) => notices.push(l),
+  });
   assert.deepEqual(t.features, ['a']);
-  assert.deepEqual(notices, [`t.csv: ignoring column 'time' that counts windows or time (a constant step says nothing about presence)`]);
+  assert.deepEqual(notices, [
+    `t.csv: ignoring column 'time' that counts windows or time (a constant step says nothing about presence)`,
+  ]);
 });

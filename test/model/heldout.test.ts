@@ -10,7 +10,10 @@ import { heldOut } from '../../src/lab/experiments/heldout';
 const SEEDS = 12;
 
 function meanAccuracy(sharedSetup = false): { mean: number; min: number } {
-  const accs = Array.from({ length: SEEDS }, (_, s) => heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, DEFAULT_TRAIN_OPTIONS, sharedSetup).accuracy);
+  const accs = Array.from(
+    { length: SEEDS },
+    (_, s) => heldOut(3 * s + 1, 3 * s + 2, 3 * s + 3, DEFAULT_TRAIN_OPTIONS, sharedSetup).accuracy,
+  );
   return { mean: accs.reduce((a, b) => a + b, 0) / SEEDS, min: Math.min(...accs) };
 }
 

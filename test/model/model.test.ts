@@ -39,14 +39,26 @@ test('cross-validation folds are contiguous blocks and never share a window with
   for (const fold of folds) {
     for (const v of fold) {
       seen.set(v.seq, [...(seen.get(v.seq) ?? []), v.to - v.from]);
-      for (const t of trainingSpans(fold.filter((x) => x.seq === v.seq), 3)) {
-        assert.ok(t.to <= v.from - 3 || t.from >= v.to + 3, `train ${t.from}-${t.to} touches validation ${v.from}-${v.to}`);
+      for (const t of trainingSpans(
+        fold.filter((x) => x.seq === v.seq),
+        3,
+      )) {
+        assert.ok(
+          t.to <= v.from - 3 || t.from >= v.to + 3,
+          `train ${t.from}-${t.to} touches validation ${v.from}-${v.to}`,
+        );
       }
     }
   }
   // every window is validated exactly once
-  assert.equal(seen.get(seqs[0])!.reduce((a, b) => a + b, 0), 103);
-  assert.equal(seen.get(seqs[1])!.reduce((a, b) => a + b, 0), 250);
+  assert.equal(
+    seen.get(seqs[0])!.reduce((a, b) => a + b, 0),
+    103,
+  );
+  assert.equal(
+    seen.get(seqs[1])!.reduce((a, b) => a + b, 0),
+    250,
+  );
 });
 
 test('the learning curve reuses the cross-validation models for its 100 % point and gets the same curve', () => {
@@ -61,10 +73,22 @@ test('the learning curve reuses the cross-validation models for its 100 % point 
   assert.equal(steps, 3 * LEARNING_FRACTIONS.length);
   assert.ok(own[own.length - 1].validationAccuracy > 0.9, JSON.stringify(own));
   // a 100 % point comes from the given models: a broken model there must show in the curve
-  const broken = { ...cv, foldModels: cv.foldModels.map((m) => m && { ...m, classifier: { kind: 'logreg' as const, l2: 1, weights: m.normalisation.mean.map(() => 0), bias: -50 } }) };
+  const broken = {
+    ...cv,
+    foldModels: cv.foldModels.map(
+      (m) =>
+        m && {
+          ...m,
+          classifier: { kind: 'logreg' as const, l2: 1, weights: m.normalisation.mean.map(() => 0), bias: -50 },
+        },
+    ),
+  };
   const withBroken = learningCurve(data, o, 3, undefined, broken);
   assert.deepEqual(withBroken.slice(0, -1), own.slice(0, -1));
-  assert.ok(withBroken.at(-1)!.validationAccuracy < own.at(-1)!.validationAccuracy - 0.2, JSON.stringify(withBroken.at(-1)));
+  assert.ok(
+    withBroken.at(-1)!.validationAccuracy < own.at(-1)!.validationAccuracy - 0.2,
+    JSON.stringify(withBroken.at(-1)),
+  );
   assert.throws(() => learningCurve(data, o, 4, undefined, cv), /4 folds, cross-validation had 3/);
 });
 
@@ -75,13 +99,19 @@ test('predictions are causal: window t does not change when windows after t chan
   const ra = runSpan(m, wholeSpans([a])[0], identityIndex(2), 0.5);
   const rb = runSpan(m, wholeSpans([b])[0], identityIndex(2), 0.5);
   for (let i = 0; i <= 300; i++) assert.equal(ra.prob[i], rb.prob[i], `window ${i}`);
-  assert.ok(ra.prob.slice(301).some((p, i) => p !== rb.prob[301 + i]), 'later windows must differ');
+  assert.ok(
+    ra.prob.slice(301).some((p, i) => p !== rb.prob[301 + i]),
+    'later windows must differ',
+  );
 });
 
 test('training data with one class only is a clear error', () => {
   const one = separable(1);
   one.labels.fill(1);
-  assert.throws(() => trainModel(dataSet([one]), DEFAULT_TRAIN_OPTIONS, 't'), (e: Error) => e instanceof UserError && /only person windows.*both classes/.test(e.message));
+  assert.throws(
+    () => trainModel(dataSet([one]), DEFAULT_TRAIN_OPTIONS, 't'),
+    (e: Error) => e instanceof UserError && /only person windows.*both classes/.test(e.message),
+  );
 });
 
 test('the model file is versioned and checked on load: version, feature set, window length', () => {
@@ -96,11 +126,17 @@ test('the model file is versioned and checked on load: version, feature set, win
   const p = loaded.createPredictor(['noise', 'bytes']);
   const pr = p.push(Float64Array.of(5, 1000));
   assert.ok(pr.certainty >= 0 && pr.certainty <= 100 && (pr.presence === 0 || pr.presence === 1));
-  assert.throws(() => loadModel(file, { windowMs: 250 }), /trained on 500 ms windows, this run uses 250 ms; use --window 500/);
+  assert.throws(
+    () => loadModel(file, { windowMs: 250 }),
+    /trained on 500 ms windows, this run uses 250 ms; use --window 500/,
+  );
   assert.throws(() => loadModel(file, { featureNames: ['bytes'] }), /needs feature noise that the data does not have/);
   const old = path.join(dir, 'old.json');
   fs.writeFileSync(old, JSON.stringify({ ...m, version: 7, createdBy: 'spymate 9.0.0' }));
-  assert.throws(() => loadModel(old), /made by spymate 9\.0\.0 in model format 7, this spymate reads format 1; retrain with `spymate train`/);
+  assert.throws(
+    () => loadModel(old),
+    /made by spymate 9\.0\.0 in model format 7, this spymate reads format 1; retrain with `spymate train`/,
+  );
   const junk = path.join(dir, 'junk.json');
   fs.writeFileSync(junk, 'PK\u0003\u0004');
   assert.throws(() => loadModel(junk), /junk\.json: not JSON, so not a spymate model/);

@@ -17,6 +17,7 @@ interface CartTree {
   root: { splitColumn: number; splitValue: number };
 }
 // ml-cart ships no type declarations
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DecisionTreeClassifier } = require('ml-cart') as {
   DecisionTreeClassifier: new (o: { gainFunction: 'gini'; maxDepth: number; minNumSamples: number }) => CartTree;
 };
@@ -33,7 +34,7 @@ function dataset(seed: number, n: number): Rows {
   const y: number[] = [];
   for (let i = 0; i < n; i++) {
     const row = [r(), r(), r(), r()];
-    let l = (row[0] > 0.5) !== (row[1] + 0.2 * row[0] > 0.6) ? 1 : 0;
+    let l = row[0] > 0.5 !== row[1] + 0.2 * row[0] > 0.6 ? 1 : 0;
     if (r() < 0.08) l = 1 - l;
     x.push(row);
     y.push(l);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { DEFAULT_MODEL_PATH, loadModel } from '../../src/model/load';
 
-test('the shipped model loads for the extractor\'s features and 500 ms windows, and is world-readable', () => {
+test("the shipped model loads for the extractor's features and 500 ms windows, and is world-readable", () => {
   const m = loadModel(DEFAULT_MODEL_PATH, { windowMs: 500, featureNames: FEATURE_NAMES });
   assert.equal(m.windowMs, 500);
   assert.ok(m.meta.trainedOn.length > 0, 'says what it was trained on');

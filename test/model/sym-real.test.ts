@@ -21,7 +21,7 @@ const FLOORS: Record<string, number> = {
   'vp9-uncapped-quiet': 0.71, // 72.9 %: VP9 fills the ceiling even with a quiet camera
 };
 
-test('real calls in the Spy Your Mate form: the report\'s columns, one sequence each, both classes', () => {
+test("real calls in the Spy Your Mate form: the report's columns, one sequence each, both classes", () => {
   const bySetup = setups(SYM_DIR);
   assert.deepEqual([...bySetup.keys()].sort(), Object.keys(FLOORS).sort());
   for (const calls of bySetup.values()) {
@@ -35,23 +35,45 @@ test('real calls in the Spy Your Mate form: the report\'s columns, one sequence 
   }
 });
 
-test('sym-csv: a recording in the report\'s form holds exactly what spymate extract --labels writes for its call, labelled windows only', () => {
+test("sym-csv: a recording in the report's form holds exactly what spymate extract --labels writes for its call, labelled windows only", () => {
   const name = 'office-vp8';
   const trace = path.join(LAB_DIR, `${name}.pcapng.gz`);
   const dir = tmpDir();
-  const ex = spymate(['extract', trace, '--labels', path.join(LAB_DIR, `${name}.labels.csv`), '--local', labLocalIp(name), '-o', 'w.csv', '-q'], dir);
+  const ex = spymate(
+    [
+      'extract',
+      trace,
+      '--labels',
+      path.join(LAB_DIR, `${name}.labels.csv`),
+      '--local',
+      labLocalIp(name),
+      '-o',
+      'w.csv',
+      '-q',
+    ],
+    dir,
+  );
   assert.equal(ex.code, 0, ex.stderr);
-  const [head, ...rows] = fs.readFileSync(path.join(dir, 'w.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const [head, ...rows] = fs
+    .readFileSync(path.join(dir, 'w.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const col = (c: string): number => head.indexOf(c);
   const labelled = rows.filter((r) => r[col('label')] !== '');
-  const sym = symCsv(trace).trim().split('\n').map((l) => l.split(','));
+  const sym = symCsv(trace)
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   assert.equal(sym.length - 1, labelled.length);
   assert.ok(labelled.length < rows.length, 'the windows outside the schedule are left out');
   labelled.forEach((r, i) => {
     const s = sym[i + 1];
     assert.equal(s[0], String(i));
     assert.equal(s[1], `${(i * 0.5).toFixed(1)}-${((i + 1) * 0.5).toFixed(1)}`);
-    SYM_SOURCES.forEach((src, k) => assert.equal(Number(s[2 + k]), Number(r[col(src)]), `${SYM_FEATURES[k]} = ${src}, window ${i}`));
+    SYM_SOURCES.forEach((src, k) =>
+      assert.equal(Number(s[2 + k]), Number(r[col(src)]), `${SYM_FEATURES[k]} = ${src}, window ${i}`),
+    );
     assert.equal(s[14], r[col('label')]);
   });
 });
@@ -64,5 +86,6 @@ test('real calls of one setup: train on two, eval on the third, through the CLI 
     assert.ok(m >= floor, `${setup}: mean ${m} < ${floor}`);
   }
   // where the twelve features see presence, no held-out call falls far from the 95 % target
-  for (const r of rows.filter((x) => FLOORS[x.setup] >= 0.95)) assert.ok(r.accuracy >= 0.92, `${r.test}: ${r.accuracy}`);
+  for (const r of rows.filter((x) => FLOORS[x.setup] >= 0.95))
+    assert.ok(r.accuracy >= 0.92, `${r.test}: ${r.accuracy}`);
 });

@@ -20,20 +20,26 @@ function recording(): { trace: string; labels: string; local: string } | null {
   return { trace: path.join(dir, `${name}.pcapng.gz`), labels: path.join(dir, `${name}.labels.csv`), local };
 }
 
-test('traces + labels: train, eval with the model\'s window, predict per window; labels covering no window are an error', (t) => {
+test("traces + labels: train, eval with the model's window, predict per window; labels covering no window are an error", (t) => {
   const rec = recording();
   if (!rec) {
     t.skip('no lab recording in test/fixtures/calls yet');
     return;
   }
   const dir = tmpDir();
-  const tr = spymate(['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--window', '400', '--cv', '0', '-o', 'm.json'], dir);
+  const tr = spymate(
+    ['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--window', '400', '--cv', '0', '-o', 'm.json'],
+    dir,
+  );
   assert.equal(tr.code, 0, tr.stderr);
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'm.json'), 'utf8'));
   assert.equal(m.windowMs, 400);
-  assert.ok(m.features.includes('out_bytes') && m.features.length >= 12, 'trained on the extractor\'s FEATURE_NAMES');
+  assert.ok(m.features.includes('out_bytes') && m.features.length >= 12, "trained on the extractor's FEATURE_NAMES");
   // eval takes the model's window length by default; another one is refused
-  const ev = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--local', rec.local, '--json'], dir);
+  const ev = spymate(
+    ['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--local', rec.local, '--json'],
+    dir,
+  );
   assert.equal(ev.code, 0, ev.stderr);
   assert.ok(JSON.parse(ev.stdout).windows > 100);
   const bad = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--window', '500'], dir);
@@ -53,16 +59,21 @@ test('traces + labels: train, eval with the model\'s window, predict per window;
   assert.match(late.stderr.trim(), /^spymate: late\.csv: its intervals cover no window of the calls in .*pcapng\.gz/);
 });
 
-test('--local-each: each trace its own local address, so a call\'s other direction is a second labelled stream', (t) => {
+test("--local-each: each trace its own local address, so a call's other direction is a second labelled stream", (t) => {
   const rec = recording();
   if (!rec) {
     t.skip('no lab recording in test/fixtures/calls yet');
     return;
   }
-  const json = JSON.parse(fs.readFileSync(rec.trace.replace(/\.pcapng\.gz$/, '.json'), 'utf8')) as { peers: { B: { ip: string } } };
+  const json = JSON.parse(fs.readFileSync(rec.trace.replace(/\.pcapng\.gz$/, '.json'), 'utf8')) as {
+    peers: { B: { ip: string } };
+  };
   const labelsB = rec.labels.replace(/\.labels\.csv$/, '.B.labels.csv');
   const dir = tmpDir();
-  const tr = spymate(['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--cv', '0', '-o', 'm.json'], dir);
+  const tr = spymate(
+    ['train', rec.trace, '--labels', rec.labels, '--local', rec.local, '--cv', '0', '-o', 'm.json'],
+    dir,
+  );
   assert.equal(tr.code, 0, tr.stderr);
   const evalJson = (args: string[]): { windows: number; confusion: unknown } => {
     const r = spymate(['eval', '--model', 'm.json', ...args, '--json'], dir);
@@ -71,11 +82,42 @@ test('--local-each: each trace its own local address, so a call\'s other directi
   };
   const a = evalJson([rec.trace, '--labels', rec.labels, '--local', rec.local]);
   const b = evalJson([rec.trace, '--labels', labelsB, '--local', json.peers.B.ip]);
-  const both = evalJson([rec.trace, rec.trace, '--labels', rec.labels, '--labels', labelsB, '--local-each', rec.local, '--local-each', json.peers.B.ip]);
+  const both = evalJson([
+    rec.trace,
+    rec.trace,
+    '--labels',
+    rec.labels,
+    '--labels',
+    labelsB,
+    '--local-each',
+    rec.local,
+    '--local-each',
+    json.peers.B.ip,
+  ]);
   assert.equal(both.windows, a.windows + b.windows);
   const sum = (c: unknown): number[] => JSON.stringify(c).match(/\d+/g)!.map(Number);
-  assert.deepEqual(sum(both.confusion), sum(a.confusion).map((v, i) => v + sum(b.confusion)[i]));
-  const bad = spymate(['eval', '--model', 'm.json', rec.trace, '--labels', rec.labels, '--local-each', rec.local, '--local-each', json.peers.B.ip], dir);
+  assert.deepEqual(
+    sum(both.confusion),
+    sum(a.confusion).map((v, i) => v + sum(b.confusion)[i]),
+  );
+  const bad = spymate(
+    [
+      'eval',
+      '--model',
+      'm.json',
+      rec.trace,
+      '--labels',
+      rec.labels,
+      '--local-each',
+      rec.local,
+      '--local-each',
+      json.peers.B.ip,
+    ],
+    dir,
+  );
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr.trim(), /^spymate: 2 --local-each range\(s\) for 1 trace\(s\): give one per trace, in the same order/);
+  assert.match(
+    bad.stderr.trim(),
+    /^spymate: 2 --local-each range\(s\) for 1 trace\(s\): give one per trace, in the same order/,
+  );
 });

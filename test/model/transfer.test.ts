@@ -18,12 +18,23 @@ function call(seed: number, person: number, background: number, n = 480, emptyFi
   return { source: `c${seed}`, flow: `c${seed}`, times: Float64Array.from(labels, (_, i) => i / 2), rows, labels };
 }
 
-const dataSet = (seqs: Sequence[]): DataSet => ({ features: ['bytes', 'noise'], windowMs: 500, sequences: seqs, inputs: [] });
+const dataSet = (seqs: Sequence[]): DataSet => ({
+  features: ['bytes', 'noise'],
+  windowMs: 500,
+  sequences: seqs,
+  inputs: [],
+});
 
 /** levelTransfer with the training scales, as fitSpans calls it. */
 function transferOf(calls: Sequence[]): number | null {
   const spans = wholeSpans(calls);
-  return levelTransfer(spans, fitScales(2, calls.flatMap((c) => c.rows)));
+  return levelTransfer(
+    spans,
+    fitScales(
+      2,
+      calls.flatMap((c) => c.rows),
+    ),
+  );
 }
 
 test('levels carry over between calls of one setup, not between calls whose levels differ', () => {
@@ -39,15 +50,27 @@ test('levels carry over between calls of one setup, not between calls whose leve
 });
 
 test("'auto' adds absolute levels only when they carry over, and the model says why", () => {
-  const with1 = trainModel(dataSet([call(1, 4000, 1000), call(2, 4000, 1000)]), { ...DEFAULT_TRAIN_OPTIONS, trees: 8 }, 't');
+  const with1 = trainModel(
+    dataSet([call(1, 4000, 1000), call(2, 4000, 1000)]),
+    { ...DEFAULT_TRAIN_OPTIONS, trees: 8 },
+    't',
+  );
   assert.equal(with1.context.absolute, true);
   assert.ok(with1.normalisation.derived.includes('bytes:level'));
   assert.ok(with1.training.levelTransfer! >= LEVELS_TRANSFER);
   assert.equal(with1.training.options.absolute, true);
-  const without = trainModel(dataSet([call(1, 4000, 1000), call(2, 16000, 4000)]), { ...DEFAULT_TRAIN_OPTIONS, trees: 8 }, 't');
+  const without = trainModel(
+    dataSet([call(1, 4000, 1000), call(2, 16000, 4000)]),
+    { ...DEFAULT_TRAIN_OPTIONS, trees: 8 },
+    't',
+  );
   assert.equal(without.context.absolute, false);
   assert.ok(!without.normalisation.derived.includes('bytes:level'));
-  const forced = trainModel(dataSet([call(1, 4000, 1000), call(2, 4000, 1000)]), { ...DEFAULT_TRAIN_OPTIONS, trees: 8, absolute: false }, 't');
+  const forced = trainModel(
+    dataSet([call(1, 4000, 1000), call(2, 4000, 1000)]),
+    { ...DEFAULT_TRAIN_OPTIONS, trees: 8, absolute: false },
+    't',
+  );
   assert.equal(forced.context.absolute, false);
   assert.equal(forced.training.levelTransfer, null, 'not measured when not asked');
 });
@@ -70,12 +93,16 @@ test('a held-out call of the same setup that starts in the state the relative fe
 
 test('spymate train says whether it used absolute levels; --no-absolute and --absolute decide', () => {
   const dir = tmpDir();
-  const csv = (s: Sequence): string => ['bytes,noise,Person', ...s.rows.map((r, i) => `${r[0]},${r[1]},${s.labels[i]}`)].join('\n') + '\n';
+  const csv = (s: Sequence): string =>
+    ['bytes,noise,Person', ...s.rows.map((r, i) => `${r[0]},${r[1]},${s.labels[i]}`)].join('\n') + '\n';
   fs.writeFileSync(path.join(dir, 'a.csv'), csv(call(1, 4000, 1000)));
   fs.writeFileSync(path.join(dir, 'b.csv'), csv(call(2, 4000, 1000)));
   const auto = spymate(['train', 'a.csv', 'b.csv', '--cv', '0', '--trees', '5', '-o', 'm.json'], dir);
   assert.equal(auto.code, 0, auto.stderr);
-  assert.match(auto.stderr, /^absolute levels used: they carry over between the training calls \(transfer 1\.00 >= 0\.8; --no-absolute to drop them\)$/m);
+  assert.match(
+    auto.stderr,
+    /^absolute levels used: they carry over between the training calls \(transfer 1\.00 >= 0\.8; --no-absolute to drop them\)$/m,
+  );
   const off = spymate(['train', 'a.csv', 'b.csv', '--cv', '0', '--trees', '5', '--no-absolute', '-o', 'm2.json'], dir);
   assert.equal(off.code, 0, off.stderr);
   assert.doesNotMatch(off.stderr, /absolute levels/);

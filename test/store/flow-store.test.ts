@@ -59,7 +59,10 @@ test('a call is stored as one flow row with its window history and totals', () =
   assert.equal(flow.end_reason, 'fin');
   assert.equal(flow.media_ts, T0);
   assert.equal(flow.presence, 'background');
-  const w = db.prepare('SELECT features, presence, raw, certainty FROM windows ORDER BY start LIMIT 1').get() as Record<string, unknown>;
+  const w = db.prepare('SELECT features, presence, raw, certainty FROM windows ORDER BY start LIMIT 1').get() as Record<
+    string,
+    unknown
+  >;
   assert.ok(Buffer.isBuffer(w.features), 'features are a BLOB');
   const features = featureValues(w.features as Buffer);
   assert.equal(features.length, FEATURE_NAMES.length);
@@ -84,9 +87,9 @@ test('timeOut counts down on the pipeline clock; the sweep ends the record; it l
   const file = tmpDb();
   const { db, store } = newStore(file, 10, 5);
   store.apply(batch(T0 + 5, callRecords('t')), 0);
-  const row = () => db.prepare('SELECT ended, end_reason, timeout_at, ended_at FROM flows WHERE flow_id = ?').get('t') as
-    | { ended: number; end_reason: string | null; timeout_at: number; ended_at: number | null }
-    | undefined;
+  const row = () =>
+    db.prepare('SELECT ended, end_reason, timeout_at, ended_at FROM flows WHERE flow_id = ?').get('t') as
+      { ended: number; end_reason: string | null; timeout_at: number; ended_at: number | null } | undefined;
   assert.equal(row()!.timeout_at, T0 + 5 + 10); // last window with packets ends at T0+5
   store.apply(batch(T0 + 14.9, []), 0);
   assert.equal(row()!.ended, 0);
@@ -106,8 +109,19 @@ test('meta rows carry the run and the counters', () => {
   const file = tmpDb();
   const { db, store } = newStore(file);
   store.writeRunMeta({ source: 'file:/x.pcap', model: 'm.json', windowMs: 500 });
-  store.apply({ ...batch(T0 + 3, []), stats: { packets: 9, drops: 1, pps: 3.4, flows: 2, calls: 1, windows: 7, replayPosition: 0.5 } }, 123.4);
-  const meta = Object.fromEntries((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+  store.apply(
+    {
+      ...batch(T0 + 3, []),
+      stats: { packets: 9, drops: 1, pps: 3.4, flows: 2, calls: 1, windows: 7, replayPosition: 0.5 },
+    },
+    123.4,
+  );
+  const meta = Object.fromEntries(
+    (db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [
+      r.key,
+      r.value,
+    ]),
+  );
   assert.equal(meta.source, 'file:/x.pcap');
   assert.equal(meta.window_ms, '500');
   assert.equal(meta.clock, String(T0 + 3));
@@ -127,7 +141,9 @@ test('windows stored with another feature list are rewritten by name when a run 
   first.store.writeRunMeta({ source: 'file:/x.pcap', model: 'm.json', windowMs: 500 });
   first.store.apply(batch(T0 + 5, callRecords('f1')), 0);
   const read = (db: Database.Database) =>
-    (db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b)));
+    (db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) =>
+      Array.from(featureValues(b)),
+    );
   const before = read(first.db);
   assert.equal(before[0].length, FEATURE_NAMES.length);
   first.db.close();
@@ -135,7 +151,11 @@ test('windows stored with another feature list are rewritten by name when a run 
   const names = ['new_feature', ...[...FEATURE_NAMES].reverse()];
   for (let run = 0; run < 2; run++) {
     const db = openWriteDb(file);
-    new FlowStore(db, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({ source: 'file:/y.pcap', model: 'm.json', windowMs: 500 });
+    new FlowStore(db, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({
+      source: 'file:/y.pcap',
+      model: 'm.json',
+      windowMs: 500,
+    });
     const after = read(db);
     assert.equal(after.length, before.length);
     after.forEach((v, w) => {
@@ -143,28 +163,46 @@ test('windows stored with another feature list are rewritten by name when a run 
       assert.ok(Number.isNaN(v[0]), 'a feature the old run did not have is NaN');
       assert.deepEqual(v.slice(1), [...before[w]].reverse(), `window ${w}, run ${run}: each value under its own name`);
     });
-    assert.deepEqual(JSON.parse(db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string), names);
+    assert.deepEqual(
+      JSON.parse(db.prepare("SELECT value FROM meta WHERE key = 'feature_names'").pluck().get() as string),
+      names,
+    );
     db.close();
   }
 });
 
-test('without readable feature names, stored windows of another width are not read under this run\'s names', () => {
+test("without readable feature names, stored windows of another width are not read under this run's names", () => {
   const file = tmpDb();
   const first = newStore(file);
   first.store.apply(batch(T0 + 5, callRecords('f1')), 0);
   first.db.prepare("DELETE FROM meta WHERE key = 'feature_names'").run();
-  const kept = (first.db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b)));
+  const kept = (first.db.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) =>
+    Array.from(featureValues(b)),
+  );
   first.db.close();
   // same width: taken to be this run's order, untouched
   const same = openWriteDb(file);
-  new FlowStore(same, { timeoutS: 10, keepS: 5, featureNames: FEATURE_NAMES }).writeRunMeta({ source: 'file:/y.pcap', model: 'm.json', windowMs: 500 });
-  assert.deepEqual((same.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) => Array.from(featureValues(b))), kept);
+  new FlowStore(same, { timeoutS: 10, keepS: 5, featureNames: FEATURE_NAMES }).writeRunMeta({
+    source: 'file:/y.pcap',
+    model: 'm.json',
+    windowMs: 500,
+  });
+  assert.deepEqual(
+    (same.prepare('SELECT features FROM windows ORDER BY start').pluck().all() as Buffer[]).map((b) =>
+      Array.from(featureValues(b)),
+    ),
+    kept,
+  );
   same.prepare("UPDATE meta SET value = 'not json' WHERE key = 'feature_names'").run();
   same.close();
   // another width and no names to go by: NaN, not values under the wrong names
   const wider = openWriteDb(file);
   const names = [...FEATURE_NAMES, 'extra'];
-  new FlowStore(wider, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({ source: 'file:/z.pcap', model: 'm.json', windowMs: 500 });
+  new FlowStore(wider, { timeoutS: 10, keepS: 5, featureNames: names }).writeRunMeta({
+    source: 'file:/z.pcap',
+    model: 'm.json',
+    windowMs: 500,
+  });
   for (const b of wider.prepare('SELECT features FROM windows').pluck().all() as Buffer[]) {
     const v = featureValues(b);
     assert.equal(v.length, names.length);

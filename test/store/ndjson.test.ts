@@ -13,14 +13,37 @@ test('a window record is one JSON object with the documented keys in order, and 
   const line = recordToJson(w, KEYS);
   const o = JSON.parse(line);
   const keys = Object.keys(o);
-  assert.deepEqual(keys.slice(0, 12), ['event', 'flowID', 'app', 'srcIP', 'srcPort', 'desIP', 'desPort', 'protocol', 'start', 'end', 'packets', 'bytes']);
+  assert.deepEqual(keys.slice(0, 12), [
+    'event',
+    'flowID',
+    'app',
+    'srcIP',
+    'srcPort',
+    'desIP',
+    'desPort',
+    'protocol',
+    'start',
+    'end',
+    'packets',
+    'bytes',
+  ]);
   assert.deepEqual(keys.slice(12, 12 + FEATURE_NAMES.length), [...FEATURE_NAMES]);
   assert.deepEqual(keys.slice(-5), ['presence', 'probability', 'raw', 'rawProbability', 'certainty']);
   assert.equal(o[FEATURE_NAMES[3]], null, 'NaN is written as null');
   assert.deepEqual(parseRecordLine(line, FEATURE_NAMES, 'x:1'), w);
   // a window with the camera off: no model figures, and `--records` reads it back as such
-  const off = { ...w, presence: 'camera-off' as const, probability: null, raw: null, rawProbability: null, certainty: null };
-  assert.match(recordToJson(off, KEYS), /"presence":"camera-off","probability":null,"raw":null,"rawProbability":null,"certainty":null\}$/);
+  const off = {
+    ...w,
+    presence: 'camera-off' as const,
+    probability: null,
+    raw: null,
+    rawProbability: null,
+    certainty: null,
+  };
+  assert.match(
+    recordToJson(off, KEYS),
+    /"presence":"camera-off","probability":null,"raw":null,"rawProbability":null,"certainty":null\}$/,
+  );
   assert.deepEqual(parseRecordLine(recordToJson(off, KEYS), FEATURE_NAMES, 'x:1'), off);
 });
 
@@ -29,7 +52,10 @@ test('start and end events round-trip; an end needs a known reason', () => {
     assert.deepEqual(parseRecordLine(recordToJson(r, KEYS), FEATURE_NAMES, 'x:1'), r);
   }
   const bad = recordToJson(endRec('s', 1, 2, 3, 'fin'), KEYS).replace('"fin"', '"whatever"');
-  assert.throws(() => parseRecordLine(bad, FEATURE_NAMES, 'r.ndjson:7'), (e: unknown) => e instanceof UserError && /^r\.ndjson:7: end event/.test(e.message));
+  assert.throws(
+    () => parseRecordLine(bad, FEATURE_NAMES, 'r.ndjson:7'),
+    (e: unknown) => e instanceof UserError && /^r\.ndjson:7: end event/.test(e.message),
+  );
 });
 
 test('lines that are not records name the file and line', () => {
@@ -39,8 +65,12 @@ test('lines that are not records name the file and line', () => {
 });
 
 test('a sealed batch carries its records, their NDJSON lines as bytes, and the features as rows of one matrix', () => {
-  const recs = [startRec('a', 1700000000), windowRec('a', 1700000000, 10, true), windowRec('b', 1700000000, 20, false, 0.5, 5),
-    endRec('a', 1700000000, 1700000001, 30, 'fin')];
+  const recs = [
+    startRec('a', 1700000000),
+    windowRec('a', 1700000000, 10, true),
+    windowRec('b', 1700000000, 20, false, 0.5, 5),
+    endRec('a', 1700000000, 1700000001, 30, 'fin'),
+  ];
   const want = recs.map((r) => recordToJson(r, KEYS) + '\n').join('');
   const values = recs.filter((r) => r.event === 'window').map((r) => [...(r as ReturnType<typeof windowRec>).features]);
   // features the caller reuses after add() must not change the batch
@@ -51,7 +81,10 @@ test('a sealed batch carries its records, their NDJSON lines as bytes, and the f
   assert.equal(Buffer.from(batch.ndjson).toString(), want);
   assert.equal(batch.records.length, 4);
   const windows = batch.records.filter((r) => r.event === 'window') as Array<ReturnType<typeof windowRec>>;
-  assert.deepEqual(windows.map((w) => [...w.features]), values);
+  assert.deepEqual(
+    windows.map((w) => [...w.features]),
+    values,
+  );
   assert.equal(windows[0].features.buffer, windows[1].features.buffer, 'one matrix');
   assert.deepEqual(transfer, [batch.ndjson.buffer, windows[0].features.buffer]);
   // the builder starts afresh: an empty heartbeat
@@ -67,5 +100,8 @@ test('without readers of the NDJSON (the UI without --out) a batch carries no li
   const { batch } = builder.seal(1700000001, 1700000000, STATS, false);
   assert.equal(batch.ndjson.length, 0);
   assert.equal(batch.records.length, 2);
-  assert.deepEqual([...(batch.records[1] as ReturnType<typeof windowRec>).features], [...windowRec('a', 1700000000, 10, true).features]);
+  assert.deepEqual(
+    [...(batch.records[1] as ReturnType<typeof windowRec>).features],
+    [...windowRec('a', 1700000000, 10, true).features],
+  );
 });

@@ -20,13 +20,21 @@ test('presence series: one point per window when they fit, P(person) and the fin
 });
 
 test('presence series: windows without a prediction are left out; none at all (no model) gives null', () => {
-  const wins = windowRows(5, T0, (i) => (i < 2 ? { probability: null, presence: null } : { probability: 0.5, presence: 1 }));
+  const wins = windowRows(5, T0, (i) =>
+    i < 2 ? { probability: null, presence: null } : { probability: 0.5, presence: 1 },
+  );
   const s = presenceSeries(wins, 10);
   assert.ok(s);
   assert.equal(s.windows, 3);
   assert.deepEqual(s.y.probability, [0.5, 0.5, 0.5]);
   assert.equal(s.x[0], hms(T0 + 1), 'the chart starts at the first predicted window');
-  assert.equal(presenceSeries(windowRows(5, T0, () => ({ probability: null, presence: null })), 10), null);
+  assert.equal(
+    presenceSeries(
+      windowRows(5, T0, () => ({ probability: null, presence: null })),
+      10,
+    ),
+    null,
+  );
   assert.equal(presenceSeries([], 10), null);
 });
 
@@ -34,10 +42,16 @@ test('presence series: a long history is cut into at most maxPoints points: mean
   // 10 windows into 4 points: buckets of 3, 3, 3, 1
   const p = [0, 0.3, 0.6, 1, 1, 1, 0.2, 0.2, 0.5, 0.9];
   const f = [0, 1, 1, 1, 0, 0, 0, 1, 0, 1];
-  const s = presenceSeries(windowRows(10, T0, (i) => ({ probability: p[i], presence: f[i] })), 4);
+  const s = presenceSeries(
+    windowRows(10, T0, (i) => ({ probability: p[i], presence: f[i] })),
+    4,
+  );
   assert.ok(s);
   assert.equal(s.x.length, 4);
-  assert.deepEqual(s.y.probability.map((v) => Number(v.toFixed(6))), [0.3, 1, 0.3, 0.9]);
+  assert.deepEqual(
+    s.y.probability.map((v) => Number(v.toFixed(6))),
+    [0.3, 1, 0.3, 0.9],
+  );
   assert.deepEqual(s.y.final, [1, 0, 0, 1]);
   assert.deepEqual(s.x, [T0, T0 + 1.5, T0 + 3, T0 + 4.5].map(hms), 'each point is labelled with its first window');
   const long = presenceSeries(windowRows(2000, T0), 67);
@@ -46,20 +60,32 @@ test('presence series: a long history is cut into at most maxPoints points: mean
 });
 
 test('bitrate series: mean per point in the unit that suits the peak, all finite', () => {
-  const kb = bitrateSeries(windowRows(3, T0, (i) => ({ bitrate: [640_000, 700_000, 760_000][i] })), 10);
+  const kb = bitrateSeries(
+    windowRows(3, T0, (i) => ({ bitrate: [640_000, 700_000, 760_000][i] })),
+    10,
+  );
   assert.ok(kb);
   assert.equal(kb.unit.name, 'kb/s');
   assert.deepEqual(kb.y.bitrate, [640, 700, 760]);
-  const mb = bitrateSeries(windowRows(4, T0, (i) => ({ bitrate: (i + 1) * 1e6 })), 2);
+  const mb = bitrateSeries(
+    windowRows(4, T0, (i) => ({ bitrate: (i + 1) * 1e6 })),
+    2,
+  );
   assert.ok(mb);
   assert.equal(mb.unit.name, 'Mb/s');
   assert.deepEqual(mb.y.bitrate, [1.5, 3.5]);
-  const silent = bitrateSeries(windowRows(2, T0, () => ({ bitrate: 0 })), 10);
+  const silent = bitrateSeries(
+    windowRows(2, T0, () => ({ bitrate: 0 })),
+    10,
+  );
   assert.ok(silent);
   assert.equal(silent.unit.name, 'b/s');
   assert.deepEqual(silent.y.bitrate, [0, 0]);
   assert.equal(bitrateSeries([], 10), null);
-  assert.deepEqual([999, 1000, 2.5e6, 3e9].map((v) => bitrateUnit(v).name), ['b/s', 'kb/s', 'Mb/s', 'Gb/s']);
+  assert.deepEqual(
+    [999, 1000, 2.5e6, 3e9].map((v) => bitrateUnit(v).name),
+    ['b/s', 'kb/s', 'Mb/s', 'Gb/s'],
+  );
 });
 
 test('axisMax: five round steps (1, 2, 5 x 10^k) whose fourth reaches the peak; a zero peak still has an axis', () => {
@@ -87,7 +113,11 @@ test('details layout: two charts side by side from 80x24 on, growing with the te
   assert.ok(big.charts);
   assert.equal(big.charts.presence.width + big.charts.bitrate.width, 199);
   assert.equal(big.headRows, 20, 'charts stop growing at 20 rows: the text needs room too');
-  for (const [w, h] of [[79, 40], [120, 23], [40, 10]]) {
+  for (const [w, h] of [
+    [79, 40],
+    [120, 23],
+    [40, 10],
+  ]) {
     const l = detailsLayout(w, h);
     assert.equal(l.charts, null, `${w}x${h}`);
     assert.equal(l.headRows, 3);

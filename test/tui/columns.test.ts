@@ -5,19 +5,44 @@ import { UserError } from '../../src/util/errors';
 import { flowRow, T0 } from '../../src/testkit/fixture-db';
 
 const TABLE_VI = [
-  'certainty', 'flowID', 'srcIP', 'srcPort', 'desIP', 'desPort', 'protocol', 'datetimeStart', 'datetimeEnd',
-  'timeOut', 'startTime', 'endTime', 'duration', 'ringTime', 'end',
+  'certainty',
+  'flowID',
+  'srcIP',
+  'srcPort',
+  'desIP',
+  'desPort',
+  'protocol',
+  'datetimeStart',
+  'datetimeEnd',
+  'timeOut',
+  'startTime',
+  'endTime',
+  'duration',
+  'ringTime',
+  'end',
 ];
 
 test('columns 0-14 are Table VI of the Skype Traffic Detector, in its order; ours follow from 15', () => {
-  assert.deepEqual(COLUMNS.slice(0, 15).map((c) => c.name), TABLE_VI);
-  assert.deepEqual(COLUMNS.slice(15, 22).map((c) => c.name), ['presence', 'app', 'packets', 'bytes', 'bitrate', 'presenceShare', 'windows']);
+  assert.deepEqual(
+    COLUMNS.slice(0, 15).map((c) => c.name),
+    TABLE_VI,
+  );
+  assert.deepEqual(
+    COLUMNS.slice(15, 22).map((c) => c.name),
+    ['presence', 'app', 'packets', 'bytes', 'bitrate', 'presenceShare', 'windows'],
+  );
   COLUMNS.forEach((c, i) => assert.equal(c.num, i));
 });
 
 test('columns are chosen by number or name, comma lists allowed, in the order given', () => {
-  assert.deepEqual(resolveColumns(['0', '1', '2', '3']).map((c) => c.name), ['certainty', 'flowID', 'srcIP', 'srcPort']);
-  assert.deepEqual(resolveColumns(['15,srcip', 'BITRATE', '15']).map((c) => c.name), ['presence', 'srcIP', 'bitrate']);
+  assert.deepEqual(
+    resolveColumns(['0', '1', '2', '3']).map((c) => c.name),
+    ['certainty', 'flowID', 'srcIP', 'srcPort'],
+  );
+  assert.deepEqual(
+    resolveColumns(['15,srcip', 'BITRATE', '15']).map((c) => c.name),
+    ['presence', 'srcIP', 'bitrate'],
+  );
   const all = resolveColumns([]);
   assert.equal(all.length, COLUMNS.length);
   assert.equal(all[0].name, 'presence', 'by default presence leads');
@@ -27,7 +52,12 @@ test('an unknown column is a usage error listing the valid ones', () => {
   for (const bad of ['99', 'srcMAC', '1,,x']) {
     assert.throws(
       () => resolveColumns([bad]),
-      (e: unknown) => e instanceof UserError && e.exitCode === 2 && /unknown column/.test(e.message) && e.message.includes('14 end') && e.message.includes('15 presence'),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.exitCode === 2 &&
+        /unknown column/.test(e.message) &&
+        e.message.includes('14 end') &&
+        e.message.includes('15 presence'),
     );
   }
 });
@@ -40,7 +70,15 @@ test('--list-columns prints number, name and meaning of every column', () => {
 });
 
 test('column values are computed from a flows row and the monitor start and clock', () => {
-  const row = flowRow({ first_ts: T0 + 10, last_ts: T0 + 70.5, media_ts: T0 + 12, timeout_at: T0 + 100, certainty: 87.6, windows: 4, person_windows: 3 });
+  const row = flowRow({
+    first_ts: T0 + 10,
+    last_ts: T0 + 70.5,
+    media_ts: T0 + 12,
+    timeout_at: T0 + 100,
+    certainty: 87.6,
+    windows: 4,
+    person_windows: 3,
+  });
   const ctx = { monitorStart: T0, clock: T0 + 80 };
   const v = (name: string): string => (COLUMNS.find((c) => c.name === name) as (typeof COLUMNS)[number]).text(row, ctx);
   assert.equal(v('certainty'), '88%');
@@ -53,7 +91,8 @@ test('column values are computed from a flows row and the monitor start and cloc
   assert.equal(v('presenceShare'), '75%');
   assert.match(v('datetimeStart'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   const ended = flowRow({ ended: 1, end_reason: 'fin', media_ts: null, certainty: null });
-  const e = (name: string): string => (COLUMNS.find((c) => c.name === name) as (typeof COLUMNS)[number]).text(ended, { monitorStart: null, clock: null });
+  const e = (name: string): string =>
+    (COLUMNS.find((c) => c.name === name) as (typeof COLUMNS)[number]).text(ended, { monitorStart: null, clock: null });
   assert.equal(e('end'), 'fin');
   assert.equal(e('timeOut'), '0');
   assert.equal(e('ringTime'), '-');

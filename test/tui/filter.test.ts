@@ -60,7 +60,12 @@ test('bad patterns are refused with the reason', () => {
     ['2001:db8::/129', /0 to 128/],
   ];
   for (const [input, reason] of cases) {
-    assert.throws(() => parseIpPattern(input), (err: unknown) => err instanceof UserError && reason.test(err.message) && err.message.includes(`'${input.trim()}'`), input);
+    assert.throws(
+      () => parseIpPattern(input),
+      (err: unknown) =>
+        err instanceof UserError && reason.test(err.message) && err.message.includes(`'${input.trim()}'`),
+      input,
+    );
   }
 });
 
@@ -75,5 +80,6 @@ test('a row is shown when either endpoint matches any pattern; no pattern shows 
 test('ipv4ToInt rejects what is not a dotted quad', () => {
   assert.equal(ipv4ToInt('1.2.3.4'), 0x01020304);
   assert.equal(ipv4ToInt('255.255.255.255'), 0xffffffff);
-  for (const bad of ['1.2.3', '1.2.3.4.', '1..2.3', '1.2.3.256', '1234.1.1.1', 'a.b.c.d', '']) assert.equal(ipv4ToInt(bad), -1, bad);
+  for (const bad of ['1.2.3', '1.2.3.4.', '1..2.3', '1.2.3.256', '1234.1.1.1', 'a.b.c.d', ''])
+    assert.equal(ipv4ToInt(bad), -1, bad);
 });

@@ -1,19 +1,36 @@
 import { resolveColumns } from '../../src/tui/columns';
 import { decodeMeta } from '../../src/tui/snapshot';
-import { initialState, update, type InitOptions, type UiEvent, type UiState } from '../../src/tui/state';
+import { initialState, update } from '../../src/tui/state';
+import type { InitOptions, UiEvent, UiState } from '../../src/tui/ui-state';
 import type { FlowRow, Snapshot } from '../../src/tui/types';
 import { replayMeta } from '../../src/testkit/fixture-db';
 
 /** Pure-state test helpers: a state, a snapshot, and keys typed into update(). */
 
 /** A read of the database that shows these flows in this order. */
-export function snapshot(order: string[], meta: Record<string, string | number> = replayMeta(), total = order.length): Snapshot {
-  return { ok: true, problem: null, meta: decodeMeta(Object.entries(meta).map(([key, value]) => ({ key, value: String(value) }))), total, order };
+export function snapshot(
+  order: string[],
+  meta: Record<string, string | number> = replayMeta(),
+  total = order.length,
+): Snapshot {
+  return {
+    ok: true,
+    problem: null,
+    meta: decodeMeta(Object.entries(meta).map(([key, value]) => ({ key, value: String(value) }))),
+    total,
+    order,
+  };
 }
 
 /** The state after a read showing `rows` in their order, with their full rows. */
 export function load(s: UiState, rows: FlowRow[], meta: Record<string, string | number> = replayMeta()): UiState {
-  const next = update(s, { type: 'data', snapshot: snapshot(rows.map((r) => r.flow_id), meta) });
+  const next = update(s, {
+    type: 'data',
+    snapshot: snapshot(
+      rows.map((r) => r.flow_id),
+      meta,
+    ),
+  });
   return update(next, { type: 'rows', rows, replace: true });
 }
 
@@ -34,7 +51,10 @@ export function state(over: Partial<InitOptions> = {}): UiState {
 }
 
 const NAMES: Record<string, string> = {
-  '\r': 'enter', '\x1b': 'escape', '\t': 'tab', '\x7f': 'backspace',
+  '\r': 'enter',
+  '\x1b': 'escape',
+  '\t': 'tab',
+  '\x7f': 'backspace',
 };
 
 /** Types keys: a string of characters, or named keys in angle brackets: 'ab<enter><down>'. */

@@ -54,7 +54,10 @@ test('a file without the tables is waited on, not an error', () => {
 
 test('the last windows of a flow come oldest first with their features decoded', () => {
   const file = path.join(tmp(), 'w.db');
-  const db = new FixtureDb(file).meta(replayMeta()).flows([flowRow({ flow_id: 'x' })]).windows('x', windowRows(50, T0));
+  const db = new FixtureDb(file)
+    .meta(replayMeta())
+    .flows([flowRow({ flow_id: 'x' })])
+    .windows('x', windowRows(50, T0));
   const reader = new DbReader(file);
   reader.read(ALL);
   const w = reader.recentWindows('x', 10);
@@ -93,7 +96,10 @@ test('labels files are created 0600 with the header once, then appended to', () 
   appendLabels(file, [{ start: T0, end: T0 + 2.5, label: 'person' }]);
   appendLabels(file, [{ start: T0 + 2.5, end: T0 + 9, label: 'background' }]);
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  assert.equal(fs.readFileSync(file, 'utf8'), `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`);
+  assert.equal(
+    fs.readFileSync(file, 'utf8'),
+    `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`,
+  );
 });
 
 test('a labels file created ahead (before the monitor drops root) gets the header once, then the lines', () => {
@@ -111,7 +117,10 @@ test('window features written by the filter thread are read back by name in the 
   const db = openWriteDb(file);
   const store = new FlowStore(db, { timeoutS: 10, keepS: 5, featureNames: FEATURE_NAMES });
   store.writeRunMeta({ source: 'file:/tmp/x.pcapng', model: 'm', windowMs: 500 } satisfies RunMeta);
-  store.apply(batch(T0 + 2, [startRec('f1', T0), windowRec('f1', T0, 20, true), windowRec('f1', T0 + 0.5, 30, false)]), 0);
+  store.apply(
+    batch(T0 + 2, [startRec('f1', T0), windowRec('f1', T0, 20, true), windowRec('f1', T0 + 0.5, 30, false)]),
+    0,
+  );
   db.close();
   const reader = new DbReader(file);
   assert.equal(reader.read(ALL).ok, true);

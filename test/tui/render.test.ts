@@ -16,7 +16,10 @@ function plain(lines: string[]): string[] {
 const ROWS = [flowRow({ flow_id: 'a', app: 'te{am}s' }), flowRow({ flow_id: 'b', presence: 'background' })];
 
 test('every line is exactly the terminal width, and the header shows exactly the columns asked', () => {
-  const s = load(state({ width: 80, height: 24, columns: resolveColumns(['1', '0', 'srcIP', '15']) }), [ROWS[1], ROWS[0]]);
+  const s = load(state({ width: 80, height: 24, columns: resolveColumns(['1', '0', 'srcIP', '15']) }), [
+    ROWS[1],
+    ROWS[0],
+  ]);
   const lines = plain(renderScreen(s));
   assert.equal(lines.length, 24);
   for (const l of lines.slice(0, 4)) assert.equal(l.length, 80, JSON.stringify(l));
@@ -38,7 +41,10 @@ test('columns that do not fit are dropped and said in the status bar', () => {
   const header = lines[1].trim().split(/\s+/);
   assert.equal(header[0], 'presence');
   assert.ok(header.length >= 6 && header.length < 23);
-  assert.match(lines[23], new RegExp(`${23 - header.length} col hidden \\(<- ->\\): ${resolveColumns([])[header.length].name}`));
+  assert.match(
+    lines[23],
+    new RegExp(`${23 - header.length} col hidden \\(<- ->\\): ${resolveColumns([])[header.length].name}`),
+  );
 });
 
 test('NO_COLOR: no colour tags at all, the selection still shows (inverse)', () => {
@@ -52,10 +58,19 @@ test('NO_COLOR: no colour tags at all, the selection still shows (inverse)', () 
 
 test('a flow whose camera is off shows camera-off, in yellow, with no certainty', () => {
   // a bigger flow first: the selected row is drawn inverse, not coloured
-  const rows = [flowRow({ flow_id: 'big', bytes: 1e12 }), flowRow({ flow_id: 'c', presence: 'camera-off', certainty: null, probability: null })];
-  const s = load(state({ width: 80, height: 24, color: true, columns: resolveColumns(['presence', 'certainty', 'flowID']) }), rows);
+  const rows = [
+    flowRow({ flow_id: 'big', bytes: 1e12 }),
+    flowRow({ flow_id: 'c', presence: 'camera-off', certainty: null, probability: null }),
+  ];
+  const s = load(
+    state({ width: 80, height: 24, color: true, columns: resolveColumns(['presence', 'certainty', 'flowID']) }),
+    rows,
+  );
   const raw = renderScreen(s);
-  assert.ok(raw.some((l) => l.includes('{yellow-fg}camera-off')), raw.join('\n'));
+  assert.ok(
+    raw.some((l) => l.includes('{yellow-fg}camera-off')),
+    raw.join('\n'),
+  );
   assert.match(plain(raw)[3], /^camera-off\s+- c\b/);
 });
 
@@ -75,16 +90,24 @@ test('an empty database shows the waiting-for-calls screen', () => {
 });
 
 test('a filter that hides every row says so, with the hidden count', () => {
-  const s = update(type(load(state(), ROWS), 'f1.2.3.4<enter><escape>'), { type: 'data', snapshot: snapshot([], undefined, 2), asked: true });
+  const s = update(type(load(state(), ROWS), 'f1.2.3.4<enter><escape>'), {
+    type: 'data',
+    snapshot: snapshot([], undefined, 2),
+    asked: true,
+  });
   assert.match(plain(renderScreen(s)).join('\n'), /No flow matches the filter 1\.2\.3\.4 \(2 hidden\)/);
 });
 
-test('the sparklines show the selected flow\'s presence probability and bitrate over its windows', () => {
+test("the sparklines show the selected flow's presence probability and bitrate over its windows", () => {
   let s = load(state({ width: 60, height: 20 }), [ROWS[1], ROWS[0]]);
   assert.equal(s.selectedId, 'b');
-  s = update(s, { type: 'windows', flowId: 'b', rows: windowRows(8, T0, (i) => ({ probability: i / 7, bitrate: 1000 * (7 - i) })) });
+  s = update(s, {
+    type: 'windows',
+    flowId: 'b',
+    rows: windowRows(8, T0, (i) => ({ probability: i / 7, bitrate: 1000 * (7 - i) })),
+  });
   const lines = plain(renderScreen(s));
-  assert.match(lines[15], /^-- b  /);
+  assert.match(lines[15], /^-- b {2}/);
   assert.match(lines[16], /^P\(person\) ▁▂▃▄▅▆▇█ +0\.90$/);
   assert.match(lines[17], /^bitrate {3}█▇▆▅▄▃▂▁ +1\.2Mb\/s$/);
 });
@@ -102,12 +125,23 @@ test('details list every column and the window history with features and predict
   assert.match(lines[0], /^ {2}0 certainty +90%$/);
   assert.match(lines[14], /^ 14 end +-$/);
   assert.ok(lines.some((l) => /raw P\(raw\) final P\(person\) cert +pkt_count size_mean iat_std$/.test(l)));
-  assert.ok(lines.some((l) => /^ {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +41 +40100 +641kb\/s +1 +0\.80 +1 +0\.10 +80% +41 +1001 +0\.01230$/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) =>
+      /^ {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +41 +40100 +641kb\/s +1 +0\.80 +1 +0\.10 +80% +41 +1001 +0\.01230$/.test(l),
+    ),
+    lines.join('\n'),
+  );
   assert.ok(lines.includes('   size_mean  1000.5'), 'the last window lists every feature in full');
   // the scroll bound counts the lines without formatting them: it must count the same
   assert.equal(detailsLineCount(s), lines.length);
   // the view formats only the lines it shows: any range is the same as cut from the whole
-  for (const [from, to] of [[0, 5], [10, 22], [18, 30], [lines.length - 3, lines.length + 5], [0, Infinity]]) {
+  for (const [from, to] of [
+    [0, 5],
+    [10, 22],
+    [18, 30],
+    [lines.length - 3, lines.length + 5],
+    [0, Infinity],
+  ]) {
     assert.deepEqual(detailsLines(s, 200, from, to), lines.slice(from, to), `lines ${from}-${to}`);
   }
   const noWindows = load(state(), ROWS);
@@ -117,10 +151,16 @@ test('details list every column and the window history with features and predict
 });
 
 test('the status bar fits 80 columns: a long source is cut, the counters and the model stay; flags lead line 2', () => {
-  let s = load(state({ width: 80, height: 24, sourceLabel: `file:/data/${'very-long-name-'.repeat(5)}call.pcapng` }), ROWS);
+  let s = load(
+    state({ width: 80, height: 24, sourceLabel: `file:/data/${'very-long-name-'.repeat(5)}call.pcapng` }),
+    ROWS,
+  );
   s = type(s, 'po');
   const lines = plain(renderScreen(s));
-  assert.match(lines[22], /^ file:very-long-.*… 42% {2}1\.5k pkt\/s {2}drops 0 {2}flows 40 {2}calls 3 {2}model presence-rf$/);
+  assert.match(
+    lines[22],
+    /^ file:very-long-.*… 42% {2}1\.5k pkt\/s {2}drops 0 {2}flows 40 {2}calls 3 {2}model presence-rf$/,
+  );
   assert.equal(lines[22].length, 80);
   assert.match(lines[23], /^ PAUSED \| FROZEN \| rows stay where they are \(o unfreezes\) \| rows 2 \| sort bytes/);
 });
@@ -144,4 +184,3 @@ test('details view: blank rows for the charts from 80x24 on; below, the sparklin
   assert.ok(small.title.length <= 54, small.title);
   assert.match(small.title, /^Flow a 1-15\/\d+ /);
 });
-

@@ -7,7 +7,8 @@ import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
 import { DbReader } from '../../src/tui/reader';
 import { Session } from '../../src/tui/session';
-import { visibleRows, type UiEvent } from '../../src/tui/state';
+import { visibleRows } from '../../src/tui/state';
+import type { UiEvent } from '../../src/tui/ui-state';
 import type { FlowRow } from '../../src/tui/types';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 
@@ -27,7 +28,18 @@ function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: strin
   const labels: LabelLine[] = [];
   const session = new Session(
     reader,
-    { width: 120, height: 30, color: false, unicode: true, refreshS: 1, sourceLabel: 'file:x', modelName: 'm', labelsPath: path.join(dir, 'l.csv'), columns: resolveColumns(columns), patterns: [] },
+    {
+      width: 120,
+      height: 30,
+      color: false,
+      unicode: true,
+      refreshS: 1,
+      sourceLabel: 'file:x',
+      modelName: 'm',
+      labelsPath: path.join(dir, 'l.csv'),
+      columns: resolveColumns(columns),
+      patterns: [],
+    },
     (lines) => {
       if (fail) throw new Error('EACCES: permission denied');
       labels.push(...lines);
@@ -43,7 +55,9 @@ function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: strin
     const re = /<([A-Za-z-]+)>|([\s\S])/g;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text))) {
-      const e: UiEvent = m[1] ? { type: 'key', key: { name: m[1] }, now } : { type: 'key', key: { name: m[2], ch: m[2] }, now };
+      const e: UiEvent = m[1]
+        ? { type: 'key', key: { name: m[1] }, now }
+        : { type: 'key', key: { name: m[2], ch: m[2] }, now };
       session.dispatch(e);
     }
   };
@@ -70,9 +84,39 @@ test('the database sorts: by bytes by default, largest first; by any column aske
 
 test('every column sorts in the database as its values read, missing values last both ways', (t) => {
   const rows = [
-    flowRow({ flow_id: 'p', first_ts: T0 + 5, last_ts: T0 + 50, media_ts: null, certainty: null, windows: 0, person_windows: 0, timeout_at: T0 + 130, probability: null }),
-    flowRow({ flow_id: 'q', first_ts: T0 + 1, last_ts: T0 + 90, media_ts: T0 + 4, certainty: 60, windows: 10, person_windows: 9, timeout_at: T0 + 110, ended: 1, end_reason: 'fin' }),
-    flowRow({ flow_id: 'r', first_ts: T0 + 3, last_ts: T0 + 70, media_ts: T0 + 3.5, certainty: 95, windows: 10, person_windows: 2, timeout_at: T0 + 120 }),
+    flowRow({
+      flow_id: 'p',
+      first_ts: T0 + 5,
+      last_ts: T0 + 50,
+      media_ts: null,
+      certainty: null,
+      windows: 0,
+      person_windows: 0,
+      timeout_at: T0 + 130,
+      probability: null,
+    }),
+    flowRow({
+      flow_id: 'q',
+      first_ts: T0 + 1,
+      last_ts: T0 + 90,
+      media_ts: T0 + 4,
+      certainty: 60,
+      windows: 10,
+      person_windows: 9,
+      timeout_at: T0 + 110,
+      ended: 1,
+      end_reason: 'fin',
+    }),
+    flowRow({
+      flow_id: 'r',
+      first_ts: T0 + 3,
+      last_ts: T0 + 70,
+      media_ts: T0 + 3.5,
+      certainty: 95,
+      windows: 10,
+      person_windows: 2,
+      timeout_at: T0 + 120,
+    }),
   ];
   const { session } = rig(t, rows);
   const ctx = session.state.ctx;
@@ -84,11 +128,16 @@ test('every column sorts in the database as its values read, missing values last
       const shown = session.state.view.map((id) => col.text(rows.find((r) => r.flow_id === id) as FlowRow, ctx));
       const present = shown.filter((v) => v !== '-');
       const numeric = col.align === 'right';
-      const val = (v: string): number | string => (/^\d{4}-/.test(v) ? Date.parse(v) : numeric ? parseFloat(v.replace(/[^0-9.-]/g, '')) : v);
+      const val = (v: string): number | string =>
+        /^\d{4}-/.test(v) ? Date.parse(v) : numeric ? parseFloat(v.replace(/[^0-9.-]/g, '')) : v;
       const sorted = present.slice().sort((x, y) => (val(x) < val(y) ? -1 : val(x) > val(y) ? 1 : 0));
       if (desc) sorted.reverse();
       assert.deepEqual(present, sorted, `${col.name} ${desc ? 'desc' : 'asc'}: ${shown.join(' | ')}`);
-      assert.deepEqual(shown.slice(present.length).every((v) => v === '-'), true, `${col.name}: missing values last`);
+      assert.deepEqual(
+        shown.slice(present.length).every((v) => v === '-'),
+        true,
+        `${col.name}: missing values last`,
+      );
     }
   }
 });
@@ -129,13 +178,20 @@ test('pause keeps the rows on screen as they were while the database changes', (
 });
 
 test('only the rows on screen are read, and scrolling reads the ones that come into sight', (t) => {
-  const many = Array.from({ length: 500 }, (_, i) => flowRow({ flow_id: `f${String(i).padStart(3, '0')}`, bytes: 1e6 - i }));
+  const many = Array.from({ length: 500 }, (_, i) =>
+    flowRow({ flow_id: `f${String(i).padStart(3, '0')}`, bytes: 1e6 - i }),
+  );
   const { session, keys } = rig(t, many);
   assert.equal(session.state.view.length, 500);
   assert.equal(session.state.rows.size, 23);
   keys('<end>');
   assert.equal(session.state.selectedId, 'f499');
-  assert.deepEqual(visibleRows(session.state).map((r) => r.flow_id).slice(-2), ['f498', 'f499']);
+  assert.deepEqual(
+    visibleRows(session.state)
+      .map((r) => r.flow_id)
+      .slice(-2),
+    ['f498', 'f499'],
+  );
   assert.equal(session.refresh(), false, 'nothing committed: no read');
 });
 

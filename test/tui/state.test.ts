@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drain, fittedColumns, selectedRow, update, type UiState } from '../../src/tui/state';
+import { drain, fittedColumns, selectedRow, update } from '../../src/tui/state';
+import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
 import { detailsLines, dialogRect } from '../../src/tui/overlays';
 import type { FlowRow } from '../../src/tui/types';
@@ -85,7 +86,10 @@ test('o freezes the order: rows stay put, new flows go to the end; o again follo
 
 test('applyFreeze keeps the frozen order, appends new IDs, and drops IDs no longer shown', () => {
   assert.deepEqual(applyFreeze(['c', 'b', 'a'], null), { view: ['c', 'b', 'a'], frozen: null });
-  assert.deepEqual(applyFreeze(['x', 'c', 'a'], ['a', 'b', 'c']), { view: ['a', 'c', 'x'], frozen: ['a', 'b', 'c', 'x'] });
+  assert.deepEqual(applyFreeze(['x', 'c', 'a'], ['a', 'b', 'c']), {
+    view: ['a', 'c', 'x'],
+    frozen: ['a', 'b', 'c', 'x'],
+  });
 });
 
 test('p pauses: reads wait while the table stays; resume applies the latest', () => {
@@ -123,12 +127,21 @@ test('/ jumps to the rows the database found as you type; n finds the next', () 
 test('the filter dialog adds patterns and asks the database again; Remove and Clear all', () => {
   let s = type(loaded(), 'f24.62.*<enter>');
   assert.equal(s.overlay, 'filter');
-  assert.deepEqual(s.patterns.map((p) => p.text), ['24.62.*']);
+  assert.deepEqual(
+    s.patterns.map((p) => p.text),
+    ['24.62.*'],
+  );
   assert.equal(s.queryVersion, 1);
   s = type(s, '192.168.1.11<enter>');
-  assert.deepEqual(s.patterns.map((p) => p.text), ['24.62.*', '192.168.1.11']);
+  assert.deepEqual(
+    s.patterns.map((p) => p.text),
+    ['24.62.*', '192.168.1.11'],
+  );
   s = type(s, '<up><delete>');
-  assert.deepEqual(s.patterns.map((p) => p.text), ['192.168.1.11']);
+  assert.deepEqual(
+    s.patterns.map((p) => p.text),
+    ['192.168.1.11'],
+  );
   s = type(s, '<tab><tab><tab><enter>');
   assert.equal(s.dialog.focus, 'clear');
   assert.deepEqual(s.patterns, []);
@@ -171,7 +184,11 @@ test('1 and 0 label the selected flow: each mark closes the one before into a la
   let s = type(loaded(), '1', T0 + 5);
   let [fx] = drain(s);
   assert.deepEqual(fx, []);
-  assert.deepEqual(s.marks, [{ flowId: 'a', label: 'person', since: T0 + 100 }], 'on replay the mark is at the packet clock');
+  assert.deepEqual(
+    s.marks,
+    [{ flowId: 'a', label: 'person', since: T0 + 100 }],
+    'on replay the mark is at the packet clock',
+  );
   s = load(s, rows(), replayMeta({ clock: T0 + 130 }));
   s = type(s, '0');
   [fx, s] = drain(s);
@@ -179,7 +196,10 @@ test('1 and 0 label the selected flow: each mark closes the one before into a la
   s = load(s, rows(), replayMeta({ clock: T0 + 150 }));
   s = type(s, 'q');
   [fx, s] = drain(s);
-  assert.deepEqual(fx, [{ kind: 'label', line: { start: T0 + 130, end: T0 + 150, label: 'background' } }, { kind: 'quit' }]);
+  assert.deepEqual(fx, [
+    { kind: 'label', line: { start: T0 + 130, end: T0 + 150, label: 'background' } },
+    { kind: 'quit' },
+  ]);
   assert.equal(s.quit, true);
 });
 
@@ -232,14 +252,21 @@ test('a resize keeps the selection on screen', () => {
 test('the Filter dialog works by mouse: the field, Add, a pattern of the list, Remove, Close', () => {
   let s = type(loaded(), 'f10.0.0.0/8');
   const r = dialogRect(s);
-  const at = (cx: number, cy: number): UiState => update(s, { type: 'click', x: r.x + 1 + cx, y: r.y + 1 + cy, now: 0 });
+  const at = (cx: number, cy: number): UiState =>
+    update(s, { type: 'click', x: r.x + 1 + cx, y: r.y + 1 + cy, now: 0 });
   s = at(2, 3); // [ Add ]
-  assert.deepEqual(s.patterns.map((p) => p.text), ['10.0.0.0/8']);
+  assert.deepEqual(
+    s.patterns.map((p) => p.text),
+    ['10.0.0.0/8'],
+  );
   s = type(s, '24.62.*<enter>');
   s = at(4, 5); // the first pattern of the list
   assert.equal(s.dialog.selected, 0);
   s = at(12, 3); // [ Remove ]
-  assert.deepEqual(s.patterns.map((p) => p.text), ['24.62.*']);
+  assert.deepEqual(
+    s.patterns.map((p) => p.text),
+    ['24.62.*'],
+  );
   s = at(40, 3); // [ Close ]
   assert.equal(s.overlay, 'none');
 });

@@ -30,7 +30,8 @@ export function registerEval(program: Command): void {
   cmd.action((files: string[], f: EvalFlags) => {
     const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
     const e = evaluateOutcomes(runs);
-    if (e.windows === 0) throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
+    if (e.windows === 0)
+      throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
     if (f.predictions) writePrivate(f.predictions, predictionsCsv(runs, true));
     if (f.report) writePrivate(f.report, reportHtml(model.meta, model.file, e, runs));
     if (f.json) {
@@ -52,9 +53,13 @@ export function registerEval(program: Command): void {
       return;
     }
     const per = perSequenceLines(runs);
-    const lines = [`model ${model.file} (${model.meta.algorithm}, trained on ${model.meta.trainedOn})`, ...evaluationLines(e)];
+    const lines = [
+      `model ${model.file} (${model.meta.algorithm}, trained on ${model.meta.trainedOn})`,
+      ...evaluationLines(e),
+    ];
     if (per.length > 0) lines.push('', 'per sequence (final accuracy):', ...per);
-    if (process.stdout.isTTY && model.meta.learningCurve) lines.push('', 'learning curve (from training):', ...learningCurveLines(model.meta.learningCurve));
+    if (process.stdout.isTTY && model.meta.learningCurve)
+      lines.push('', 'learning curve (from training):', ...learningCurveLines(model.meta.learningCurve));
     process.stdout.write(lines.join('\n') + '\n');
   });
 }

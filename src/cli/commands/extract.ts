@@ -42,7 +42,13 @@ function summaryLine(s: ExtractSummary): string {
 }
 
 async function run(traces: string[], o: ExtractOptions): Promise<void> {
-  const [{ extractTrace }, { loadLabels }, { FdOutput, OutputClosed }, { createWriter, formatFromPath }, { loadRules }] = await Promise.all([
+  const [
+    { extractTrace },
+    { loadLabels },
+    { FdOutput, OutputClosed },
+    { createWriter, formatFromPath },
+    { loadRules },
+  ] = await Promise.all([
     import('../../features/extract'),
     import('../../features/labels'),
     import('../../features/output'),
@@ -51,7 +57,9 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   ]);
   const labels = o.labels ?? [];
   if (labels.length > 0 && labels.length !== traces.length) {
-    throw usageError(`--labels gives ${labels.length} file(s) for ${traces.length} trace(s); give one labels file per trace, in the same order`);
+    throw usageError(
+      `--labels gives ${labels.length} file(s) for ${traces.length} trace(s); give one labels file per trace, in the same order`,
+    );
   }
   const format = o.format ?? formatFromPath(o.output) ?? 'csv';
   const rules = loadRules(o.rules);
@@ -67,14 +75,18 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   let ok = false;
   try {
     traces.forEach((trace, i) => {
-      const summary = extractTrace(trace, {
-        windowMs: o.window,
-        rules,
-        local,
-        idleTimeoutS: o.timeout,
-        maxFlows: o.maxFlows,
-        labels: labelSets[i],
-      }, sink);
+      const summary = extractTrace(
+        trace,
+        {
+          windowMs: o.window,
+          rules,
+          local,
+          idleTimeoutS: o.timeout,
+          maxFlows: o.maxFlows,
+          labels: labelSets[i],
+        },
+        sink,
+      );
       for (const w of summary.warnings) process.stderr.write(`spymate: warning: ${w}\n`);
       if (!o.quiet) process.stderr.write(`spymate extract: ${summaryLine(summary)}\n`);
     });
@@ -87,6 +99,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     try {
       writer.close();
     } catch (err) {
+      // eslint-disable-next-line no-unsafe-finally -- a failed close loses the output: that error is the one to report
       if (!(err instanceof OutputClosed)) throw err;
     }
     // a half-written output would pass for a result: remove it (a file; never a device or a pipe)
@@ -102,11 +115,27 @@ export function registerExtract(program: Command): void {
     .option('--labels <file...>', 'ground truth per trace, in trace order (CSV start,end,label)')
     .option('--window <ms>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
     .option('--rules <file>', 'flow rules file or directory (default: the shipped rules/)')
-    .option('--local <cidr>', 'addresses that are ours, for the in/out direction (repeatable)', (v: string, prev?: string[]) => collect(cidrOption(v), prev))
-    .addOption(new Option('--format <format>', 'output format (default: from -o\'s extension, else csv)').choices(OUTPUT_FORMATS))
+    .option(
+      '--local <cidr>',
+      'addresses that are ours, for the in/out direction (repeatable)',
+      (v: string, prev?: string[]) => collect(cidrOption(v), prev),
+    )
+    .addOption(
+      new Option('--format <format>', "output format (default: from -o's extension, else csv)").choices(OUTPUT_FORMATS),
+    )
     .option('-o, --output <file>', 'output file, - for stdout', '-')
-    .option('--timeout <s>', 'seconds without packets before a flow is forgotten', positiveNumber('--timeout'), DEFAULT_IDLE_TIMEOUT_S)
-    .option('--max-flows <n>', 'flow table cap (the idlest flow is evicted beyond it)', intInRange('--max-flows', 1, 10_000_000), DEFAULT_MAX_FLOWS)
+    .option(
+      '--timeout <s>',
+      'seconds without packets before a flow is forgotten',
+      positiveNumber('--timeout'),
+      DEFAULT_IDLE_TIMEOUT_S,
+    )
+    .option(
+      '--max-flows <n>',
+      'flow table cap (the idlest flow is evicted beyond it)',
+      intInRange('--max-flows', 1, 10_000_000),
+      DEFAULT_MAX_FLOWS,
+    )
     .option('-q, --quiet', 'no summary line on stderr')
     .action(async (traces: string[], o: ExtractOptions) => run(traces, o));
 }

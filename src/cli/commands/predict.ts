@@ -20,7 +20,10 @@ export function registerPredict(program: Command): void {
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: PredictFlags) => {
     const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
-    const csv = predictionsCsv(runs, data.sequences.some((s) => s.labels.some((l) => l >= 0)));
+    const csv = predictionsCsv(
+      runs,
+      data.sequences.some((s) => s.labels.some((l) => l >= 0)),
+    );
     if (f.output === undefined || f.output === '-') process.stdout.write(csv);
     else writePrivate(f.output, csv);
   });

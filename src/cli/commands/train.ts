@@ -38,7 +38,8 @@ function algo(v: string): Algorithm {
 
 function fraction(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n >= 0.5) throw new InvalidArgumentError(`--hysteresis must be from 0 to below 0.5, got '${v}'`);
+  if (!Number.isFinite(n) || n < 0 || n >= 0.5)
+    throw new InvalidArgumentError(`--hysteresis must be from 0 to below 0.5, got '${v}'`);
   return n;
 }
 
@@ -47,7 +48,10 @@ export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('train a presence model on labelled windows (traces + --labels, CSV or ARFF)')
-    .argument('<DATA...>', 'traces (pcap/pcapng, with --labels), CSV or ARFF files of window features; each is its own time-ordered sequence')
+    .argument(
+      '<DATA...>',
+      'traces (pcap/pcapng, with --labels), CSV or ARFF files of window features; each is its own time-ordered sequence',
+    )
     .requiredOption('-o, --output <MODEL>', 'model file to write (JSON, mode 0600)')
     .option('--algo <NAME>', 'rf | cart | logreg', algo, d.algo)
     .option('--cv <K>', 'cross-validation folds of contiguous blocks (0 = none)', intInRange('--cv', 0, 50), 5)
@@ -56,14 +60,35 @@ export function registerTrain(program: Command): void {
     .option('--trees <N>', 'rf: trees', intInRange('--trees', 1, 2000), d.trees)
     .option('--max-depth <N>', 'rf/cart: maximum tree depth', intInRange('--max-depth', 1, 40), d.maxDepth)
     .option('--min-leaf <N>', 'rf/cart: fewest windows in a leaf', intInRange('--min-leaf', 1, 100000), d.minLeaf)
-    .option('--context <N>', 'temporal context: windows in the rolling statistics', intInRange('--context', 1, 120), d.context)
-    .option('--smooth <N>', 'half-life of the probability smoothing, windows (0 = none)', intInRange('--smooth', 0, 120), d.smooth)
-    .option('--hold <N>', 'windows the evidence must persist before the final label flips', intInRange('--hold', 1, 120), d.hold)
+    .option(
+      '--context <N>',
+      'temporal context: windows in the rolling statistics',
+      intInRange('--context', 1, 120),
+      d.context,
+    )
+    .option(
+      '--smooth <N>',
+      'half-life of the probability smoothing, windows (0 = none)',
+      intInRange('--smooth', 0, 120),
+      d.smooth,
+    )
+    .option(
+      '--hold <N>',
+      'windows the evidence must persist before the final label flips',
+      intInRange('--hold', 1, 120),
+      d.hold,
+    )
     .option('--hysteresis <H>', 'margin around 0.5 the smoothed probability must cross to flip', fraction, d.hysteresis)
     .option('--absolute', 'also use absolute feature levels (default: when they carry over between the training calls)')
     .option('--no-absolute', 'never use absolute feature levels')
-    .option('--no-frame-regularity', 'do not add the per-direction frame regularity, (1 + mean frame bytes) / (1 + frame-size CV)')
-    .option('--no-shape-levels', 'do not give the levels of the dimensionless burst CV and alternation (only their place in the call\'s own range)')
+    .option(
+      '--no-frame-regularity',
+      'do not add the per-direction frame regularity, (1 + mean frame bytes) / (1 + frame-size CV)',
+    )
+    .option(
+      '--no-shape-levels',
+      "do not give the levels of the dimensionless burst CV and alternation (only their place in the call's own range)",
+    )
     .option('--seed <N>', 'random seed (rf)', intInRange('--seed', 0, 2 ** 31 - 1), d.seed)
     .option('--trained-on <TEXT>', 'describe the training data in the model (default: the input file names)');
   addDataOptions(cmd);
@@ -92,9 +117,11 @@ export function registerTrain(program: Command): void {
     bar.stop();
     const transfer = model.training.levelTransfer;
     if (transfer !== null && transfer !== undefined) {
-      err(model.context.absolute
-        ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
-        : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`);
+      err(
+        model.context.absolute
+          ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
+          : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`,
+      );
     }
     let cv: CvResult | undefined;
     if (f.cv >= 2) {

@@ -44,30 +44,46 @@ interface Recording {
 }
 
 function load(trace: string, labels: string, ip: string, peer: string, features: string[]): View {
-  const data = loadDataSet([trace], { labels: [labels], local: [parseCidr(ip)], needLabels: true, notice: () => undefined, features });
+  const data = loadDataSet([trace], {
+    labels: [labels],
+    local: [parseCidr(ip)],
+    needLabels: true,
+    notice: () => undefined,
+    features,
+  });
   return { peer, data };
 }
 
 function recordings(dir: string, features: string[]): Recording[] {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /\.pcapng(\.gz)?$/.test(f))
-    .map((f) => ({ name: f.replace(/\.pcapng(\.gz)?$/, ''), trace: path.join(dir, f) }))
-    // a recording is complete once the lab has written its NAME.json
-    .filter((r) => fs.existsSync(path.join(dir, `${r.name}.labels.csv`)) && fs.existsSync(path.join(dir, `${r.name}.json`)))
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((r) => {
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, `${r.name}.json`), 'utf8')) as LabMeta;
-      // in/out must mean the same in every recording: the lab's JSON says which address is the capturing peer's
-      if (!meta.localIp) throw new Error(`${r.name}.json has no localIp`);
-      const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
-      const remote = remotes.length === 1
-        ? remotes
-            .filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
-            .map(([peer, p]) => load(r.trace, path.join(dir, `${r.name}.${peer}.labels.csv`), p.ip, peer, features))
-        : [];
-      return { name: r.name, meta, local: load(r.trace, path.join(dir, `${r.name}.labels.csv`), meta.localIp, 'A', features), remote };
-    });
+  return (
+    fs
+      .readdirSync(dir)
+      .filter((f) => /\.pcapng(\.gz)?$/.test(f))
+      .map((f) => ({ name: f.replace(/\.pcapng(\.gz)?$/, ''), trace: path.join(dir, f) }))
+      // a recording is complete once the lab has written its NAME.json
+      .filter(
+        (r) => fs.existsSync(path.join(dir, `${r.name}.labels.csv`)) && fs.existsSync(path.join(dir, `${r.name}.json`)),
+      )
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((r) => {
+        const meta = JSON.parse(fs.readFileSync(path.join(dir, `${r.name}.json`), 'utf8')) as LabMeta;
+        // in/out must mean the same in every recording: the lab's JSON says which address is the capturing peer's
+        if (!meta.localIp) throw new Error(`${r.name}.json has no localIp`);
+        const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
+        const remote =
+          remotes.length === 1
+            ? remotes
+                .filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
+                .map(([peer, p]) => load(r.trace, path.join(dir, `${r.name}.${peer}.labels.csv`), p.ip, peer, features))
+            : [];
+        return {
+          name: r.name,
+          meta,
+          local: load(r.trace, path.join(dir, `${r.name}.labels.csv`), meta.localIp, 'A', features),
+          remote,
+        };
+      })
+  );
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -111,9 +127,22 @@ function setTrainOption(o: TrainOptions, args: readonly string[], i: number): nu
   }
   const v = args[i + 1];
   const flag = typeof o[key as keyof TrainOptions] === 'boolean' || key === 'absolute';
-  const value = key === 'algo' ? v : flag ? (v === 'true' ? true : v === 'false' ? false : key === 'absolute' && v === 'auto' ? v : undefined) : Number(v);
+  const value =
+    key === 'algo'
+      ? v
+      : flag
+        ? v === 'true'
+          ? true
+          : v === 'false'
+            ? false
+            : key === 'absolute' && v === 'auto'
+              ? v
+              : undefined
+        : Number(v);
   if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
-    console.error(`loo: --${key} takes ${flag ? (key === 'absolute' ? 'true, false or auto' : 'true or false') : 'a number'}, not "${v}"`);
+    console.error(
+      `loo: --${key} takes ${flag ? (key === 'absolute' ? 'true, false or auto' : 'true or false') : 'a number'}, not "${v}"`,
+    );
     process.exit(2);
   }
   (o as unknown as Record<string, unknown>)[key] = value;
@@ -127,21 +156,30 @@ function main(): void {
   let only = /./;
   const markdown = args.includes('--markdown');
   const trainRemote = !args.includes('--local-only');
-  const given = args.includes('--model') ? loadModel(args[args.indexOf('--model') + 1], { windowMs: 500, featureNames: FEATURE_NAMES }).meta : null;
+  const given = args.includes('--model')
+    ? loadModel(args[args.indexOf('--model') + 1], { windowMs: 500, featureNames: FEATURE_NAMES }).meta
+    : null;
   for (let i = args[0] === dir ? 1 : 0; i < args.length; i++) {
     if (args[i] === '--only') only = new RegExp(args[++i]);
     else if (args[i] === '--model') i++;
     else if (args[i] !== '--markdown' && args[i] !== '--local-only') i = setTrainOption(o, args, i);
   }
-  const recs = recordings(dir, FEATURE_NAMES.filter((f) => only.test(f)));
+  const recs = recordings(
+    dir,
+    FEATURE_NAMES.filter((f) => only.test(f)),
+  );
   if (markdown) {
-    console.log('| recording | codec, cap | windows | accuracy (causal) | raw (per window) | median delay | remote side |');
+    console.log(
+      '| recording | codec, cap | windows | accuracy (causal) | raw (per window) | median delay | remote side |',
+    );
     console.log('|---|---|---|---|---|---|---|');
   }
   const runs: SequenceRun[] = [];
   const remoteRuns: SequenceRun[] = [];
   const score = (model: ModelFile, d: DataSet): SequenceRun[] => {
-    const index = given ? Int32Array.from(model.features, (f) => d.features.indexOf(f)) : identityIndex(d.features.length);
+    const index = given
+      ? Int32Array.from(model.features, (f) => d.features.indexOf(f))
+      : identityIndex(d.features.length);
     return wholeSpans(d.sequences).map((s) => runSpan(model, s, index, (d.windowMs ?? 500) / 1000));
   };
   for (const r of recs) {
@@ -154,15 +192,26 @@ function main(): void {
     const e = evaluateOutcomes(rr);
     const remote = rb.length > 0 ? pct(evaluateOutcomes(rb).accuracy) : '—';
     const flows = r.local.data.sequences.length > 1 ? ` (${r.local.data.sequences.length} calls)` : '';
-    if (markdown) console.log(`| ${r.name}${flows} | ${r.meta.codec ?? '?'}, ${r.meta.maxKbps === 0 ? 'no cap' : `${r.meta.maxKbps ?? '?'} kbit/s`} | ${e.windows} | ${pct(e.accuracy)} | ${pct(e.rawAccuracy)} | ${e.delayS ?? 'n/a'} s | ${remote} |`);
-    else console.log(`${r.name.padEnd(28)} ${String(e.windows).padStart(6)} windows  accuracy ${pct(e.accuracy)}  raw ${pct(e.rawAccuracy)}  delay ${e.delayS ?? 'n/a'} s  remote side ${remote}`);
+    if (markdown)
+      console.log(
+        `| ${r.name}${flows} | ${r.meta.codec ?? '?'}, ${r.meta.maxKbps === 0 ? 'no cap' : `${r.meta.maxKbps ?? '?'} kbit/s`} | ${e.windows} | ${pct(e.accuracy)} | ${pct(e.rawAccuracy)} | ${e.delayS ?? 'n/a'} s | ${remote} |`,
+      );
+    else
+      console.log(
+        `${r.name.padEnd(28)} ${String(e.windows).padStart(6)} windows  accuracy ${pct(e.accuracy)}  raw ${pct(e.rawAccuracy)}  delay ${e.delayS ?? 'n/a'} s  remote side ${remote}`,
+      );
   }
   const all = evaluateOutcomes(runs);
   const rem = remoteRuns.length > 0 ? evaluateOutcomes(remoteRuns) : null;
   const remText = rem ? `${pct(rem.accuracy)} (${rem.windows} windows, ${remoteRuns.length} streams)` : '—';
-  if (markdown) console.log(`| **overall** | | **${all.windows}** | **${pct(all.accuracy)}** | ${pct(all.rawAccuracy)} | ${all.delayS ?? 'n/a'} s | ${remText} |`);
+  if (markdown)
+    console.log(
+      `| **overall** | | **${all.windows}** | **${pct(all.accuracy)}** | ${pct(all.rawAccuracy)} | ${all.delayS ?? 'n/a'} s | ${remText} |`,
+    );
   else {
-    console.log(`${'overall'.padEnd(28)} ${String(all.windows).padStart(6)} windows  accuracy ${pct(all.accuracy)}  raw ${pct(all.rawAccuracy)}  delay ${all.delayS ?? 'n/a'} s  remote side ${remText}`);
+    console.log(
+      `${'overall'.padEnd(28)} ${String(all.windows).padStart(6)} windows  accuracy ${pct(all.accuracy)}  raw ${pct(all.rawAccuracy)}  delay ${all.delayS ?? 'n/a'} s  remote side ${remText}`,
+    );
     console.log(`${''.padEnd(28)} local: ${warmUp(runs)}${rem ? `; remote: ${warmUp(remoteRuns)}` : ''}`);
   }
 }

@@ -16,7 +16,9 @@ import { parseCidr } from '../../flow/local';
 import { reportCsv } from './synth';
 
 /** Our window features behind the report's twelve, in the order of synth.ts SYM_FEATURES. */
-export const SYM_SOURCES = ['avg_interval', 'avg_size', 'packets', 'bytes'].flatMap((m) => ['in', 'out', 'all'].map((d) => `${d}_${m}`));
+export const SYM_SOURCES = ['avg_interval', 'avg_size', 'packets', 'bytes'].flatMap((m) =>
+  ['in', 'out', 'all'].map((d) => `${d}_${m}`),
+);
 
 export function symCsv(trace: string): string {
   const base = trace.replace(/\.pcapng(\.gz)?$/, '');
@@ -28,10 +30,14 @@ export function symCsv(trace: string): string {
     notice: () => undefined,
     features: SYM_SOURCES,
   });
-  if (data.sequences.length !== 1) throw new Error(`${trace}: ${data.sequences.length} labelled call flows, expected 1`);
+  if (data.sequences.length !== 1)
+    throw new Error(`${trace}: ${data.sequences.length} labelled call flows, expected 1`);
   const seq = data.sequences[0];
   const labelled = [...seq.labels.keys()].filter((w) => seq.labels[w] >= 0);
-  return reportCsv(labelled.map((w) => seq.rows[w]), labelled.map((w) => seq.labels[w]));
+  return reportCsv(
+    labelled.map((w) => seq.rows[w]),
+    labelled.map((w) => seq.labels[w]),
+  );
 }
 
 if (require.main === module) {

@@ -27,7 +27,10 @@ export interface Rotation {
 /** Setup name → its calls' file names, for every setup with exactly three calls. */
 export function setups(dir: string): Map<string, string[]> {
   const bySetup = new Map<string, string[]>();
-  for (const f of fs.readdirSync(dir).filter((n) => /-c\d+\.csv$/.test(n)).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => /-c\d+\.csv$/.test(n))
+    .sort()) {
     const s = f.replace(/-c\d+\.csv$/, '');
     bySetup.set(s, [...(bySetup.get(s) ?? []), f]);
   }
@@ -35,12 +38,19 @@ export function setups(dir: string): Map<string, string[]> {
 }
 
 /** Train on two files, score the third, through the CLI exactly as the acceptance runs it. */
-export function heldOutCsv(dir: string, train: [string, string], test: string): { accuracy: number; delay: number | null } {
+export function heldOutCsv(
+  dir: string,
+  train: [string, string],
+  test: string,
+): { accuracy: number; delay: number | null } {
   // not tempDir(): this also runs as a script, outside the test runner
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-sym-'));
   try {
     const model = path.join(work, 'm.json');
-    const tr = spymate(['train', ...train.map((f) => path.join(dir, f)), '--label-column', 'Person', '-o', model], work);
+    const tr = spymate(
+      ['train', ...train.map((f) => path.join(dir, f)), '--label-column', 'Person', '-o', model],
+      work,
+    );
     if (tr.code !== 0) throw new Error(`train ${train.join(' ')}: ${tr.stderr}`);
     const ev = spymate(['eval', '--model', model, path.join(dir, test), '--json'], work);
     if (ev.code !== 0) throw new Error(`eval ${test}: ${ev.stderr}`);
@@ -51,7 +61,8 @@ export function heldOutCsv(dir: string, train: [string, string], test: string): 
   }
 }
 
-export const meanAccuracy = (rows: readonly Rotation[]): number => rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
+export const meanAccuracy = (rows: readonly Rotation[]): number =>
+  rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
 
 export function oneSetupRotations(dir = SYM_DIR): Rotation[] {
   return [...setups(dir)].flatMap(([setup, calls]) =>
@@ -67,7 +78,9 @@ if (require.main === module) {
   const rows = oneSetupRotations(dir);
   const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
   for (const r of rows) {
-    process.stdout.write(`${r.test.padEnd(22)} trained on ${r.train.join(' + ').padEnd(36)} ${pct(r.accuracy).padStart(7)}  delay ${r.delay ?? '—'} s\n`);
+    process.stdout.write(
+      `${r.test.padEnd(22)} trained on ${r.train.join(' + ').padEnd(36)} ${pct(r.accuracy).padStart(7)}  delay ${r.delay ?? '—'} s\n`,
+    );
   }
   process.stdout.write(`mean over ${rows.length} held-out calls: ${pct(meanAccuracy(rows))}\n`);
 }

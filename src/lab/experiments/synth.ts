@@ -72,7 +72,8 @@ function streamSetup(r: () => number, codec: Codec): StreamSetup {
   return {
     codec,
     cap: logBetween(r, 250e3, 3e6), // bit/s with a person
-    emptyShare: codec === 'h264' ? logBetween(r, 0.01, 0.08) : codec === 'vp9' ? between(r, 0.2, 0.6) : between(r, 0.2, 0.55),
+    emptyShare:
+      codec === 'h264' ? logBetween(r, 0.01, 0.08) : codec === 'vp9' ? between(r, 0.2, 0.6) : between(r, 0.2, 0.55),
     pkt: between(r, 700, 1200),
     fps: between(r, 12, 30),
     noise: between(r, 0.08, 0.25),
@@ -156,7 +157,11 @@ export function reportCsv(rows: readonly ArrayLike<number>[], labels: ArrayLike<
   rows.forEach((row, i) => {
     const t0 = (i * WINDOW_S).toFixed(1);
     const t1 = ((i + 1) * WINDOW_S).toFixed(1);
-    lines.push([String(i), `${t0}-${t1}`, ...Array.from(row, (v) => String(Math.round(v * 1e6) / 1e6)), String(labels[i])].join(','));
+    lines.push(
+      [String(i), `${t0}-${t1}`, ...Array.from(row, (v) => String(Math.round(v * 1e6) / 1e6)), String(labels[i])].join(
+        ',',
+      ),
+    );
   });
   return lines.join('\n') + '\n';
 }
