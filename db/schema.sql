@@ -1,4 +1,4 @@
--- spymate database, schema version 4 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 5 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 -- meta keys: schema_version, source ('iface:eth0' | 'file:/path' | 'records:/path'),
 -- monitor_start (epoch of the start of monitoring), clock, model, window_ms, timeout_s,
--- keep_s, packets, drops, pps, flows, calls, windows, records_per_s, replay_position (0..1),
+-- keep_s, packets, drops (packets not processed, all causes; v5 also by cause: drops_kernel, the
+-- capture ring, empty when unknown; drops_interface; drops_meter, spymate's own queue), pps, flows,
+-- calls, windows, records_per_s, replay_position (0..1),
 -- feature_names (JSON array: the names of the values in windows.features; a run with another
 -- list rewrites the stored features by name, src/store/flow-store.ts)
 -- (schema_version mirrors PRAGMA user_version, which is what migrations go by)
@@ -58,4 +60,20 @@ CREATE TABLE IF NOT EXISTS windows (
   certainty   REAL,                        -- confidence in `presence`, 0..100 (v2)
   raw_probability REAL,                    -- P(person) of the bare per-window classifier (v2)
   UNIQUE (flow_id, start)
+);
+
+-- One row per run that wrote this database (v5): who wrote what, when. meta keeps the current
+-- or last run's settings and counters.
+CREATE TABLE IF NOT EXISTS runs (
+  id          INTEGER PRIMARY KEY,
+  pid         INTEGER NOT NULL,
+  uid         INTEGER,
+  source      TEXT NOT NULL,             -- as meta 'source'
+  model       TEXT,
+  window_ms   INTEGER,
+  started_at  REAL NOT NULL,             -- wall clock, epoch seconds
+  ended_at    REAL,                      -- wall clock; NULL while running, or when the run was killed
+  packets     INTEGER,                   -- when it ended: packets counted,
+  drops       INTEGER,                   -- packets not processed (kernel, interface and spymate's own drops),
+  records     INTEGER                    -- classified records stored
 );

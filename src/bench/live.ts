@@ -36,6 +36,7 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
   const { port1, port2 } = new MessageChannel();
   const data: FilterThreadData = {
     dbPath: path.join(dir, `filter-${flows}.db`),
+    createDbDir: false,
     outPath: path.join(dir, `filter-${flows}.ndjson`),
     headless: false,
     timeoutS: 30,

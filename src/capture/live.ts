@@ -16,7 +16,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError, usageError } from '../util/errors';
 import { newRawPacket } from './decode';
@@ -30,6 +32,10 @@ const DRAIN_QUIET_MS = 50;
 /** How long the helper collects packets before writing them down the pipe. */
 const FLUSH_MS = 5;
 const DRAIN_MAX_MS = 2000;
+/** Bytes the helper queues for a meter that fell behind (~470 000 packets, seconds at 100 k/s) before it drops. */
+const QUEUE_MAX = 128 << 20;
+/** How often the helper sends its drop counts. */
+const STATS_MS = 500;
 
 export interface LiveOptions {
   iface: string;
@@ -44,12 +50,23 @@ export interface LiveOptions {
 }
 
 export interface LiveHandlers {
-  /** the device is open; capture has begun */
-  open(linkType: number): void;
   /** `raw.buf` is only valid during the call */
   packet(raw: RawPacket): void;
-  /** the capture failed: one line for the user */
+  /** the capture failed after it started: one line for the user */
   error(err: UserError): void;
+}
+
+/**
+ * Packets the meter never saw, by where they were lost (pcap_stats' ps_drop and ps_ifdrop, and
+ * the helper's own queue).
+ */
+export interface CaptureDrops {
+  /** the kernel's capture ring was full (PACKET_STATISTICS tp_drops); null when it cannot be read */
+  kernel: number | null;
+  /** dropped by the interface or its driver before capture (rx_dropped since the start) */
+  iface: number;
+  /** dropped by the helper: its queue to the meter was full (the meter fell seconds behind) */
+  queue: number;
 }
 
 /** cap's link-type names → LINKTYPE_* numbers. */
@@ -158,11 +175,16 @@ function holdCpusAwake(): void {
 }
 
 /** Helper → worker messages over the IPC channel. */
-type HelperMessage = { kind: 'open'; linkType: number } | { kind: 'error'; message: string };
+type HelperMessage =
+  | { kind: 'open'; linkType: number }
+  | { kind: 'error'; message: string }
+  | { kind: 'drops'; kernel: number | null; queue: number };
 
 /**
- * Starts capturing on `opts.iface` in the helper process; packets arrive through `h.packet`.
- * Returns a handle whose close() stops the capture (pending packets still arrive, then `done`).
+ * The capture helper process, opened on `opts.iface`. The device is open once `opened` resolves;
+ * packets wait (in the kernel ring and the helper's queue) until start() asks for them, so that
+ * the privilege drop and the opening of the outputs come between. close() stops the capture:
+ * packets already captured are still delivered, then `done` resolves.
  */
 export class LiveCapture {
   private readonly child: ChildProcess;
@@ -171,13 +193,14 @@ export class LiveCapture {
   private readonly raw: RawPacket = newRawPacket();
   private stderr = '';
   private failed = false;
+  private h: LiveHandlers | null = null;
   private readonly baseDrops: number;
+  private helperDrops: { kernel: number | null; queue: number } = { kernel: 0, queue: 0 };
+  /** resolves with the link type once the device is open; rejects with the one line to show */
+  readonly opened: Promise<number>;
   readonly done: Promise<void>;
 
-  constructor(
-    private readonly opts: LiveOptions,
-    private readonly h: LiveHandlers,
-  ) {
+  constructor(private readonly opts: LiveOptions) {
     if (opts.iface !== 'any' && !fs.existsSync(`/sys/class/net/${opts.iface}`) && fs.existsSync('/sys/class/net')) {
       throw noSuchInterface(opts.iface);
     }
@@ -186,13 +209,26 @@ export class LiveCapture {
     this.child = spawn(process.execPath, [__filename, JSON.stringify(opts)], {
       stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
     });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stdout!.pause();
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += chunk.toString();
     });
+    let opened!: (linkType: number) => void;
+    let refused!: (err: UserError) => void;
+    this.opened = new Promise((resolve, reject) => {
+      opened = resolve;
+      refused = reject;
+    });
+    // awaited by the caller; a failure after a successful open is reported through error()
+    this.opened.catch(() => undefined);
     this.child.on('message', (m: HelperMessage) => {
-      if (m.kind === 'open') h.open(m.linkType);
-      else this.fail(describeOpenError(opts.iface, m.message));
+      if (m.kind === 'open') opened(m.linkType);
+      else if (m.kind === 'drops') this.helperDrops = { kernel: m.kernel, queue: m.queue };
+      else {
+        const err = describeOpenError(opts.iface, m.message);
+        refused(err);
+        this.fail(err);
+      }
     });
     this.done = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
@@ -203,31 +239,39 @@ export class LiveCapture {
             .split('\n')
             .filter((l) => l && !/^Warning: /.test(l))
             .pop();
-          this.fail(
-            new UserError(
-              gone
-                ? `capture stopped: interface ${opts.iface} went away`
-                : `capture on ${opts.iface} stopped unexpectedly (${why ?? `exit ${code ?? signal}`})`,
-            ),
+          const err = new UserError(
+            gone
+              ? `capture stopped: interface ${opts.iface} went away`
+              : `capture on ${opts.iface} stopped unexpectedly (${why ?? `exit ${code ?? signal}`})`,
           );
+          refused(err);
+          this.fail(err);
         }
+        refused(new UserError(`capture on ${opts.iface} ended before the device was open`));
         resolve();
       });
     });
   }
 
+  /** Delivers the packets, from the first one captured. */
+  start(h: LiveHandlers): void {
+    this.h = h;
+    // paused since the spawn: a 'data' listener alone would not resume it
+    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk)).resume();
+  }
+
   private fail(err: UserError): void {
     if (this.failed) return;
     this.failed = true;
-    this.h.error(err);
+    this.h?.error(err);
   }
 
-  /** Drops since the start: the interface's kernel counter. */
-  drops(): number {
-    return Math.max(0, interfaceDrops(this.opts.iface) - this.baseDrops);
+  /** Packets lost since the start, by cause. */
+  drops(): CaptureDrops {
+    return { ...this.helperDrops, iface: Math.max(0, interfaceDrops(this.opts.iface) - this.baseDrops) };
   }
 
-  /** Stops capturing; packets already in the pipe are still delivered before `done` resolves. */
+  /** Stops capturing; packets already captured are still delivered before `done` resolves. */
   close(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
   }
@@ -250,6 +294,7 @@ export class LiveCapture {
     const raw = this.raw;
     raw.buf = b;
     raw.linkType = this.linkType;
+    const h = this.h!;
     while (p + 16 <= b.length) {
       const capLen = b.readUInt32LE(p + 8);
       if (p + 16 + capLen > b.length) break;
@@ -257,11 +302,50 @@ export class LiveCapture {
       raw.capLen = capLen;
       raw.wireLen = b.readUInt32LE(p + 12);
       raw.off = p + 16;
-      this.h.packet(raw);
+      h.packet(raw);
       p += 16 + capLen;
     }
     if (p < b.length) this.pending = b.subarray(p);
   }
+}
+
+interface PacketStatsAddon {
+  packetStats(fd: number): [number, number] | null;
+}
+
+/**
+ * The kernel ring's drop count (pcap_stats' ps_drop: PACKET_STATISTICS of cap's packet socket)
+ * since the capture opened, through the packet-stats addon (src/capture/native, built by npm
+ * install); null without it. The kernel resets its counters on each read: they add up here.
+ */
+function ringStats(): (() => number) | null {
+  let addon: PacketStatsAddon;
+  try {
+    // from dist/src/capture/ or src/capture/: the addon is built in the source tree
+    const up = path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon, found at run time
+    addon = require(
+      path.resolve(__dirname, up, 'src/capture/native/build/Release/packet_stats.node'),
+    ) as PacketStatsAddon;
+  } catch {
+    return null;
+  }
+  // cap's socket is the helper's only packet socket: the only one that answers
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    try {
+      if (!fs.readlinkSync(`/proc/self/fd/${name}`).startsWith('socket:') || addon.packetStats(fd) === null) continue;
+    } catch {
+      continue;
+    }
+    let drops = 0;
+    return () => {
+      const st = addon.packetStats(fd);
+      if (st) drops += st[1];
+      return drops;
+    };
+  }
+  return null;
 }
 
 /** The helper process: cap on its own main thread, a pcap stream on stdout. */
@@ -303,18 +387,37 @@ function helperMain(opts: LiveOptions): void {
   out.writeUInt32LE(LIVE_SNAPLEN, 16);
   // the link type (offset 20) once the device is open
   let len = 24;
+  let packets = 0;
   let scheduled = false;
   let lastPacket = 0;
+  let queueDrops = 0;
+  // The pipe to the meter, non-blocking. process.stdout on a pipe writes synchronously: whenever the
+  // meter fell behind (a busy CPU, a GC pause), the helper stopped taking packets and the kernel's
+  // ring, a few thousand frames at most (cap asks for 64 KiB frames), overflowed. Queued here
+  // instead, seconds of backlog wait in memory, up to QUEUE_MAX; beyond it packets are dropped and
+  // counted.
+  const sink = new net.Socket({ fd: 1, readable: false, writable: true });
+  sink.on('error', () => process.exit(0));
 
   function flush(): void {
     scheduled = false;
     if (len === 0) return;
-    // Pipes to a child are synchronous on Linux: a slow reader backs up into the kernel ring.
-    // A flush is often a few packets: copy what was used and keep the big buffer (a fresh
-    // 1 MiB buffer per write cost more than the packets themselves).
-    process.stdout.write(Buffer.from(out.subarray(0, len)));
+    if (sink.writableLength > QUEUE_MAX) {
+      queueDrops += packets;
+    } else {
+      // A flush is often a few packets: copy what was used and keep the big buffer (a fresh
+      // 1 MiB buffer per write cost more than the packets themselves).
+      sink.write(Buffer.from(out.subarray(0, len)));
+    }
     len = 0;
+    packets = 0;
   }
+
+  const reportDrops = (then?: () => void): void => {
+    const m: HelperMessage = { kind: 'drops', kernel: ring ? ring() : null, queue: queueDrops };
+    if (process.send) process.send(m, undefined, {}, () => then?.());
+    else then?.();
+  };
 
   const onPacket = (nbytes: number): void => {
     // one clock read per packet, first thing: the stamp, which also tells the drain when the ring went quiet
@@ -330,6 +433,7 @@ function helperMain(opts: LiveOptions): void {
     out.writeUInt32LE(nbytes, len + 12);
     frame.copy(out, len + 16, 0, caplen);
     len += 16 + caplen;
+    packets++;
     // Stamps need the helper woken for every packet; the pipe does not. Writing once per poll round
     // meant a syscall (and a wake-up of the meter) per packet or two at high rates: collect for
     // FLUSH_MS instead, far below the slack the pipeline gives a window to close.
@@ -355,10 +459,13 @@ function helperMain(opts: LiveOptions): void {
     return;
   }
   out.writeUInt32LE(linkType, 20);
+  const ring = ringStats();
   if (opts.dropTo) dropPrivileges(opts.dropTo);
+  setInterval(() => reportDrops(), STATS_MS).unref();
 
   // On SIGTERM, what the kernel already captured is still read: stop once the ring has been quiet
-  // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood).
+  // for DRAIN_QUIET_MS (or after DRAIN_MAX_MS under a flood); then the queue goes down the pipe,
+  // the last counts are sent, and the helper leaves.
   process.on('SIGTERM', () => {
     const t0 = performance.now();
     const check = (): void => {
@@ -366,7 +473,8 @@ function helperMain(opts: LiveOptions): void {
       if (now - lastPacket >= DRAIN_QUIET_MS || performance.now() - t0 >= DRAIN_MAX_MS) {
         cap.close();
         flush();
-        process.exit(0);
+        reportDrops(() => sink.end(() => process.exit(0)));
+        return;
       }
       setTimeout(check, DRAIN_QUIET_MS);
     };

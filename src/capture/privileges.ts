@@ -1,16 +1,25 @@
 /**
- * Dropping root after the capture device is open, as tcpdump does (-Z): to the invoking user
- * (SUDO_UID/SUDO_GID) or `nobody`. setuid on Linux applies to every thread of the process, so the
- * main thread's drop covers both workers; the capture helper process drops itself.
+ * Privileges in tcpdump's order (-Z): what needs root (opening the capture device) is done first,
+ * then root is dropped for good to the invoking user, and every file is opened after that, as
+ * that user: nothing is created as root to be handed over, nothing is ever chowned.
+ *
+ * The invoking user is SUDO_UID/SUDO_GID under sudo. Run as root without sudo, root is the
+ * invoking user: the process keeps root for its files (opened with features/output.ts's root
+ * rules: only root's own, never through another user's link), and only the capture helper, which
+ * writes nothing but a pipe, becomes `nobody`. setuid on Linux applies to every thread of the
+ * process, so the main thread's drop covers the workers; the capture helper process drops itself.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 
 export interface DropTarget {
   uid: number;
   gid: number;
   /** for messages: 'user 1000' or 'nobody' */
   name: string;
+}
+
+function isRoot(): boolean {
+  return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
 function nobody(): DropTarget {
@@ -25,48 +34,36 @@ function nobody(): DropTarget {
   return { uid: 65534, gid: 65534, name: 'nobody' };
 }
 
-/** Whom to become, or null when not running as root (nothing to drop). */
-export function dropTarget(env: NodeJS.ProcessEnv = process.env): DropTarget | null {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+/** The user who ran us through sudo, whom root becomes; null when not root, or root is the invoking user. */
+export function invokingUser(env: NodeJS.ProcessEnv = process.env): DropTarget | null {
+  if (!isRoot()) return null;
   const uid = Number(env.SUDO_UID);
   const gid = Number(env.SUDO_GID);
-  if (Number.isInteger(uid) && uid > 0) {
-    return { uid, gid: Number.isInteger(gid) && gid > 0 ? gid : uid, name: `user ${uid}` };
-  }
-  return nobody();
+  if (!env.SUDO_UID || !Number.isInteger(uid) || uid <= 0) return null;
+  return { uid, gid: Number.isInteger(gid) && gid > 0 ? gid : uid, name: `user ${uid}` };
 }
 
 /**
- * Gives the files the process keeps writing after the drop to the target user: the database and
- * its -wal/-shm, --out, and directories we created for them. Must run while still root. Only
- * regular files and directories: `--out /dev/stdout` is a terminal, `--out /dev/null` everybody's
- * (the descriptors opened as root go on working after the drop without it).
+ * Whom the capture helper becomes once the device is open: the invoking user (who must be able to
+ * signal it), or `nobody` when that is root; null when not root.
  */
-export function chownForDrop(paths: readonly string[], to: DropTarget): void {
-  for (const p of paths) {
-    const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (st && (st.isFile() || st.isDirectory())) fs.chownSync(p, to.uid, to.gid);
-  }
+export function helperTarget(env: NodeJS.ProcessEnv = process.env): DropTarget | null {
+  if (!isRoot()) return null;
+  return invokingUser(env) ?? nobody();
 }
 
-/** Becomes `to` for good (groups, gid, then uid: the other order would no longer be allowed). */
+/**
+ * Becomes `to` for good: the user's groups (those of /etc/group, as login would give), the
+ * group, then the user (the other order would no longer be allowed).
+ */
 export function dropPrivileges(to: Pick<DropTarget, 'uid' | 'gid'>): void {
-  process.setgroups?.([to.gid]);
+  try {
+    // in Node since 0.9, missing from @types/node
+    (process as { initgroups?: (user: number, extraGroup: number) => void }).initgroups?.(to.uid, to.gid);
+  } catch {
+    // a uid with no passwd entry: its own group only
+    process.setgroups?.([to.gid]);
+  }
   process.setgid?.(to.gid);
   process.setuid?.(to.uid);
-}
-
-/** Whether `to` can enter every directory above `file` (the x bit that applies to it). */
-export function canReach(file: string, to: DropTarget): boolean {
-  for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(d);
-    } catch {
-      return false;
-    }
-    const bit = st.uid === to.uid ? 0o100 : st.gid === to.gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) return false;
-    if (d === path.dirname(d)) return true;
-  }
 }

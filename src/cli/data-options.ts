@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseCidr, type Cidr } from '../flow/local';
 import { collect, intInRange } from './program';
-import { usageError } from '../util/errors';
+import { errorLine, usageError } from '../util/errors';
 import { loadDataSet, parseFeatureList } from '../model/data';
 import { runSpan, type SequenceRun } from '../model/evaluate';
 import { loadModel } from '../model/load';
@@ -54,8 +54,17 @@ function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
   });
 }
 
+/** The files a command reads, by the flag that named them: an output must be none of them. */
+export function dataInputs(files: string[], f: DataFlags, model?: string): Array<readonly [string, string]> {
+  return [
+    ...files.map((x) => ['input', x] as const),
+    ...(f.labels ?? []).map((x) => ['--labels', x] as const),
+    ...(model !== undefined ? [['--model', model] as const] : []),
+  ];
+}
+
 export function notice(line: string): void {
-  process.stderr.write(`spymate: ${line}\n`);
+  errorLine(`spymate: ${line}`);
 }
 
 /** Reads DATA with a progress bar over the inputs (traces can take a while). */

@@ -11,12 +11,15 @@ import { DEFAULT_MODEL_PATH } from '../model/load';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
 import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
-import { createLabelsFile } from '../tui/labels';
 import { parseIpPattern } from '../tui/filter';
 import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
-import { EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
+import { errorLine, EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
+import { dropPrivileges, invokingUser } from '../capture/privileges';
+import { refuseSameFile } from '../features/output';
+import { dbFiles } from '../store/migrate';
+import type { MeterStats } from '../store/types';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
 
 const DEFAULT_KEEP_S = 60;
@@ -104,20 +107,39 @@ function checkUsage(o: Opts, positional: string[]): void {
   }
 }
 
-/** Directories that do not exist yet on the way to `file`, outermost first. */
-function missingDirs(file: string): string[] {
-  const dirs: string[] = [];
-  for (let d = path.dirname(path.resolve(file)); !fs.existsSync(d); d = path.dirname(d)) dirs.unshift(d);
-  return dirs;
+/**
+ * --out must be none of the files the run reads or keeps: appending records to the trace, the
+ * saved records or the database itself would destroy them.
+ */
+function checkOutIsNoInput(o: Opts, dbPath: string): void {
+  if (!o.out) return;
+  const inputs: Array<readonly [string, string]> = [
+    ...dbFiles(dbPath).map((f) => ['--db', f] as const),
+    ['--db', `${dbPath}-lock`],
+  ];
+  if (o.file) inputs.push(['-f', o.file]);
+  if (o.records) inputs.push(['--records', o.records]);
+  if (o.model) inputs.push(['--model', o.model]);
+  refuseSameFile(o.out, '--out', inputs);
 }
 
 function summaryLine(s: MonitorSummary): string {
   const m = s.meter;
   const rate = s.seconds > 0 ? Math.round(s.filter.records / s.seconds) : 0;
   return (
-    `spymate-tui: ${m.packets} packets, ${m.drops} dropped, ${m.flows} flows, ${m.calls} calls, ` +
+    `spymate-tui: ${m.packets} packets, ${dropsText(m)}, ${m.flows} flows, ${m.calls} calls, ` +
     `${m.windows} windows, ${s.filter.records} records (${rate} records/s) in ${s.seconds.toFixed(1)} s`
   );
+}
+
+/** Packets not processed, with their causes when there are any (live). */
+function dropsText(m: MeterStats): string {
+  const causes = [
+    m.dropsKernel === null ? 'kernel ring: unknown' : m.dropsKernel ? `kernel ring ${m.dropsKernel}` : '',
+    m.dropsInterface ? `interface ${m.dropsInterface}` : '',
+    m.dropsMeter ? `spymate's queue ${m.dropsMeter}` : '',
+  ].filter(Boolean);
+  return `${m.drops} dropped${causes.length ? ` (${causes.join(', ')})` : ''}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -190,6 +212,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatColumnList() + '\n');
       return;
     }
+    // A replay needs no privilege at all: become the invoking user before anything is opened.
+    // Live capture stays root until the device is open (Monitor.start).
+    const user = o.interface === undefined ? invokingUser() : null;
+    if (user) dropPrivileges(user);
     checkUsage(o, positional);
     code = await run(o, positional);
   });
@@ -220,18 +246,16 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     sourceLabel = `records:${path.resolve(o.records!)}`;
   }
   const modelPath = o.model ? path.resolve(o.model) : null;
-  // Live labels go next to the --out records. As root that file is made now, before the monitor
-  // drops to the invoking user, who could not create it in a root-owned directory later. Without
-  // --out the UI creates ./spymate-labels.csv at the first mark (README "Live labelling").
+  checkOutIsNoInput(o, dbPath);
+  // Live labels go next to the --out records; without --out the UI creates ./spymate-labels.csv at
+  // the first mark (docs/tui.md "Live labelling"), as the invoking user.
   const labelsPath = outPath && !o.headless ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null;
-  if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
   const monitor = new Monitor({
     source,
     sourceLabel,
     dbPath,
     outPath,
-    labelsPath,
     headless: !!o.headless,
     windowMs: o.window,
     rulesPath: o.rules ? path.resolve(o.rules) : null,
@@ -241,10 +265,9 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     timeoutS: o.timeout,
     keepS: o.keep,
     maxFlows: o.maxFlows,
-    readsDb: !o.headless,
-    createdDirs: missingDirs(dbPath),
+    createDbDir: o.db === undefined,
     warn: (line) => {
-      if (line) process.stderr.write(`spymate-tui: warning: ${line}\n`);
+      if (line) errorLine(`spymate-tui: warning: ${line}`);
     },
   });
 
@@ -256,6 +279,8 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // the terminal went away (a closed ssh, tmux kill-session): end as with q, records flushed
+  process.on('SIGHUP', onSignal);
 
   const started = await monitor.start();
   if (started) {
@@ -278,11 +303,11 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     }
   }
   const summary = await monitor.done;
-  if (started) process.stderr.write(summaryLine(summary) + '\n');
+  if (started) errorLine(summaryLine(summary));
   if (summary.filter.notStored > 0) {
-    process.stderr.write(
+    errorLine(
       `spymate-tui: ${summary.filter.notStored} records were not stored in ${dbPath}; ` +
-        `they are in the NDJSON output${outPath ? ` (${outPath})` : o.headless ? ' (stdout)' : ''}\n`,
+        `they are in the NDJSON output${outPath ? ` (${outPath})` : o.headless ? ' (stdout)' : ''}`,
     );
   }
   if (summary.failure) throw new UserError(summary.failure.line, summary.failure.code);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FdOutput } from '../features/output';
+import { writeOutput } from '../features/output';
 import { shippedRulesDir } from '../rules/paths';
 import { UserError } from '../util/errors';
 import { ModelPredictor, featureIndex } from './predictor';
@@ -139,19 +139,11 @@ export function loadModel(
   return new LoadedModel(file, meta);
 }
 
-/**
- * Writes a file readable by its owner only (models and outputs may describe people's calls);
- * '-' is stdout, and a device (`-o /dev/null` as root) is written to but keeps its mode.
- */
-export function writePrivate(file: string, data: string): void {
-  const out = FdOutput.open(file);
-  try {
-    out.write(data);
-  } finally {
-    out.close();
-  }
+/** Writes a model file: mode 0600, in place only once whole (a failed save leaves the old file as it was). */
+export function saveModel(file: string, m: ModelFile): void {
+  writeOutput(file, modelJson(m));
 }
 
-export function saveModel(file: string, m: ModelFile): void {
-  writePrivate(file, JSON.stringify(m) + '\n');
+export function modelJson(m: ModelFile): string {
+  return JSON.stringify(m) + '\n';
 }

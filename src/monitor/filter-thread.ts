@@ -5,18 +5,19 @@
  * transaction per batch. NDJSON goes first so that when the database fails (disk full, locked)
  * every classified record is still somewhere.
  */
-import fs from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { describeFailure } from '../util/errors';
 import { FlowStore, type RunMeta } from '../store/flow-store';
-import { describeDbError, openWriteDb } from '../store/migrate';
-import { openPrivate } from '../features/output';
+import { closeWriteDb, describeDbError, openWriteDb } from '../store/migrate';
+import { openOutput, type OutputFile } from '../features/output';
 import { writeAllSync } from './fdwrite';
 import type { FilterStats, RecordBatch, WorkerFailure } from '../store/types';
 
 export interface FilterThreadData {
   dbPath: string;
+  /** the database is at the default location: its directory may be created */
+  createDbDir: boolean;
   outPath: string | null;
   /** write NDJSON to stdout */
   headless: boolean;
@@ -46,15 +47,31 @@ class RateMeter {
   }
 }
 
+/**
+ * Opens --out, then the database (with its writer lock): a bad --out is found before the database
+ * is created, and a --out this run created is removed again when the database fails.
+ */
+function openOutputs(data: FilterThreadData): { out: OutputFile | null; db: Database.Database; store: FlowStore } {
+  const out = data.outPath ? openOutput(data.outPath, { append: true }) : null;
+  let db: Database.Database | null = null;
+  try {
+    db = openWriteDb(data.dbPath, { createDir: data.createDbDir, exclusive: true });
+    const store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
+    store.writeRunMeta(data.run);
+    return { out, db, store };
+  } catch (err) {
+    out?.abort();
+    if (db) closeWriteDb(db);
+    throw describeDbError(err, data.dbPath);
+  }
+}
+
 function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
   let db: Database.Database | null;
   let store: FlowStore | null;
-  let outFd: number | null = null;
+  let out: OutputFile | null;
   try {
-    db = openWriteDb(data.dbPath);
-    store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
-    store.writeRunMeta(data.run);
-    if (data.outPath) outFd = openPrivate(data.outPath, 'a').fd;
+    ({ out, db, store } = openOutputs(data));
   } catch (err) {
     post({ kind: 'error', ...describeFailure(err) });
     return;
@@ -81,12 +98,13 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
           toStdout = false;
         }
       }
-      if (outFd !== null) {
+      if (out !== null) {
         try {
-          writeAllSync(outFd, batch.ndjson);
+          writeAllSync(out.fd, batch.ndjson);
         } catch (err) {
           fail(err, data.outPath ?? '--out');
-          outFd = null;
+          out.commit();
+          out = null;
         }
       }
     }
@@ -104,7 +122,7 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
         fail(describeDbError(err, data.dbPath), '');
         store = null;
         try {
-          db.close();
+          closeWriteDb(db);
         } catch {
           /* already reported */
         }
@@ -118,11 +136,12 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
     }
     if (batch.final) {
       try {
-        db?.close();
+        store?.endRun(batch.stats, stats.records);
+        if (db) closeWriteDb(db);
       } catch (err) {
         fail(describeDbError(err, data.dbPath), '');
       }
-      if (outFd !== null) fs.closeSync(outFd);
+      out?.commit();
       post({ kind: 'done', stats: { ...stats } });
       data.port.close();
     }

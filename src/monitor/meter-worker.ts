@@ -18,8 +18,16 @@ import { loadRules } from '../rules/load';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
 import { BatchBuilder } from '../store/batch';
-import { parseRecordLine, quotedKeys } from '../store/ndjson';
-import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut, WorkerFailure } from '../store/types';
+import { parseRecordLine, quotedKeys, summaryToJson } from '../store/ndjson';
+import {
+  emptyMeterStats,
+  type FlowEventOut,
+  type LiveRecord,
+  type MeterStats,
+  type Presence,
+  type WindowOut,
+  type WorkerFailure,
+} from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../capture/decode';
 import { LiveCapture } from '../capture/live';
 import { openTrace, traceName } from '../capture/reader';
@@ -53,14 +61,20 @@ export interface MeterWorkerData {
 
 /** meter worker → main thread */
 export type MeterMessage =
+  /** live: the capture device is open (the main thread may drop root now) */
+  | { kind: 'device' }
+  /** rules, model and source are open: the meter waits for 'start' */
   | { kind: 'open' }
   | { kind: 'warning'; line: string }
   | { kind: 'stats'; stats: MeterStats }
   | WorkerFailure
   | { kind: 'done'; stats: MeterStats };
 
-/** main thread → meter worker */
-export type MeterCommand = { kind: 'stop' };
+/**
+ * main thread → meter worker: 'setup' after the privilege drop (live), 'start' once the outputs are
+ * open, 'stop' at any time.
+ */
+export type MeterCommand = { kind: 'setup' } | { kind: 'start' } | { kind: 'stop' };
 
 const BATCH_MAX = 512;
 const BATCH_MS = 100;
@@ -115,9 +129,11 @@ class Meter {
   private monitorStart: number | null = null;
   private stopped = false;
   private finished = false;
-  readonly stats: MeterStats = { packets: 0, drops: 0, pps: 0, flows: 0, calls: 0, windows: 0, replayPosition: null };
+  readonly stats: MeterStats = emptyMeterStats();
   private ppsMark = { t: Date.now(), packets: 0 };
-  private drops: () => number = () => 0;
+  private capture: LiveCapture | null = null;
+  private trace: PacketSource | null = null;
+  private recordsFd: number | null = null;
   private position: () => number | null = () => null;
   private onStop: () => void = () => undefined;
 
@@ -130,7 +146,23 @@ class Meter {
     this.post = post;
   }
 
-  /** Rules, model and pipeline; throws UserErrors. */
+  /** Live: the capture helper opens the device (as root, before the drop); throws UserErrors. */
+  async openDevice(): Promise<void> {
+    const src = this.data.source;
+    if (src.kind !== 'live') return;
+    const cap = new LiveCapture({
+      iface: src.iface,
+      bpf: src.bpf,
+      bufferSize: src.bufferSize,
+      dropTo: src.dropTo,
+      powerSave: src.powerSave,
+    });
+    this.capture = cap;
+    this.onStop = () => cap.close();
+    await cap.opened;
+  }
+
+  /** As the invoking user: rules, model, pipeline, and the trace or saved records; throws UserErrors. */
   setUp(): void {
     const d = this.data;
     const rules = loadRules(d.rulesPath ?? undefined);
@@ -153,6 +185,23 @@ class Meter {
       { windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows },
       sink,
     );
+    if (d.source.kind === 'file') {
+      this.trace = openTrace(d.source.path);
+      this.position = replayPositionProbe(d.source.path);
+    } else if (d.source.kind === 'records') {
+      this.recordsFd = openRecords(d.source.path);
+      this.position = replayPositionProbe(d.source.path);
+    }
+  }
+
+  /** Packets lost before the meter, by cause (live only). */
+  private countDrops(): void {
+    if (!this.capture) return;
+    const d = this.capture.drops();
+    this.stats.dropsKernel = d.kernel;
+    this.stats.dropsInterface = d.iface;
+    this.stats.dropsMeter = d.queue;
+    this.stats.drops = (d.kernel ?? 0) + d.iface + d.queue;
   }
 
   private flowEvent(event: 'start' | 'end', f: FlowInfo, reason?: EndReason): void {
@@ -237,17 +286,20 @@ class Meter {
     if (this.batch.size >= BATCH_MAX) this.postBatch(false);
   }
 
+  private pipelineStats(): void {
+    if (!this.pipeline) return;
+    this.stats.packets = this.pipeline.stats.packets;
+    this.stats.flows = this.pipeline.stats.flows;
+  }
+
   /** Posts what is pending (or a heartbeat). */
   private postBatch(final: boolean): void {
     const now = Date.now();
-    if (this.pipeline) {
-      this.stats.packets = this.pipeline.stats.packets;
-      this.stats.flows = this.pipeline.stats.flows;
-    }
+    this.pipelineStats();
     if (now - this.ppsMark.t >= 1000) {
       this.stats.pps = ((this.stats.packets - this.ppsMark.packets) * 1000) / (now - this.ppsMark.t);
       this.ppsMark = { t: now, packets: this.stats.packets };
-      this.stats.drops = this.drops();
+      this.countDrops();
       this.stats.replayPosition = this.position();
       this.post({ kind: 'stats', stats: { ...this.stats } });
     }
@@ -268,9 +320,14 @@ class Meter {
     if (this.finished) return;
     this.finished = true;
     this.pipeline?.finish();
-    this.stats.drops = this.drops();
+    this.trace?.close();
+    this.trace = null;
+    this.countDrops();
     const pos = this.position();
     if (pos !== null) this.stats.replayPosition = pos;
+    this.pipelineStats();
+    // the NDJSON says how the run went, packets lost included, after its last record
+    this.batch.addLine(summaryToJson(this.stats));
     this.postBatch(true);
     this.post({ kind: 'done', stats: { ...this.stats } });
   }
@@ -282,12 +339,13 @@ class Meter {
   }
 
   async run(): Promise<void> {
+    if (this.stopped) return;
     const src = this.data.source;
     const timer = setInterval(() => this.tick(), 50);
     try {
-      if (src.kind === 'live') await this.runLive(src);
-      else if (src.kind === 'file') await this.runFile(src.path, src.speed);
-      else await this.runRecords(src.path);
+      if (src.kind === 'live') await this.runLive(this.capture!);
+      else if (src.kind === 'file') await this.runFile(this.trace!, src.path, src.speed);
+      else await this.runRecords(this.recordsFd!, src.path);
     } finally {
       clearInterval(timer);
     }
@@ -298,39 +356,27 @@ class Meter {
     else this.pipeline!.onOther(raw.ts);
   }
 
-  private runLive(src: Extract<SourceSpec, { kind: 'live' }>): Promise<void> {
+  private runLive(cap: LiveCapture): Promise<void> {
     const dec = newDecodedPacket();
     this.monitorStart = nowS();
     this.clock = this.monitorStart;
     return new Promise<void>((resolve, reject) => {
-      let cap: LiveCapture;
-      try {
-        cap = new LiveCapture(
-          { iface: src.iface, bpf: src.bpf, bufferSize: src.bufferSize, dropTo: src.dropTo, powerSave: src.powerSave },
-          {
-            open: () => this.post({ kind: 'open' }),
-            packet: (raw) => {
-              if (raw.ts > this.clock) this.clock = raw.ts;
-              this.onPacket(raw, dec);
-            },
-            error: (err) => {
-              cap.close();
-              reject(err);
-            },
-          },
-        );
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      this.drops = () => cap.drops();
+      cap.start({
+        packet: (raw) => {
+          if (raw.ts > this.clock) this.clock = raw.ts;
+          this.onPacket(raw, dec);
+        },
+        error: (err) => {
+          cap.close();
+          reject(err);
+        },
+      });
       // The wall clock drives the windows live: quiet flows still get their (empty) windows and timeouts.
       const adv = setInterval(() => {
         const t = nowS() - LIVE_SLACK_S;
         if (t > this.clock) this.clock = t;
         this.pipeline!.advance(t);
       }, 50);
-      this.onStop = () => cap.close();
       cap.done.then(() => {
         clearInterval(adv);
         resolve();
@@ -338,10 +384,7 @@ class Meter {
     });
   }
 
-  private async runFile(tracePath: string, speed: number | null): Promise<void> {
-    const source: PacketSource = openTrace(tracePath);
-    this.position = replayPositionProbe(tracePath);
-    this.post({ kind: 'open' });
+  private async runFile(source: PacketSource, tracePath: string, speed: number | null): Promise<void> {
     const raw = newRawPacket();
     const dec = newDecodedPacket();
     let wall0 = 0;
@@ -392,32 +435,12 @@ class Meter {
         this.post({ kind: 'warning', line: w });
     } finally {
       source.close();
+      this.trace = null;
     }
   }
 
   /** Saved NDJSON records, streamed line by line: memory does not grow with the file. */
-  private async runRecords(file: string): Promise<void> {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-      if (fs.fstatSync(fd).isDirectory()) {
-        fs.closeSync(fd);
-        throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why =
-        e.code === 'ENOENT'
-          ? 'no such file'
-          : e.code === 'EISDIR'
-            ? 'is a directory'
-            : e.code === 'EACCES'
-              ? 'permission denied'
-              : e.message;
-      throw new UserError(`--records ${file}: cannot read (${why}); give an NDJSON file written by spymate-tui --out`);
-    }
-    this.position = replayPositionProbe(file);
-    this.post({ kind: 'open' });
+  private async runRecords(fd: number, file: string): Promise<void> {
     const lines = readline.createInterface({ input: fs.createReadStream('', { fd }), crlfDelay: Infinity });
     let n = 0;
     try {
@@ -427,6 +450,8 @@ class Meter {
         const line = text.trim();
         if (!line) continue;
         const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
+        // a run's summary line: the packets of that run, not records of this one
+        if (r === null) continue;
         if (this.monitorStart === null) this.monitorStart = r.start;
         if (r.end > this.clock) this.clock = r.end;
         this.addSaved(r);
@@ -438,18 +463,59 @@ class Meter {
   }
 }
 
+/** Opens saved records for reading, or says in one line why it cannot. */
+function openRecords(file: string): number {
+  try {
+    const fd = fs.openSync(file, 'r');
+    if (fs.fstatSync(fd).isDirectory()) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    }
+    return fd;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EISDIR'
+          ? 'is a directory'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.message;
+    throw new UserError(`--records ${file}: cannot read (${why}); give an NDJSON file written by spymate-tui --out`);
+  }
+}
+
 if (parentPort) {
   const main = parentPort;
   const data = workerData as MeterWorkerData;
   const post = (m: MeterMessage) => main.postMessage(m);
   const meter = new Meter(data, post);
+  // The main thread's go-aheads; 'stop' also releases a wait for them.
+  const waits = new Map<string, () => void>();
+  const said = new Set<string>();
+  const waitFor = (kind: 'setup' | 'start'): Promise<void> =>
+    said.has(kind) || said.has('stop') ? Promise.resolve() : new Promise((r) => waits.set(kind, r));
   main.on('message', (m: MeterCommand) => {
-    if (m.kind === 'stop') meter.stop();
+    said.add(m.kind);
+    if (m.kind === 'stop') {
+      meter.stop();
+      for (const r of waits.values()) r();
+    } else waits.get(m.kind)?.();
   });
   (async () => {
     try {
-      meter.setUp();
-      await meter.run();
+      if (data.source.kind === 'live') {
+        await meter.openDevice();
+        post({ kind: 'device' });
+        await waitFor('setup');
+      }
+      if (!said.has('stop')) {
+        meter.setUp();
+        post({ kind: 'open' });
+        await waitFor('start');
+        await meter.run();
+      }
     } catch (err) {
       post({ kind: 'error', ...describeFailure(err) });
       meter.stop();

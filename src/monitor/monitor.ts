@@ -1,27 +1,24 @@
 /**
- * Runs the engine under spymate-tui: the filter thread and the meter worker, joined by a
- * MessageChannel, with the main thread only watching stats. Order matters for privileges:
- * the filter thread creates the database (and --out) while we are still root, they are chowned to
- * the user we drop to, the meter opens the capture device, and only then does the main thread
- * drop root (which, on Linux, covers every thread).
+ * Runs the engine under spymate-tui: the meter worker and the filter thread, joined by a
+ * MessageChannel, with the main thread only watching stats. Order matters for privileges, as in
+ * tcpdump -Z: the capture device is opened as root (live only), root is dropped to the invoking
+ * user (which, on Linux, covers every thread), and only then are the rules, the model, the trace,
+ * --out and the database opened, as that user: nothing is created as root, nothing is chowned.
  */
 import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { FEATURE_NAMES } from '../features/names';
-import type { MeterMessage, MeterWorkerData, SourceSpec } from './meter-worker';
-import { canReach, chownForDrop, dropPrivileges, dropTarget, type DropTarget } from '../capture/privileges';
+import type { MeterCommand, MeterMessage, MeterWorkerData, SourceSpec } from './meter-worker';
+import { dropPrivileges, helperTarget, invokingUser, type DropTarget } from '../capture/privileges';
 import { EXIT_RUNTIME } from '../util/errors';
 import type { FilterMessage, FilterThreadData } from './filter-thread';
-import { dbFiles } from '../store/migrate';
-import type { FilterStats, MeterStats } from '../store/types';
+import { emptyMeterStats, type FilterStats, type MeterStats } from '../store/types';
 
 export interface MonitorOptions {
   source: SourceSpec;
   sourceLabel: string;
   dbPath: string;
   outPath: string | null;
-  /** the TUI's live-labels file, created before the drop so the dropped user can append to it */
-  labelsPath: string | null;
   headless: boolean;
   windowMs: number;
   rulesPath: string | null;
@@ -31,10 +28,8 @@ export interface MonitorOptions {
   timeoutS: number;
   keepS: number;
   maxFlows: number;
-  /** the main thread reads the database after the drop (the UI) */
-  readsDb: boolean;
-  /** directories created for the database, to chown with it */
-  createdDirs: string[];
+  /** the database is at the default location: its directory may be created (as the invoking user) */
+  createDbDir: boolean;
   /** one line per warning (stderr) */
   warn: (line: string) => void;
 }
@@ -49,13 +44,12 @@ export interface MonitorSummary {
   droppedTo: DropTarget | null;
 }
 
-const EMPTY_METER: MeterStats = { packets: 0, drops: 0, pps: 0, flows: 0, calls: 0, windows: 0, replayPosition: null };
 const EMPTY_FILTER: FilterStats = { records: 0, windows: 0, recordsPerS: 0, notStored: 0 };
 
 export class Monitor {
   private meter: Worker | null = null;
   private filter: Worker | null = null;
-  private meterStats = EMPTY_METER;
+  private meterStats = emptyMeterStats();
   private filterStats = EMPTY_FILTER;
   private failure: { line: string; code: number } | null = null;
   private readonly t0 = Date.now();
@@ -67,6 +61,8 @@ export class Monitor {
   private meterGone = false;
   private meterDone = false;
   private settled = false;
+  /** the meter's start-up progress, for start() to wait on */
+  private onMeterStage: (reached: 'device' | 'open' | 'failed') => void = () => undefined;
 
   constructor(private readonly opts: MonitorOptions) {
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -76,10 +72,13 @@ export class Monitor {
     if (!this.failure) this.failure = { line, code };
   }
 
-  /** Done when the filter thread has stored the last batch and the meter's final stats are in. */
+  /**
+   * Done when the filter thread has stored the last batch (or never started) and the meter's final
+   * stats are in.
+   */
   private settle(): void {
     const meterFinal = this.meterDone || this.meterGone || !this.meter;
-    if (!this.filterGone || !meterFinal || this.settled) return;
+    if ((this.filter && !this.filterGone) || !meterFinal || this.settled) return;
     this.settled = true;
     this.meter?.terminate();
     this.resolveDone({
@@ -91,16 +90,94 @@ export class Monitor {
     });
   }
 
+  /** Becomes the invoking user for good (every thread: setuid is process-wide on Linux). */
+  private drop(user: DropTarget): void {
+    dropPrivileges(user);
+    this.droppedTo = user;
+  }
+
   /**
-   * Starts both workers; resolves once the source is open and privileges are dropped, or with
-   * false when start-up failed (the failure is in `done`).
+   * Starts both workers in tcpdump's order: the capture device is opened as root (live only), root
+   * is dropped to the invoking user, then the meter opens rules, model and trace, and the filter
+   * thread --out and the database, as that user. Resolves true once everything is open, false when
+   * start-up failed (the failure is in `done`).
    */
   async start(): Promise<boolean> {
     const o = this.opts;
+    const live = o.source.kind === 'live';
+    // a replay arrives here as the invoking user already (spymate-tui drops first thing)
+    const user = live ? invokingUser() : null;
     const { port1, port2 } = new MessageChannel();
-    const target = dropTarget();
+    const helperDrop = helperTarget();
+    const source =
+      o.source.kind === 'live'
+        ? { ...o.source, dropTo: helperDrop ? { uid: helperDrop.uid, gid: helperDrop.gid } : null }
+        : o.source;
+    const meterData: MeterWorkerData = {
+      source,
+      windowMs: o.windowMs,
+      rulesPath: o.rulesPath,
+      modelPath: o.modelPath,
+      local: o.local,
+      timeoutS: o.timeoutS,
+      maxFlows: o.maxFlows,
+      ndjson: o.headless || o.outPath !== null,
+      port: port1,
+    };
+    const meter = new Worker(path.join(__dirname, 'meter-worker.js'), {
+      workerData: meterData,
+      transferList: [port1],
+    });
+    this.meter = meter;
+    // Warnings wait for the source to open: a failed start shows its error alone.
+    let early: string[] | null = [];
+    const stage = (wanted: 'device' | 'open'): Promise<boolean> =>
+      new Promise((resolve) => {
+        this.onMeterStage = (reached) => {
+          if (reached === wanted || reached === 'failed') resolve(reached === wanted);
+        };
+      });
+    meter.on('message', (m: MeterMessage) => {
+      if (m.kind === 'device' || m.kind === 'open') {
+        if (m.kind === 'open') {
+          for (const line of early ?? []) o.warn(line);
+          early = null;
+        }
+        this.onMeterStage(m.kind);
+      } else if (m.kind === 'stats') this.meterStats = m.stats;
+      else if (m.kind === 'done') {
+        this.meterStats = m.stats;
+        this.meterDone = true;
+        this.settle();
+      } else if (m.kind === 'warning') {
+        if (early) early.push(m.line);
+        else o.warn(m.line);
+      } else if (m.kind === 'error') {
+        this.fail(m.line, m.code);
+        this.onMeterStage('failed');
+      }
+    });
+    meter.on('error', (err) => {
+      this.fail(`meter worker failed: ${err.message}`, EXIT_RUNTIME);
+      // The filter thread waits for a final batch that will not come.
+      this.filter?.terminate();
+      this.onMeterStage('failed');
+    });
+    meter.on('exit', () => {
+      this.meterGone = true;
+      this.onMeterStage('failed');
+      this.settle();
+    });
+    if (live) {
+      if (!(await stage('device'))) return this.failedStart();
+      if (user) this.drop(user);
+      meter.postMessage({ kind: 'setup' } satisfies MeterCommand);
+    }
+    if (!(await stage('open'))) return this.failedStart();
+
     const filterData: FilterThreadData = {
       dbPath: o.dbPath,
+      createDbDir: o.createDbDir,
       outPath: o.outPath,
       headless: o.headless,
       timeoutS: o.timeoutS,
@@ -126,6 +203,7 @@ export class Monitor {
       });
       filter.on('error', (err) => {
         this.fail(`filter thread failed: ${err.message}`, EXIT_RUNTIME);
+        this.stop();
         resolve(false);
       });
       filter.on('exit', () => {
@@ -139,96 +217,21 @@ export class Monitor {
         }, 2000).unref();
       });
     });
-    if (!(await filterReady)) {
-      port1.close();
-      await this.done;
-      return false;
-    }
-    if (target)
-      chownForDrop(
-        [
-          ...o.createdDirs,
-          ...dbFiles(o.dbPath),
-          ...(o.outPath ? [o.outPath] : []),
-          ...(o.labelsPath ? [o.labelsPath] : []),
-        ],
-        target,
-      );
-
-    const source =
-      o.source.kind === 'live'
-        ? { ...o.source, dropTo: target ? { uid: target.uid, gid: target.gid } : null }
-        : o.source;
-    const meterData: MeterWorkerData = {
-      source,
-      windowMs: o.windowMs,
-      rulesPath: o.rulesPath,
-      modelPath: o.modelPath,
-      local: o.local,
-      timeoutS: o.timeoutS,
-      maxFlows: o.maxFlows,
-      ndjson: o.headless || o.outPath !== null,
-      port: port1,
-    };
-    const meter = new Worker(path.join(__dirname, 'meter-worker.js'), { workerData: meterData, transferList: [port1] });
-    this.meter = meter;
-    // Warnings wait for the source to open: a failed start shows its error alone.
-    let early: string[] | null = [];
-    const opened = await new Promise<boolean>((resolve) => {
-      meter.on('message', (m: MeterMessage) => {
-        if (m.kind === 'open') {
-          for (const line of early ?? []) o.warn(line);
-          early = null;
-          resolve(true);
-        } else if (m.kind === 'stats') this.meterStats = m.stats;
-        else if (m.kind === 'done') {
-          this.meterStats = m.stats;
-          this.meterDone = true;
-          this.settle();
-        } else if (m.kind === 'warning') {
-          if (early) early.push(m.line);
-          else o.warn(m.line);
-        } else if (m.kind === 'error') {
-          this.fail(m.line, m.code);
-          resolve(false);
-        }
-      });
-      meter.on('error', (err) => {
-        this.fail(`meter worker failed: ${err.message}`, EXIT_RUNTIME);
-        // The filter thread waits for a final batch that will not come.
-        this.filter?.terminate();
-        resolve(false);
-      });
-      meter.on('exit', () => {
-        this.meterGone = true;
-        resolve(false);
-        this.settle();
-      });
-    });
-    if (!opened) {
-      await this.done;
-      return false;
-    }
-    if (target && o.readsDb && !canReach(o.dbPath, target)) {
-      this.fail(
-        `${o.dbPath}: after dropping root the UI runs as ${target.name}, who cannot enter its directory; ` +
-          `choose a --db ${target.name} can reach, or run through sudo`,
-        EXIT_RUNTIME,
-      );
-      this.stop();
-      await this.done;
-      return false;
-    }
-    if (target) {
-      dropPrivileges(target);
-      this.droppedTo = target;
-    }
+    if (!(await filterReady)) return this.failedStart();
+    meter.postMessage({ kind: 'start' } satisfies MeterCommand);
     return true;
+  }
+
+  /** Start-up failed: the meter is told to stop; resolves false once everything is down. */
+  private async failedStart(): Promise<false> {
+    this.stop();
+    await this.done;
+    return false;
   }
 
   /** Stops the source; the pipeline is flushed through the filter thread, then `done` resolves. */
   stop(): void {
-    if (this.meter && !this.meterGone) this.meter.postMessage({ kind: 'stop' });
+    if (this.meter && !this.meterGone) this.meter.postMessage({ kind: 'stop' } satisfies MeterCommand);
   }
 
   /** Latest stats, for a status line. */

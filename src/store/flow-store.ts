@@ -44,11 +44,16 @@ export class FlowStore {
   private readonly st: ReturnType<FlowStore['prepare']>;
   private readonly applyTx: (b: RecordBatch, recordsPerS: number) => void;
   private readonly deltas = new Map<string, FlowDelta>();
+  private runId: number | null = null;
+  private lastForget = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly opts: FlowStoreOptions,
   ) {
+    // The flows this run wrote: its timeout sweep and --keep pruning touch only these, never the
+    // rows of another run that shares the database.
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS run_flows (flow_id TEXT PRIMARY KEY)');
     this.st = this.prepare();
     this.applyTx = db.transaction((b: RecordBatch, recordsPerS: number) => {
       this.applyInTx(b);
@@ -106,23 +111,43 @@ export class FlowStore {
            ended = 1, end_reason = excluded.end_reason, ended_at = excluded.ended_at,
            updated_at = max(updated_at, excluded.updated_at)`,
       ),
+      own: db.prepare('INSERT OR IGNORE INTO temp.run_flows (flow_id) VALUES (?)'),
       sweep: db.prepare(
-        "UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at WHERE ended = 0 AND timeout_at <= ?",
+        `UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at
+         WHERE ended = 0 AND timeout_at <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows)`,
       ),
       pruneWindows: db.prepare(
-        'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE ended = 1 AND ended_at + ? <= ?)',
+        `DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows
+           WHERE ended = 1 AND ended_at + ? <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows))`,
       ),
-      pruneFlows: db.prepare('DELETE FROM flows WHERE ended = 1 AND ended_at + ? <= ?'),
+      pruneFlows: db.prepare(
+        'DELETE FROM flows WHERE ended = 1 AND ended_at + ? <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows)',
+      ),
+      forgetPruned: db.prepare('DELETE FROM temp.run_flows WHERE flow_id NOT IN (SELECT flow_id FROM flows)'),
+      startRun: db.prepare(
+        'INSERT INTO runs (pid, uid, source, model, window_ms, started_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      endRun: db.prepare('UPDATE runs SET ended_at = ?, packets = ?, drops = ?, records = ? WHERE id = ?'),
       meta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
     };
   }
 
-  /** Facts of the run, once at start. */
+  /** Facts of the run, once at start; the run gets its row in runs. */
   writeRunMeta(run: RunMeta): void {
     this.db.transaction(() => {
       this.remapFeatures();
+      this.runId = Number(
+        this.st.startRun.run(
+          process.pid,
+          process.geteuid?.() ?? null,
+          run.source,
+          run.model,
+          run.windowMs,
+          Date.now() / 1000,
+        ).lastInsertRowid,
+      );
       this.setMeta('source', run.source);
       this.setMeta('model', run.model);
       this.setMeta('window_ms', run.windowMs);
@@ -130,6 +155,11 @@ export class FlowStore {
       this.setMeta('keep_s', this.opts.keepS);
       this.setMeta('feature_names', JSON.stringify(this.opts.featureNames));
     })();
+  }
+
+  /** The run ended: its row in runs gets the end time and the final counters. */
+  endRun(s: MeterStats, records: number): void {
+    if (this.runId !== null) this.st.endRun.run(Date.now() / 1000, s.packets, s.drops, records, this.runId);
   }
 
   /** Stores one batch, and the counters it carries, in one transaction. */
@@ -177,6 +207,9 @@ export class FlowStore {
     if (monitorStart !== null) this.setMeta('monitor_start', monitorStart);
     this.setMeta('packets', s.packets);
     this.setMeta('drops', s.drops);
+    this.setMeta('drops_kernel', s.dropsKernel);
+    this.setMeta('drops_interface', s.dropsInterface);
+    this.setMeta('drops_meter', s.dropsMeter);
     this.setMeta('pps', Math.round(s.pps));
     this.setMeta('flows', s.flows);
     this.setMeta('calls', s.calls);
@@ -205,11 +238,16 @@ export class FlowStore {
     deltas.clear();
     this.st.sweep.run(b.clock);
     this.st.pruneWindows.run(this.opts.keepS, b.clock);
-    this.st.pruneFlows.run(this.opts.keepS, b.clock);
+    // the run's list of its flows is kept as short as the table, at most once a second (a scan)
+    if (this.st.pruneFlows.run(this.opts.keepS, b.clock).changes > 0 && Date.now() - this.lastForget >= 1000) {
+      this.lastForget = Date.now();
+      this.st.forgetPruned.run();
+    }
   }
 
   private writeFlowDelta(d: FlowDelta): void {
     const w = d.latest;
+    this.st.own.run(w.flowID);
     const common = [
       w.app,
       d.first,
@@ -310,6 +348,7 @@ export class FlowStore {
   }
 
   private startFlow(r: FlowEventOut): void {
+    this.st.own.run(r.flowID);
     this.st.startFlow.run({
       ...this.flowParams(r),
       packets: r.packets,
@@ -319,6 +358,7 @@ export class FlowStore {
   }
 
   private endFlow(r: FlowEventOut): void {
+    this.st.own.run(r.flowID);
     this.st.endFlow.run({
       ...this.flowParams(r),
       packets: r.packets,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors';
+import { checkRootMayWrite } from '../features/output';
 import { featureBytes } from './features-blob';
 import { projectRoot } from '../rules/paths';
 
@@ -11,7 +12,7 @@ import { projectRoot } from '../rules/paths';
  * its own, in one transaction; a newer one is refused. A test checks that the migrations applied
  * in order give the same tables as schema.sql.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 function dbDir(): string {
   return path.join(projectRoot(), 'db');
@@ -113,24 +114,102 @@ export function dbFiles(dbPath: string): string[] {
 }
 
 /**
- * Opens (creating, mode 0600, with its directory) the database for writing: WAL, the current
- * schema. Errors are UserErrors naming the file and what to do.
+ * Refuses a database that is not spymate's before anything is written to it (switching to WAL
+ * alone rewrites the header): another program's SQLite file given as --db must be left as it was.
+ * Ours have the meta and flows tables; a file with no tables at all is new.
  */
-export function openWriteDb(dbPath: string): Database.Database {
-  let db: Database.Database | null = null;
+function checkOurs(db: Database.Database, dbPath: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  if (version === 0 && tables.size === 0) return;
+  if (version > SCHEMA_VERSION) migrate(db, dbPath);
+  if (!tables.has('meta') || !tables.has('flows')) {
+    throw new UserError(
+      `${dbPath}: an SQLite database that is not spymate's (no spymate meta and flows tables); choose another --db`,
+    );
+  }
+}
+
+/** A writer's lock connection, by the database connection it guards (closeWriteDb releases both). */
+const locks = new WeakMap<Database.Database, Database.Database>();
+
+/**
+ * One writer per database: an exclusive SQLite lock (POSIX advisory, so the kernel releases it
+ * when the holder dies, even by SIGKILL: no stale lock to clean up) on the file DB-lock, held for
+ * the whole run. Who holds it is the newest run in the runs table that has not ended.
+ */
+function takeWriterLock(db: Database.Database, dbPath: string): Database.Database {
+  const file = `${dbPath}-lock`;
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st) checkRootMayWrite(file, st, st.isSymbolicLink() ? 'a symbolic link' : 'a file');
+  else fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+  const lock = new Database(file, { fileMustExist: true });
   try {
-    fs.mkdirSync(path.dirname(dbPath), { recursive: true, mode: 0o700 });
-    // Created here, not by SQLite, so it is 0600 whatever the umask; -wal/-shm follow its mode.
-    const fd = fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    lock.pragma('busy_timeout = 0');
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = MEMORY');
+    lock.exec('BEGIN EXCLUSIVE; COMMIT');
+    return lock;
+  } catch (err) {
+    lock.close();
+    const code = String((err as { code?: string }).code ?? '');
+    if (!code.startsWith('SQLITE_BUSY')) throw err;
+    let who = 'another spymate-tui';
     try {
-      // a device or pipe: SQLite would fail on it, leave a journal beside it, and we would chmod it
-      if (!fs.fstatSync(fd).isFile())
+      const r = db
+        .prepare('SELECT pid, source, started_at AS since FROM runs WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1')
+        .get() as { pid: number; source: string; since: number } | undefined;
+      if (r) who += ` (pid ${r.pid}, ${r.source}, since ${new Date(r.since * 1000).toISOString()})`;
+    } catch {
+      /* a database from before the runs table: who it is stays unsaid */
+    }
+    throw new UserError(`${dbPath}: ${who} is writing to this database; stop it, or choose another --db`);
+  }
+}
+
+/**
+ * Opens the database for writing: WAL, the current schema. A new file is created 0600 (its -wal and
+ * -shm follow its mode); an existing one keeps its mode and owner, and must be spymate's. Its
+ * directory must exist, unless `createDir` (the default location, made 0700). With `exclusive`,
+ * the writer lock is taken first (close with closeWriteDb). As root, only root's own files are
+ * opened, never through a symbolic link. Errors are UserErrors naming the file and what to do; a
+ * file this call created is removed again when it fails.
+ */
+export function openWriteDb(dbPath: string, o: { createDir?: boolean; exclusive?: boolean } = {}): Database.Database {
+  let db: Database.Database | null = null;
+  let lock: Database.Database | null = null;
+  let created = false;
+  try {
+    const dir = path.dirname(dbPath);
+    if (!fs.existsSync(dir)) {
+      if (!o.createDir) {
+        throw new UserError(`${dbPath}: directory ${dir} does not exist; create it, or choose another --db`);
+      }
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    for (const f of dbFiles(dbPath)) {
+      const st = fs.lstatSync(f, { throwIfNoEntry: false });
+      if (!st) continue;
+      // a device or pipe: SQLite would fail on it and leave a journal beside it
+      if (f === dbPath && !st.isFile() && !st.isSymbolicLink()) {
         throw new UserError(`${dbPath}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
-    } finally {
-      fs.closeSync(fd);
+      }
+      if (st.isSymbolicLink() && process.geteuid?.() === 0) {
+        throw new UserError(`${f}: a symbolic link; as root spymate opens only the database file itself`);
+      }
+      checkRootMayWrite(f, st, 'a file');
+    }
+    if (!fs.existsSync(dbPath)) {
+      // created here, not by SQLite, so it is 0600 whatever the umask
+      fs.closeSync(fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+      created = true;
+    } else if (!fs.statSync(dbPath).isFile()) {
+      throw new UserError(`${dbPath}: not a regular file; --db needs a database file path (e.g. ./spymate.db)`);
     }
     db = new Database(dbPath, { fileMustExist: true });
     db.pragma('busy_timeout = 2000');
+    checkOurs(db, dbPath);
+    if (o.exclusive) lock = takeWriterLock(db, dbPath);
     db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL loses no committed transaction on a process crash, only on power loss.
     db.pragma('synchronous = NORMAL');
@@ -139,14 +218,27 @@ export function openWriteDb(dbPath: string): Database.Database {
     migrate(db, dbPath);
     // A write lock now, so a database another program holds is refused at start, not at the first batch.
     db.exec('BEGIN IMMEDIATE; COMMIT');
-    for (const f of dbFiles(dbPath)) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+    if (lock) locks.set(db, lock);
     return db;
   } catch (err) {
-    try {
-      db?.close();
-    } catch {
-      /* the error that matters is the first one */
+    for (const c of [db, lock]) {
+      try {
+        c?.close();
+      } catch {
+        /* the error that matters is the first one */
+      }
     }
+    if (created) for (const f of dbFiles(dbPath)) fs.rmSync(f, { force: true });
     throw describeDbError(err, dbPath);
+  }
+}
+
+/** Closes a database openWriteDb opened, and gives up its writer lock. */
+export function closeWriteDb(db: Database.Database): void {
+  try {
+    db.close();
+  } finally {
+    locks.get(db)?.close();
+    locks.delete(db);
   }
 }

@@ -48,8 +48,14 @@ export type LiveRecord = WindowOut | FlowEventOut;
 /** Counters of the meter (source side), carried on every batch so the filter thread can write meta. */
 export interface MeterStats {
   packets: number;
-  /** packets the kernel or the meter dropped (see README: what is counted) */
+  /** packets captured but never processed, all causes: the sum of the three below (docs/monitor.md) */
   drops: number;
+  /** the kernel's capture ring was full (pcap_stats ps_drop); null when it cannot be read */
+  dropsKernel: number | null;
+  /** dropped by the interface before capture (pcap_stats ps_ifdrop: the interface's rx_dropped) */
+  dropsInterface: number;
+  /** dropped by spymate: the capture helper's queue to the meter was full */
+  dropsMeter: number;
   /** packets per second over the last second */
   pps: number;
   /** flows seen so far, calls picked by the rules, windows classified */
@@ -58,6 +64,21 @@ export interface MeterStats {
   windows: number;
   /** replay: 0..1 through the trace; null live */
   replayPosition: number | null;
+}
+
+export function emptyMeterStats(): MeterStats {
+  return {
+    packets: 0,
+    drops: 0,
+    dropsKernel: 0,
+    dropsInterface: 0,
+    dropsMeter: 0,
+    pps: 0,
+    flows: 0,
+    calls: 0,
+    windows: 0,
+    replayPosition: null,
+  };
 }
 
 /** meter worker → filter thread, over their MessageChannel. */

@@ -2,11 +2,11 @@
 import { FEATURE_NAMES } from '../features/names';
 import { BatchBuilder } from '../store/batch';
 import { quotedKeys } from '../store/ndjson';
-import type { FlowEventOut, MeterStats, RecordBatch, WindowOut } from '../store/types';
+import { emptyMeterStats, type FlowEventOut, type MeterStats, type RecordBatch, type WindowOut } from '../store/types';
 
 const KEYS = quotedKeys(FEATURE_NAMES);
 
-export const STATS: MeterStats = { packets: 0, drops: 0, pps: 0, flows: 1, calls: 1, windows: 0, replayPosition: null };
+export const STATS: MeterStats = { ...emptyMeterStats(), flows: 1, calls: 1 };
 
 export function flowFields(id: string, start: number, end: number) {
   return {

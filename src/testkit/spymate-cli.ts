@@ -8,8 +8,19 @@ export const SPYMATE = path.join(projectRoot(), 'dist', 'src', 'cli', 'spymate.j
 
 export const tmpDir = (): string => tempDir('model');
 
+/**
+ * The environment for a spymate child: the test's own without SUDO_UID/SUDO_GID (under `sudo npm
+ * test` they would make every run drop to that user), plus `extra`.
+ */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SUDO_UID;
+  delete env.SUDO_GID;
+  return { ...env, ...extra };
+}
+
 export function spymate(args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [SPYMATE, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [SPYMATE, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: cliEnv() });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -38,8 +38,37 @@ export function describeFailure(err: unknown): { line: string; code: number } {
   return { line: `internal error: ${msg} (please report this with the command you ran)`, code: EXIT_RUNTIME };
 }
 
+/** Control characters (C0, DEL, C1), line separators and bidirectional overrides. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text echoed from input (a labels value, a model's feature name, a file name, a rule) made safe
+ * for a terminal: control characters become visible escapes, so a crafted file can neither clear
+ * the screen, set the window title nor start a second line that passes for another message.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Writes one line to stderr, escaped as printable() does. A terminal that went away (EIO, a closed
+ * ssh) makes the write fail: the line is lost, the run goes on to end cleanly.
+ */
+export function errorLine(line: string): void {
+  try {
+    process.stderr.write(printable(line) + '\n');
+  } catch {
+    /* nobody to tell */
+  }
+}
+
 /** Runs a CLI entry point: prints failures as one line on stderr with the program's name. */
 export function runMain(prog: string, main: () => Promise<number | void> | number | void): void {
+  // stderr on a terminal that is gone reports EIO as an event; unhandled, it would end the run with a stack trace
+  process.stderr.on('error', () => undefined);
   Promise.resolve()
     .then(main)
     .then((code) => {
@@ -47,7 +76,7 @@ export function runMain(prog: string, main: () => Promise<number | void> | numbe
     })
     .catch((err) => {
       const { line, code } = describeFailure(err);
-      process.stderr.write(`${prog}: ${line}\n`);
+      errorLine(`${prog}: ${line}`);
       process.exitCode = code;
     });
 }

@@ -42,8 +42,13 @@ test(
     const children: ChildProcess[] = [];
     try {
       const dir = tmpDir('live');
-      const db = path.join(dir, 'live.db');
-      const out = path.join(dir, 'live.ndjson');
+      // after the drop the run opens its files as the invoking user: a directory of theirs
+      fs.chmodSync(dir, 0o755);
+      const own = path.join(dir, 'user');
+      fs.mkdirSync(own);
+      fs.chownSync(own, DROP_UID, DROP_UID);
+      const db = path.join(own, 'live.db');
+      const out = path.join(own, 'live.ndjson');
       const pcap = path.join(dir, 'tcpdump.pcap');
       const inA = ['ip', 'netns', 'exec', pair.nsA];
 
@@ -123,11 +128,17 @@ test(
           'every window classified',
         );
       assert.equal(d.meta.drops, '0');
+      // every cause counted: the kernel ring's too (the packet-stats addon), the interface's, the helper's queue
+      assert.deepEqual([d.meta.drops_kernel, d.meta.drops_interface, d.meta.drops_meter], ['0', '0', '0']);
       assert.equal(d.meta.source, `iface:${pair.ifA}`);
 
       // SIGTERM lost nothing: every NDJSON window is a row.
       const recs = ndjsonRecords(fs.readFileSync(out, 'utf8'));
       assert.equal(recs.filter((x) => x.event === 'window').length, d.windows.length);
+      const summary = recs[recs.length - 1];
+      assert.equal(summary.event, 'summary', 'the NDJSON ends with the run summary');
+      assert.equal(summary.packets, Number(d.meta.packets));
+      assert.deepEqual([summary.drops, summary.dropsKernel, summary.dropsInterface, summary.dropsMeter], [0, 0, 0, 0]);
 
       // The same traffic as recorded by tcpdump (kernel timestamps) through the offline pipeline.
       const ref: WindowRecord[] = [];

@@ -59,15 +59,19 @@ test('replaying the same trace twice into one database leaves the same rows', as
   assert.deepEqual(twice.windows, once.windows);
 });
 
-test('--out appends NDJSON (0600, also when the file was there and readable by others); --records loads it into another database with the same rows', async () => {
+test('--out appends NDJSON (a new file 0600; an existing one keeps the mode its owner gave it); --records loads it into another database with the same rows', async () => {
   const db = path.join(dir, 'out.db');
   const out = path.join(dir, 'records.ndjson');
+  const fresh = path.join(dir, 'fresh.ndjson');
   fs.writeFileSync(out, '');
   fs.chmodSync(out, 0o644);
   const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(fs.readFileSync(out, 'utf8'), r.stdout);
-  assert.equal(fs.statSync(out).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(out).mode & 0o777, 0o644, 'never chmod a file the user named');
+  const f = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', fresh]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
   const db2 = path.join(dir, 'loaded.db');
   const l = await runCli(['--records', out, '--headless', '--db', db2]);
   assert.equal(l.code, 0, l.stderr);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/rules/paths';
+import { cliEnv } from '../../src/testkit/spymate-cli';
 
 export const BIN = path.join(projectRoot(), 'dist', 'src', 'cli', 'spymate-tui.js');
 
@@ -21,7 +22,7 @@ export function startCli(args: string[], opts: { wrap?: string[]; env?: NodeJS.P
   const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
   const child: ChildProcess = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
+    env: cliEnv(opts.env),
   });
   let stdout = '';
   let stderr = '';

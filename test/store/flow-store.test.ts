@@ -8,6 +8,7 @@ import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
 import { featureValues } from '../../src/store/features-blob';
 import { openWriteDb } from '../../src/store/migrate';
+import { emptyMeterStats } from '../../src/store/types';
 import { batch, endRec, startRec, windowRec } from '../../src/testkit/records';
 
 const T0 = 1700000000;
@@ -18,7 +19,8 @@ function tmpDb(): string {
 }
 
 function newStore(file: string, timeoutS = 10, keepS = 5) {
-  const db = openWriteDb(file);
+  // the default location's directory is created; an explicit --db's must exist
+  const db = openWriteDb(file, { createDir: true });
   return { db, store: new FlowStore(db, { timeoutS, keepS, featureNames: FEATURE_NAMES }) };
 }
 
@@ -83,6 +85,56 @@ test('replaying the same records twice leaves the same rows, however they are ba
   db.close();
 });
 
+test("a run sweeps and prunes only the rows it wrote: another run's ended and open calls stay", () => {
+  const file = tmpDb();
+  const first = newStore(file, 10, 5);
+  first.store.writeRunMeta({ source: 'file:/first.pcap', model: 'm.json', windowMs: 500 });
+  // an ended call and one left open (the run was killed before it ended it)
+  first.store.apply(batch(T0 + 5, [...callRecords('done'), endRec('done', T0, T0 + 4.9, 245, 'fin')]), 0);
+  first.store.apply(batch(T0 + 5, callRecords('open')), 0);
+  first.db.close();
+  const second = newStore(file, 10, 5);
+  second.store.writeRunMeta({ source: 'file:/second.pcap', model: 'm.json', windowMs: 500 });
+  // its own call, ended, and a clock far past every keep period and timeout
+  second.store.apply(batch(T0 + 5, [...callRecords('mine'), endRec('mine', T0, T0 + 4.9, 245, 'fin')]), 0);
+  second.store.apply(batch(T0 + 1000, []), 0);
+  const rows = second.db.prepare('SELECT flow_id, ended FROM flows ORDER BY flow_id').all() as Array<{
+    flow_id: string;
+    ended: number;
+  }>;
+  assert.deepEqual(
+    rows.map((r) => [r.flow_id, r.ended]),
+    [
+      ['done', 1],
+      ['open', 0],
+    ],
+    "its own row left after --keep; the first run's rows are as that run left them",
+  );
+  const windows = second.db
+    .prepare('SELECT flow_id, count(*) AS n FROM windows GROUP BY flow_id ORDER BY flow_id')
+    .all();
+  assert.deepEqual(
+    windows.map((w) => ({ ...(w as object) })),
+    [
+      { flow_id: 'done', n: 10 },
+      { flow_id: 'open', n: 10 },
+    ],
+  );
+  second.store.endRun({ ...emptyMeterStats(), packets: 7 }, 12);
+  const runs = second.db
+    .prepare('SELECT source, ended_at IS NOT NULL AS ended, packets, records FROM runs ORDER BY id')
+    .all();
+  assert.deepEqual(
+    runs.map((r) => ({ ...(r as object) })),
+    [
+      { source: 'file:/first.pcap', ended: 0, packets: null, records: null },
+      { source: 'file:/second.pcap', ended: 1, packets: 7, records: 12 },
+    ],
+    'both runs are in the history, not only the last writer',
+  );
+  second.db.close();
+});
+
 test('timeOut counts down on the pipeline clock; the sweep ends the record; it leaves after the keep period', () => {
   const file = tmpDb();
   const { db, store } = newStore(file, 10, 5);
@@ -112,7 +164,16 @@ test('meta rows carry the run and the counters', () => {
   store.apply(
     {
       ...batch(T0 + 3, []),
-      stats: { packets: 9, drops: 1, pps: 3.4, flows: 2, calls: 1, windows: 7, replayPosition: 0.5 },
+      stats: {
+        ...emptyMeterStats(),
+        packets: 9,
+        drops: 1,
+        pps: 3.4,
+        flows: 2,
+        calls: 1,
+        windows: 7,
+        replayPosition: 0.5,
+      },
     },
     123.4,
   );
@@ -130,7 +191,7 @@ test('meta rows carry the run and the counters', () => {
   assert.equal(meta.drops, '1');
   assert.equal(meta.records_per_s, '123');
   assert.equal(meta.replay_position, '0.5');
-  assert.equal(meta.schema_version, '4');
+  assert.equal(meta.schema_version, '5');
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { nullDeviceIn, tempDir } from '../../src/testkit/temp';
 import { UserError } from '../../src/util/errors';
 import { featureValues } from '../../src/store/features-blob';
-import { migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
+import { closeWriteDb, migrationFiles, openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
 
 function tmpFile(name = 'spymate.db'): string {
   return path.join(tempDir('mig'), name);
@@ -15,7 +15,7 @@ function tmpFile(name = 'spymate.db'): string {
 
 function columns(db: Database.Database): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const t of ['meta', 'flows', 'windows']) {
+  for (const t of ['meta', 'flows', 'windows', 'runs']) {
     out[t] = (
       db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string; type: string; pk: number; notnull: number }>
     ).map((c) => `${c.name} ${c.type} pk${c.pk} nn${c.notnull}`);
@@ -156,5 +156,66 @@ test('a database locked by another program is refused with a clear line', async 
     );
   } finally {
     child.kill();
+  }
+});
+
+test("another program's SQLite database is refused before anything is written to it", () => {
+  const file = tmpFile('app.db');
+  const app = new Database(file);
+  app.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('alice')");
+  app.close();
+  const before = fs.readFileSync(file);
+  assert.throws(
+    () => openWriteDb(file),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message ===
+        `${file}: an SQLite database that is not spymate's (no spymate meta and flows tables); choose another --db`,
+  );
+  assert.deepEqual(fs.readFileSync(file), before, 'not switched to WAL, no tables added');
+  assert.deepEqual(fs.readdirSync(path.dirname(file)), ['app.db']);
+});
+
+test('a missing directory is created only for the default location', () => {
+  const file = path.join(tempDir('mig-dir'), 'a', 'b', 'spymate.db');
+  assert.throws(
+    () => openWriteDb(file),
+    (e: unknown) =>
+      e instanceof UserError && /directory .*\/a\/b does not exist; create it, or choose another --db/.test(e.message),
+  );
+  assert.ok(!fs.existsSync(path.dirname(path.dirname(file))));
+  openWriteDb(file, { createDir: true }).close();
+  assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+});
+
+test('one writer per database: a second is refused naming the first; a SIGKILLed writer leaves no stale lock', async () => {
+  const file = tmpFile();
+  const migrate = require.resolve('../../src/store/migrate');
+  const flowStore = require.resolve('../../src/store/flow-store');
+  const holder =
+    `const {openWriteDb}=require(${JSON.stringify(migrate)});const {FlowStore}=require(${JSON.stringify(flowStore)});` +
+    `const db=openWriteDb(${JSON.stringify(file)},{exclusive:true});` +
+    `new FlowStore(db,{timeoutS:1,keepS:1,featureNames:[]}).writeRunMeta({source:'iface:eth9',model:'m',windowMs:500});` +
+    `process.stdout.write('holding\\n');setTimeout(()=>{},20000);`;
+  const child = spawn(process.execPath, ['-e', holder], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => c.toString().includes('holding') && resolve());
+      child.on('exit', () => reject(new Error('lock holder exited')));
+    });
+    assert.throws(
+      () => openWriteDb(file, { exclusive: true }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        new RegExp(
+          `another spymate-tui \\(pid ${child.pid}, iface:eth9, since [0-9T:.-]+Z\\) is writing to this database; stop it, or choose another --db`,
+        ).test(e.message),
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const db = openWriteDb(file, { exclusive: true });
+    closeWriteDb(db);
+  } finally {
+    child.kill('SIGKILL');
   }
 });

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, runModelOnFiles, type DataFlags } from '../data-options';
-import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
+import { addDataOptions, dataInputs, runModelOnFiles, type DataFlags } from '../data-options';
+import { DEFAULT_MODEL_PATH } from '../../model/load';
+import { withOutputs } from '../../features/output';
 import { evaluateOutcomes } from '../../model/metrics';
 import { predictionsCsv } from '../../model/predictions';
 import { reportHtml } from '../report';
@@ -28,12 +29,19 @@ export function registerEval(program: Command): void {
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: EvalFlags) => {
-    const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
-    const e = evaluateOutcomes(runs);
-    if (e.windows === 0)
-      throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
-    if (f.predictions) writePrivate(f.predictions, predictionsCsv(runs, true));
-    if (f.report) writePrivate(f.report, reportHtml(model.meta, model.file, e, runs));
+    const outputs = [
+      ['--predictions', f.predictions],
+      ['--report', f.report],
+    ] as const;
+    const { model, runs, e } = withOutputs(dataInputs(files, f, f.model), outputs, ([predictions, report]) => {
+      const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
+      const e = evaluateOutcomes(runs);
+      if (e.windows === 0)
+        throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
+      predictions?.write(predictionsCsv(runs, true));
+      report?.write(reportHtml(model.meta, model.file, e, runs));
+      return { model, runs, e };
+    });
     if (f.json) {
       const r = (x: number): number => Math.round(x * 1e6) / 1e6;
       process.stdout.write(

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseCidr, type Cidr } from '../../flow/local';
 import type { ExtractSummary } from '../../features/extract';
 import type { PipelineSink } from '../../features/types';
-import { usageError, UserError } from '../../util/errors';
+import { errorLine, usageError, UserError } from '../../util/errors';
 import { collect, intInRange, positiveNumber } from '../program';
 
 // Defaults and formats are repeated from src/features (checked equal in test/features/extract-cli.test.ts)
@@ -45,7 +45,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   const [
     { extractTrace },
     { loadLabels },
-    { FdOutput, OutputClosed },
+    { FdOutput, OutputClosed, refuseSameFile },
     { createWriter, formatFromPath },
     { loadRules },
   ] = await Promise.all([
@@ -69,10 +69,16 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     if (t !== '-' && !fs.existsSync(t)) throw new UserError(`${t}: no such trace file`);
   }
 
+  if (o.output !== '-') {
+    const inputs = [
+      ...traces.filter((t) => t !== '-').map((t) => ['trace', t] as const),
+      ...labels.map((l) => ['--labels', l] as const),
+    ];
+    refuseSameFile(o.output, '-o', inputs);
+  }
   const out = FdOutput.open(o.output);
   const writer = createWriter(format, out, labelSets.length > 0);
   const sink: PipelineSink = { callStart: () => undefined, window: (w) => writer.write(w), callEnd: () => undefined };
-  let ok = false;
   try {
     traces.forEach((trace, i) => {
       const summary = extractTrace(
@@ -87,23 +93,21 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
         },
         sink,
       );
-      for (const w of summary.warnings) process.stderr.write(`spymate: warning: ${w}\n`);
-      if (!o.quiet) process.stderr.write(`spymate extract: ${summaryLine(summary)}\n`);
+      for (const w of summary.warnings) errorLine(`spymate: warning: ${w}`);
+      if (!o.quiet) errorLine(`spymate extract: ${summaryLine(summary)}`);
     });
-    ok = true;
   } catch (err) {
-    // `spymate extract … | head`: the reader has what it wanted
-    if (!(err instanceof OutputClosed)) throw err;
-    ok = true;
-  } finally {
-    try {
-      writer.close();
-    } catch (err) {
-      // eslint-disable-next-line no-unsafe-finally -- a failed close loses the output: that error is the one to report
-      if (!(err instanceof OutputClosed)) throw err;
+    // `spymate extract … | head`: the reader has what it wanted. Anything else: a half-written
+    // output would pass for a result, so an existing file keeps its old content.
+    if (!(err instanceof OutputClosed)) {
+      out.abort();
+      throw err;
     }
-    // a half-written output would pass for a result: remove it (a file; never a device or a pipe)
-    if (!ok && out.regular) fs.rmSync(o.output, { force: true });
+  }
+  try {
+    writer.close();
+  } catch (err) {
+    if (!(err instanceof OutputClosed)) throw err;
   }
 }
 

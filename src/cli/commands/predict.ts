@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, runModelOnFiles, type DataFlags } from '../data-options';
-import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
+import { addDataOptions, dataInputs, runModelOnFiles, type DataFlags } from '../data-options';
+import { DEFAULT_MODEL_PATH } from '../../model/load';
+import { withOutputs } from '../../features/output';
 import { predictionsCsv } from '../../model/predictions';
 
 interface PredictFlags extends DataFlags {
@@ -19,12 +20,14 @@ export function registerPredict(program: Command): void {
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: PredictFlags) => {
-    const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
-    const csv = predictionsCsv(
-      runs,
-      data.sequences.some((s) => s.labels.some((l) => l >= 0)),
-    );
-    if (f.output === undefined || f.output === '-') process.stdout.write(csv);
-    else writePrivate(f.output, csv);
+    withOutputs(dataInputs(files, f, f.model), [['-o', f.output ?? '-']], ([out]) => {
+      const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
+      out!.write(
+        predictionsCsv(
+          runs,
+          data.sequences.some((s) => s.labels.some((l) => l >= 0)),
+        ),
+      );
+    });
   });
 }

@@ -2,14 +2,16 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { applyExitPolicy, intInRange, positiveNumber } from '../program';
-import { addDataOptions, readData, type DataFlags } from '../data-options';
+import { addDataOptions, dataInputs, readData, type DataFlags } from '../data-options';
 import { crossValidate, learningCurve, LEARNING_FRACTIONS, type CvResult } from '../../model/cv';
-import { saveModel } from '../../model/load';
+import { modelJson } from '../../model/load';
+import { withOutputs } from '../../features/output';
 import { progress } from '../../model/progress';
 import { learningCurveLines, scoreLines } from '../terminal';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, type TrainOptions } from '../../model/train';
 import { LEVELS_TRANSFER } from '../../model/transfer';
 import type { Algorithm } from '../../model/types';
+import { errorLine } from '../../util/errors';
 
 interface TrainFlags extends DataFlags {
   output: string;
@@ -94,53 +96,55 @@ export function registerTrain(program: Command): void {
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: TrainFlags) => {
-    const data = readData(files, f, true);
-    const o: TrainOptions = {
-      algo: f.algo,
-      l2: f.l2,
-      trees: f.trees,
-      maxDepth: f.maxDepth,
-      minLeaf: f.minLeaf,
-      seed: f.seed,
-      context: f.context,
-      smooth: f.smooth,
-      hold: f.hold,
-      hysteresis: f.hysteresis,
-      absolute: f.absolute ?? 'auto',
-      frameRegularity: f.frameRegularity,
-      shapeLevels: f.shapeLevels,
-    };
-    const err = (line: string): boolean => process.stderr.write(line + '\n');
-    const trainedOn = f.trainedOn ?? files.map((x) => path.basename(x)).join(', ');
-    const bar = progress('training', o.algo === 'rf' ? o.trees : 1);
-    const model = trainModel(data, o, trainedOn, (k) => bar.update(k));
-    bar.stop();
-    const transfer = model.training.levelTransfer;
-    if (transfer !== null && transfer !== undefined) {
-      err(
-        model.context.absolute
-          ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
-          : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`,
-      );
-    }
-    let cv: CvResult | undefined;
-    if (f.cv >= 2) {
-      const cvBar = progress('cross-validation', f.cv);
-      cv = crossValidate(data, o, f.cv, (k) => cvBar.update(k));
-      cvBar.stop();
-      model.cv = cv.summary;
-      for (const l of scoreLines(`cross-validation (${f.cv} contiguous folds)`, cv.summary.pooled)) err(l);
-    }
-    if (f.learningCurve) {
-      const k = Math.max(2, f.cv);
-      const lcBar = progress('learning curve', k * LEARNING_FRACTIONS.length);
-      model.learningCurve = learningCurve(data, o, k, (s) => lcBar.update(s), cv);
-      lcBar.stop();
-      for (const l of learningCurveLines(model.learningCurve)) err(l);
-    }
-    saveModel(f.output, model);
-    err(
-      `wrote ${f.output}: ${o.algo}, ${data.features.length} features, ${model.training.windows} labelled windows (${model.training.person} person, ${model.training.background} background) from ${data.sequences.length} sequence(s)`,
+    const { model, data } = withOutputs(dataInputs(files, f), [['-o', f.output]], ([out]) => {
+      const data = readData(files, f, true);
+      const o: TrainOptions = {
+        algo: f.algo,
+        l2: f.l2,
+        trees: f.trees,
+        maxDepth: f.maxDepth,
+        minLeaf: f.minLeaf,
+        seed: f.seed,
+        context: f.context,
+        smooth: f.smooth,
+        hold: f.hold,
+        hysteresis: f.hysteresis,
+        absolute: f.absolute ?? 'auto',
+        frameRegularity: f.frameRegularity,
+        shapeLevels: f.shapeLevels,
+      };
+      const trainedOn = f.trainedOn ?? files.map((x) => path.basename(x)).join(', ');
+      const bar = progress('training', o.algo === 'rf' ? o.trees : 1);
+      const model = trainModel(data, o, trainedOn, (k) => bar.update(k));
+      bar.stop();
+      const transfer = model.training.levelTransfer;
+      if (transfer !== null && transfer !== undefined) {
+        errorLine(
+          model.context.absolute
+            ? `absolute levels used: they carry over between the training calls (transfer ${transfer.toFixed(2)} >= ${LEVELS_TRANSFER}; --no-absolute to drop them)`
+            : `absolute levels not used: they do not carry over between the training calls (transfer ${transfer.toFixed(2)} < ${LEVELS_TRANSFER}; --absolute to force them)`,
+        );
+      }
+      let cv: CvResult | undefined;
+      if (f.cv >= 2) {
+        const cvBar = progress('cross-validation', f.cv);
+        cv = crossValidate(data, o, f.cv, (k) => cvBar.update(k));
+        cvBar.stop();
+        model.cv = cv.summary;
+        for (const l of scoreLines(`cross-validation (${f.cv} contiguous folds)`, cv.summary.pooled)) errorLine(l);
+      }
+      if (f.learningCurve) {
+        const k = Math.max(2, f.cv);
+        const lcBar = progress('learning curve', k * LEARNING_FRACTIONS.length);
+        model.learningCurve = learningCurve(data, o, k, (s) => lcBar.update(s), cv);
+        lcBar.stop();
+        for (const l of learningCurveLines(model.learningCurve)) errorLine(l);
+      }
+      out!.write(modelJson(model));
+      return { model, data };
+    });
+    errorLine(
+      `wrote ${f.output}: ${model.algorithm}, ${data.features.length} features, ${model.training.windows} labelled windows (${model.training.person} person, ${model.training.background} background) from ${data.sequences.length} sequence(s)`,
     );
   });
 }

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "packet_stats",
+      "sources": ["packet_stats.c"]
+    }
+  ]
+}
