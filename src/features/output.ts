@@ -68,14 +68,12 @@ export function refuseSameFile(
   inputs: ReadonlyArray<readonly [string, string]>,
 ): void {
   const out = fs.statSync(output, { throwIfNoEntry: false });
+  // a device or a pipe (/dev/null twice) destroys nothing by being written
+  if (out && !out.isFile()) return;
   for (const [flag, input] of inputs) {
+    const st = out && fs.statSync(input, { throwIfNoEntry: false });
     const same =
-      path.resolve(input) === path.resolve(output) ||
-      (() => {
-        if (!out?.isFile()) return false;
-        const st = fs.statSync(input, { throwIfNoEntry: false });
-        return !!st && st.dev === out.dev && st.ino === out.ino;
-      })();
+      path.resolve(input) === path.resolve(output) || (!!out && !!st && st.dev === out.dev && st.ino === out.ino);
     if (same) {
       throw usageError(
         `${outputFlag} ${output} is also ${flag} ${input}; writing it would destroy it, choose another output`,
@@ -96,8 +94,8 @@ export interface OutputFile {
 
 /**
  * Opens an output. A regular file (or a new one) is written to a temporary file beside it, created
- * 0600, and renamed over it by commit(): until then, and after abort() or a crash, the old file is
- * byte for byte what it was. With `append` (the monitor's --out, the labels file) an existing file
+ * 0600 (or with the mode of the file it replaces), and renamed over it by commit(): until then, and
+ * after abort() or a crash, the old file is byte for byte what it was. With `append` (the monitor's --out, the labels file) an existing file
  * is appended to in place, its mode left alone, and a file this call created is removed by abort().
  * Devices and named pipes (`/dev/null`, a FIFO) are written directly and keep their mode; block
  * devices (disks) and directories are refused. As root only root's own files are written, never
@@ -160,6 +158,13 @@ export function openOutput(file: string, o: { append?: boolean } = {}): OutputFi
     path.dirname(target),
     `.${path.basename(target)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`,
   );
+  // The new file takes the old one's place: it would become ours, so someone else's is not replaced,
+  // and it keeps the mode its owner gave it (a new one is 0600).
+  if (st && st.uid !== process.geteuid?.()) {
+    throw new UserError(
+      `${file}: owned by uid ${st.uid}; spymate replaces an output whole, which would make it yours (remove it or choose another path)`,
+    );
+  }
   let fd: number;
   try {
     fd = fs.openSync(
@@ -172,6 +177,7 @@ export function openOutput(file: string, o: { append?: boolean } = {}): OutputFi
     throw Object.assign(err as Error, { path: file });
   }
   track(tmp);
+  if (st) fs.fchmodSync(fd, st.mode & 0o777);
   let open = true;
   const close = (): void => {
     if (open) fs.closeSync(fd);

@@ -10,13 +10,14 @@ import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '..
 import { OUTPUT_FORMATS } from '../../src/features/writers';
 import { nullDeviceIn } from '../../src/testkit/temp';
 import { syntheticCall } from '../../src/testkit/synthetic';
+import { cliEnv } from '../../src/testkit/spymate-cli';
 
 const CLI = path.resolve(__dirname, '../../src/cli/spymate.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-extract-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 
 function spymate(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: cliEnv() });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -234,6 +235,7 @@ test('usage errors exit 2 with one line; runtime errors exit 1 with one line; no
   const text = path.join(dir, 'notes.txt');
   fs.writeFileSync(text, 'hello, this is not a trace\n');
   const out = path.join(dir, 'half.csv');
+  fs.writeFileSync(out, 'results of an earlier run\n', { mode: 0o640 });
   const t = spymate('extract', trace, text, '-o', out);
   assert.equal(t.code, 1);
   assert.ok(
@@ -246,8 +248,71 @@ test('usage errors exit 2 with one line; runtime errors exit 1 with one line; no
     t.err,
   );
   assert.match(t.err, /notes\.txt: not a pcap or pcapng trace/);
-  assert.ok(!fs.existsSync(out), 'a failed extract leaves no output behind');
+  assert.equal(
+    fs.readFileSync(out, 'utf8'),
+    'results of an earlier run\n',
+    'a failed extract leaves the old output as it was',
+  );
+  assert.equal(fs.statSync(out).mode & 0o777, 0o640);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('half.csv')),
+    ['half.csv'],
+    'no temporary file left beside it',
+  );
 });
+
+test('-o: an existing file is replaced whole only on success (its mode kept); a trace damaged half-way or -o naming an input changes nothing', () => {
+  const out = path.join(dir, 'results.csv');
+  fs.writeFileSync(out, 'old\n', { mode: 0o644 });
+  const ok = spymate('extract', trace, '-q', '-o', out);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(fs.readFileSync(out, 'utf8'), /^flowID,/);
+  assert.equal(fs.statSync(out).mode & 0o777, 0o644, 'never chmod a path the user named');
+  const good = fs.readFileSync(out);
+  // a trace that turns into garbage after its first packets
+  const bytes = fs.readFileSync(trace);
+  const damaged = path.join(dir, 'damaged.pcap');
+  fs.writeFileSync(damaged, Buffer.concat([bytes.subarray(0, 2000), Buffer.alloc(4000, 0xff), bytes.subarray(6000)]));
+  const d = spymate('extract', trace, damaged, '-q', '-o', out);
+  assert.equal(d.code, 1, d.err);
+  assert.deepEqual(fs.readFileSync(out), good, 'the damaged run left the old output');
+  // -o naming an input: refused before anything is opened for writing
+  const before = fs.readFileSync(trace);
+  const link = path.join(dir, 'same-trace.csv');
+  fs.symlinkSync(trace, link);
+  for (const o of [trace, link]) {
+    const r = spymate('extract', trace, '-o', o);
+    assert.equal(r.code, 2, r.err);
+    assert.match(
+      r.err,
+      /^spymate: -o .* is also trace .*call\.pcap; writing it would destroy it, choose another output\n$/,
+    );
+    assert.deepEqual(fs.readFileSync(trace), before, 'the trace is intact');
+  }
+});
+
+test(
+  "-o as root: another user's file or link is refused, root's own link is written through, nothing is chmod-ed",
+  { skip: process.getuid?.() === 0 ? false : 'needs root' },
+  () => {
+    const theirs = path.join(dir, 'theirs.csv');
+    fs.writeFileSync(theirs, 'theirs\n', { mode: 0o666 });
+    fs.chownSync(theirs, 65534, 65534);
+    const target = path.join(dir, 'root-target.conf');
+    fs.writeFileSync(target, 'root config\n', { mode: 0o644 });
+    const planted = path.join(dir, 'planted.csv');
+    fs.symlinkSync(target, planted);
+    fs.lchownSync(planted, 65534, 65534);
+    for (const o of [theirs, planted]) {
+      const r = spymate('extract', trace, '-q', '-o', o);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, /owned by uid 65534, not by root; as root spymate writes only root's own files/);
+    }
+    assert.equal(fs.readFileSync(theirs, 'utf8'), 'theirs\n');
+    assert.equal(fs.readFileSync(target, 'utf8'), 'root config\n');
+    assert.equal(fs.statSync(target).mode & 0o777, 0o644);
+  },
+);
 
 test(
   '-o a device: written to, never made private or removed; a full one is said in one line',

@@ -44,7 +44,7 @@ function write(format: OutputFormat, labelled: boolean, recs: WindowRecord[]): {
 
 test('CSV: header row with the record columns, the features and label; one row per window', () => {
   const { text, mode } = write('csv', true, [record(0, 1), record(1)]);
-  assert.equal(mode, 0o600, 'outputs are private, even over an existing file');
+  assert.equal(mode, 0o644, 'an existing output keeps the mode its owner gave it (a new one is 0600)');
   const lines = text.trimEnd().split('\n');
   assert.deepEqual(lines[0].split(','), [...RECORD_COLUMNS, ...FEATURE_NAMES, 'label']);
   assert.equal(lines.length, 3);

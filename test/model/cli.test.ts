@@ -63,7 +63,7 @@ test('train + eval --json: exact keys in order, values matching the predictions 
 });
 
 test(
-  'train -o, predict -o, eval --predictions/--report: an existing file is made private, a device keeps its mode',
+  'train -o, predict -o, eval --predictions/--report: an existing file keeps its mode, a device keeps its mode',
   { skip: process.getuid?.() === 0 ? false : 'needs root (mknod)' },
   () => {
     const dir = tmpDir();
@@ -82,9 +82,54 @@ test(
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(fs.statSync(dev).mode & 0o777, 0o666, `${args[0]} left the device's mode alone`);
     }
-    assert.equal(fs.statSync(path.join(dir, 'm.json')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(dir, 'm.json')).mode & 0o777, 0o644, 'never chmod a path the user named');
   },
 );
+
+test('a failed train, predict or eval leaves existing outputs byte for byte; an output naming an input is refused', () => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
+  fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
+  fs.writeFileSync(path.join(dir, 'ragged.csv'), 'a,b,label\n1,2,0\n1,0\n');
+  assert.equal(spymate(['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', 'm.json'], dir).code, 0);
+  const keep = ['m.json', 'p.csv', 'r.html', 'q.csv'];
+  for (const f of keep.slice(1)) fs.writeFileSync(path.join(dir, f), `earlier ${f}\n`);
+  const before = keep.map((f) => fs.readFileSync(path.join(dir, f)));
+  const cases: [string[], number, RegExp][] = [
+    [['train', 'ragged.csv', '-o', 'm.json'], 1, /ragged\.csv:3/],
+    [['predict', '--model', 'm.json', 'ragged.csv', '-o', 'q.csv'], 1, /ragged\.csv:3/],
+    [['eval', '--model', 'm.json', 'ragged.csv', '--predictions', 'p.csv', '--report', 'r.html'], 1, /ragged\.csv:3/],
+    // the second output is bad: the first is not written either
+    [
+      ['eval', '--model', 'm.json', 'b.csv', '--predictions', 'p.csv', '--report', 'no/such/dir/r.html'],
+      1,
+      /no such file or directory/,
+    ],
+    [['train', 'a.csv', 'b.csv', '-o', 'a.csv'], 2, /-o a\.csv is also input a\.csv; writing it would destroy it/],
+    [['predict', '--model', 'm.json', 'b.csv', '-o', 'm.json'], 2, /-o m\.json is also --model m\.json/],
+    [
+      ['eval', '--model', 'm.json', 'b.csv', '--predictions', 'p.csv', '--report', 'p.csv'],
+      2,
+      /--report p\.csv is also --predictions p\.csv/,
+    ],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = spymate(args, dir);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.deepEqual(
+      keep.map((f) => fs.readFileSync(path.join(dir, f))),
+      before,
+      `${args.join(' ')} left the existing files as they were`,
+    );
+  }
+  assert.ok(fs.readFileSync(path.join(dir, 'a.csv'), 'utf8').startsWith('a,b,label'), 'the input is intact');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary file left',
+  );
+});
 
 test('the Spy Your Mate form: index + Time Interval ignored with notices, --label-column Person', () => {
   const dir = tmpDir();
