@@ -4,68 +4,11 @@ import { writeOutput } from '../features/output';
 import { shippedRulesDir } from '../rules/paths';
 import { UserError } from '../util/errors';
 import { ModelPredictor, featureIndex } from './predictor';
-import { columnNames } from './composite';
-import { derivedNames } from './context';
+import { validateModel } from './validate';
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile, type PresenceModel, type SequencePredictor } from './types';
 
 /** The shipped default presence model. */
 export const DEFAULT_MODEL_PATH = path.join(shippedRulesDir(), 'presence-model.json');
-
-function check(file: string, cond: boolean, what: string): void {
-  if (!cond) throw new UserError(`${file}: damaged spymate model (${what}); retrain with \`spymate train\``);
-}
-
-/** Structural checks of a parsed model file beyond format/version. */
-function validate(file: string, m: ModelFile): void {
-  check(file, Array.isArray(m.features) && m.features.every((f) => typeof f === 'string'), 'features');
-  check(file, m.windowMs === null || (typeof m.windowMs === 'number' && m.windowMs > 0), 'windowMs');
-  const c = m.context;
-  const composites = c?.composites ?? [];
-  check(
-    file,
-    !!c &&
-      Array.isArray(composites) &&
-      composites.every(
-        (k) => k.frameBytes >= 0 && k.frameBytes < m.features.length && k.frameCv >= 0 && k.frameCv < m.features.length,
-      ),
-    'context composites',
-  );
-  check(
-    file,
-    Array.isArray(c.scales) && c.scales.length === m.features.length + composites.length && c.windows >= 1,
-    'context',
-  );
-  const levels = c.levels ?? [];
-  check(
-    file,
-    Array.isArray(levels) && levels.every((i) => Number.isInteger(i) && i >= 0 && i < c.scales.length),
-    'context levels',
-  );
-  const n = m.normalisation;
-  // the derived vector the context will fill for these features: a model cut short would read past it
-  const width = derivedNames(columnNames(m.features, composites), c.absolute === true, levels).length;
-  check(
-    file,
-    !!n &&
-      Array.isArray(n.derived) &&
-      n.derived.length === width &&
-      Array.isArray(n.mean) &&
-      Array.isArray(n.std) &&
-      n.mean.length === width &&
-      n.std.length === width,
-    'normalisation',
-  );
-  const k = m.classifier;
-  check(
-    file,
-    !!k &&
-      (k.kind === 'logreg'
-        ? Array.isArray(k.weights) && k.weights.length === width
-        : k.kind === 'forest' && Array.isArray(k.trees) && k.trees.length > 0),
-    'classifier',
-  );
-  check(file, !!m.smoothing && typeof m.smoothing.hysteresis === 'number', 'smoothing');
-}
 
 function parseModel(file: string, text: string): ModelFile {
   let m: Partial<ModelFile> & { format?: unknown; version?: unknown; createdBy?: unknown };
@@ -86,7 +29,7 @@ function parseModel(file: string, text: string): ModelFile {
       `${file}: made by ${typeof m.createdBy === 'string' ? m.createdBy : 'another spymate'} in model format ${String(m.version)}, this spymate reads format ${MODEL_VERSION}; retrain with \`spymate train\``,
     );
   }
-  validate(file, m as ModelFile);
+  validateModel(file, m as ModelFile);
   return m as ModelFile;
 }
 
@@ -106,6 +49,27 @@ class LoadedModel implements PresenceModel {
   }
 }
 
+/** Bigger than any model `spymate train` writes (the shipped one: 0.3 MB) by far; reading is bounded by it. */
+const MAX_MODEL_BYTES = 256 << 20;
+
+/** A model's text: a regular file of bounded size (a FIFO or /dev/zero would never end). */
+function readModelText(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new UserError(`${file}: not a regular file, expected a model JSON file`);
+    if (st.size > MAX_MODEL_BYTES) {
+      throw new UserError(
+        `${file}: ${Math.round(st.size / 2 ** 20)} MiB, too large for a spymate model (at most ${MAX_MODEL_BYTES / 2 ** 20} MiB)`,
+      );
+    }
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Loads and checks a model. With `expect`, the run's window length and features must fit:
  * a model trained on other windows or features would silently mis-classify.
@@ -116,7 +80,7 @@ export function loadModel(
 ): PresenceModel {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readModelText(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
