@@ -104,18 +104,27 @@ test('a model with composites survives save/load, maps inputs by name in any ord
   const bad = JSON.parse(JSON.stringify(m)) as typeof m;
   (bad.context.composites ?? [])[0].frameCv = 99;
   fs.writeFileSync(file, JSON.stringify(bad));
-  assert.throws(() => loadModel(file), /damaged spymate model \(context composite 0 does not name two of the model.s features\)/);
+  assert.throws(
+    () => loadModel(file),
+    /damaged spymate model \(context composite 0 does not name two of the model.s features\)/,
+  );
 
   // cut short, or missing its derived names: refused, not run on half a vector
   const short = JSON.parse(JSON.stringify(m)) as typeof m;
   for (const k of ['derived', 'mean', 'std'] as const)
     short.normalisation[k] = short.normalisation[k].slice(0, 10) as never;
   fs.writeFileSync(file, JSON.stringify(short));
-  assert.throws(() => loadModel(file), /damaged spymate model \(normalisation (does not have the \d+ derived features|mean has \d+ values, the model needs \d+)\)/);
+  assert.throws(
+    () => loadModel(file),
+    /damaged spymate model \(normalisation (does not have the \d+ derived features|mean has \d+ values, the model needs \d+)\)/,
+  );
   const noNames = JSON.parse(JSON.stringify(m)) as typeof m;
   delete (noNames.normalisation as { derived?: unknown }).derived;
   fs.writeFileSync(file, JSON.stringify(noNames));
-  assert.throws(() => loadModel(file), /damaged spymate model \(normalisation (does not have the \d+ derived features|mean has \d+ values, the model needs \d+)\)/);
+  assert.throws(
+    () => loadModel(file),
+    /damaged spymate model \(normalisation (does not have the \d+ derived features|mean has \d+ values, the model needs \d+)\)/,
+  );
 });
 
 test('shape levels: the level of each dimensionless burst measure is given and of nothing else; a bad column index is refused', () => {
