@@ -17,6 +17,7 @@ import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
 import { errorLine, EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
 import { dropPrivileges, invokingUser } from '../capture/privileges';
+import { releaseDeadTerminal } from '../util/terminal';
 import { refuseSameFile } from '../features/output';
 import { dbFiles } from '../store/migrate';
 import type { MeterStats } from '../store/types';
@@ -314,4 +315,5 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   return 0;
 }
 
+process.on('exit', releaseDeadTerminal);
 runMain('spymate-tui', () => main(process.argv));

@@ -103,7 +103,9 @@ export function startTui(opts: TuiOptions): Promise<void> {
     };
     const dispatch = (e: UiEvent): void => run(() => (session.dispatch(e) ? 'quit' : 'paint'));
     const tick = (): void => run(() => (session.refresh() ? 'paint' : 'idle'));
-    const onSignal = (): void => dispatch({ type: 'key', key: { name: 'q', ch: 'q' }, now: Date.now() / 1000 });
+    // SIGTERM, SIGHUP and the terminal going away (EIO: a closed ssh, tmux kill-session) end the UI as
+    // q does, whatever dialog is open (where q would be typed into it).
+    const onSignal = (): void => finish();
 
     const screen = new TerminalScreen(dispatch, { color, unicode });
     const session = new Session(
@@ -124,6 +126,9 @@ export function startTui(opts: TuiOptions): Promise<void> {
     );
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
+    // kept after the end: writes already on their way to a dead terminal fail too
+    process.stdout.on('error', onSignal);
+    process.stdin.on('error', onSignal);
     const timer = setInterval(tick, Math.max(50, opts.refreshS * 1000));
     tick();
   });
