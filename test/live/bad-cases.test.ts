@@ -126,3 +126,88 @@ test(
     }
   },
 );
+
+test('a second monitor on the same database is refused in one line naming the first; the first loses nothing', async () => {
+  const db = path.join(dir, 'shared.db');
+  const first = startCli(['-f', trace, '--speed', '1', '--headless', '--db', db]);
+  assert.ok(
+    await waitFor(() => {
+      try {
+        return readDb(db).windows.length > 0;
+      } catch {
+        return false;
+      }
+    }, 15_000),
+    'the first monitor did not start',
+  );
+  const out = path.join(dir, 'second.ndjson');
+  const second = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out, '--keep', '0']);
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    new RegExp(
+      `^spymate-tui: ${db}: another spymate-tui \\(pid ${first.child.pid}, file:${trace}, since [0-9T:.-]+Z\\) is writing to this database; stop it, or choose another --db\\n$`,
+    ),
+  );
+  assert.ok(!fs.existsSync(out), 'the refused run created no --out');
+  first.child.kill('SIGTERM');
+  const r = await first.result;
+  assert.equal(r.code, 0, r.stderr);
+  const windows = ndjsonRecords(r.stdout).filter((x) => x.event === 'window').length;
+  assert.ok(windows > 0);
+  assert.equal(readDb(db).windows.length, windows, 'every record of the first run is still there');
+});
+
+test('a run that fails touches nothing: a missing trace leaves --out as it was; a bad --out creates no database; --out = --db is refused', async () => {
+  const out = path.join(dir, 'kept.ndjson');
+  fs.writeFileSync(out, '{"earlier":"records"}\n', { mode: 0o644 });
+  const before = fs.readFileSync(out);
+  const db = path.join(dir, 'never.db');
+  const missing = await runCli(['-f', path.join(dir, 'no-such.pcap'), '--headless', '--db', db, '--out', out]);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /no-such\.pcap/);
+  assert.deepEqual(fs.readFileSync(out), before);
+  assert.equal(fs.statSync(out).mode & 0o777, 0o644);
+  assert.ok(!fs.existsSync(db), 'no database for a run that could not open its trace');
+  const badOut = await runCli([
+    '-f',
+    trace,
+    '--headless',
+    '--db',
+    db,
+    '--out',
+    path.join(dir, 'no', 'such', 'dir.ndjson'),
+  ]);
+  assert.equal(badOut.code, 1, badOut.stderr);
+  assert.match(badOut.stderr, /dir\.ndjson: no such file or directory/);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.startsWith('never.db')),
+    [],
+    'the database is not created before a bad --out is found',
+  );
+  const same = path.join(dir, 'same.db');
+  const r = await runCli(['-f', trace, '--headless', '--db', same, '--out', same]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /--out .*same\.db is also --db .*same\.db; writing it would destroy it, choose another output/,
+  );
+  assert.ok(!fs.existsSync(same));
+});
+
+test('a corrupted database: one line saying so, exit 1, the file not chmod-ed', async () => {
+  const db = path.join(dir, 'corrupt.db');
+  assert.equal((await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db])).code, 0);
+  const bytes = fs.readFileSync(db);
+  bytes.fill(0xa5, 100, 4096);
+  fs.writeFileSync(db, bytes);
+  fs.chmodSync(db, 0o640);
+  const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^spymate-tui: .*corrupt\.db: not a spymate database or corrupt \(.*\); move it away or choose another --db\n$/,
+  );
+  noStack(r.stderr);
+  assert.equal(fs.statSync(db).mode & 0o777, 0o640);
+});
