@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import { UserError } from '../util/errors';
+import { readBoundedText } from '../util/read-text';
 
 /** Label times below this are seconds from the trace's first packet, not epoch seconds (DESIGN). */
 const RELATIVE_BELOW = 1e9;
@@ -49,8 +49,9 @@ function parseLabel(s: string): 0 | 1 | null {
 export function loadLabels(path: string): LabelSet {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = readBoundedText(path, 'a labels CSV', 64 << 20);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'

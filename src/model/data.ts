@@ -10,6 +10,7 @@ import { loadRules } from '../rules/load';
 import type { RuleSet } from '../rules/ruleset';
 import type { Cidr } from '../flow/local';
 import { UserError, usageError } from '../util/errors';
+import { readBoundedText } from '../util/read-text';
 import { parseArffTable, parseCsvTable, type Table } from './table';
 import type { DataSet, Sequence, TrainingInput } from './types';
 
@@ -56,7 +57,7 @@ function sha256File(file: string): string {
 
 function readText(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readBoundedText(file, 'a CSV or ARFF file');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${file}: no such file`);

@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeOutput } from '../features/output';
 import { shippedRulesDir } from '../rules/paths';
 import { UserError } from '../util/errors';
+import { readBoundedText } from '../util/read-text';
 import { ModelPredictor, featureIndex } from './predictor';
 import { validateModel } from './validate';
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile, type PresenceModel, type SequencePredictor } from './types';
@@ -49,27 +49,6 @@ class LoadedModel implements PresenceModel {
   }
 }
 
-/** Bigger than any model `spymate train` writes (the shipped one: 0.3 MB) by far; reading is bounded by it. */
-const MAX_MODEL_BYTES = 256 << 20;
-
-/** A model's text: a regular file of bounded size (a FIFO or /dev/zero would never end). */
-function readModelText(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new UserError(`${file}: not a regular file, expected a model JSON file`);
-    if (st.size > MAX_MODEL_BYTES) {
-      throw new UserError(
-        `${file}: ${Math.round(st.size / 2 ** 20)} MiB, too large for a spymate model (at most ${MAX_MODEL_BYTES / 2 ** 20} MiB)`,
-      );
-    }
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Loads and checks a model. With `expect`, the run's window length and features must fit:
  * a model trained on other windows or features would silently mis-classify.
@@ -80,7 +59,7 @@ export function loadModel(
 ): PresenceModel {
   let text: string;
   try {
-    text = readModelText(file);
+    text = readBoundedText(file, 'a model JSON file');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {

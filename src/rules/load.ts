@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CidrSet, parseCidr, type Cidr } from '../flow/local';
 import { UserError } from '../util/errors';
+import { readBoundedText } from '../util/read-text';
 import { RuleSet } from './ruleset';
 import { shippedRulesDir } from './paths';
 import type { Condition, Rule, ShapeName, Side } from './types';
@@ -117,8 +118,9 @@ export function loadRules(p: string = shippedRulesDir()): RuleSet {
   for (const f of files) {
     let text: string;
     try {
-      text = fs.readFileSync(f, 'utf8');
+      text = readBoundedText(f, 'a rules file', 16 << 20);
     } catch (err) {
+      if (err instanceof UserError) throw err;
       throw new UserError(`${f}: cannot read rules file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     rules.push(...parseRules(text, f));

@@ -134,7 +134,7 @@ test('--model naming a device, a pipe or a huge file is refused without reading 
   for (const [file, re] of [
     ['/dev/zero', /\/dev\/zero: not a regular file/],
     [fifo, /fifo\.json: not a regular file/],
-    [huge, /huge\.json: 300 MiB, too large for a spymate model/],
+    [huge, /huge\.json: 300 MiB, too large for a model JSON file \(at most 256 MiB\)/],
   ] as const) {
     const t0 = Date.now();
     assert.throws(
