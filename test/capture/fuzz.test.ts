@@ -16,7 +16,8 @@ import {
   TracePacket,
   udpPacket,
 } from '../../src/testkit/trace-writer';
-import { prng, tempDir } from './trace-files';
+import { tempDir } from './trace-files';
+import { mutateBytes, rng } from '../../src/testkit/mutate';
 
 function packets(): TracePacket[] {
   const out: TracePacket[] = [];
@@ -61,35 +62,17 @@ test(
         pcapngBytes(pk, { byteOrder: 'be', interfaces: [{ linkType: 0 }] }),
       ]),
     ];
-    const rnd = prng(20261122);
-    const int = (n: number) => Math.floor(rnd() * n);
+    const r = rng(20261122);
     const f = path.join(dir, 'm');
     const outcomes = { clean: 0, warned: 0, userError: 0 };
     const raw = newRawPacket();
     const d = newDecodedPacket();
     for (let round = 0; round < 300; round++) {
-      let b = Buffer.from(bases[round % bases.length]);
-      const edits = 1 + int(6);
-      for (let e = 0; e < edits; e++) {
-        const at = int(b.length);
-        switch (int(4)) {
-          case 0:
-            b[at] = int(256);
-            break;
-          case 1:
-            if (at + 4 <= b.length) b.writeUInt32LE(int(2 ** 32), at);
-            break; // hits length fields
-          case 2:
-            b = b.subarray(0, at);
-            break;
-          default:
-            b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + int(40))]);
-        }
-      }
+      let b = mutateBytes(bases[round % bases.length], r);
       if (round % 10 === 9) b = zlib.gzipSync(b);
       if (round % 10 === 4) {
         const g = zlib.gzipSync(b);
-        g[int(g.length)] ^= 0xff;
+        g[r.int(g.length)] ^= 0xff;
         b = g;
       }
       fs.writeFileSync(f, b);
