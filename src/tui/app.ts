@@ -104,8 +104,11 @@ export function startTui(opts: TuiOptions): Promise<void> {
     const dispatch = (e: UiEvent): void => run(() => (session.dispatch(e) ? 'quit' : 'paint'));
     const tick = (): void => run(() => (session.refresh() ? 'paint' : 'idle'));
     // SIGTERM, SIGHUP and the terminal going away (EIO: a closed ssh, tmux kill-session) end the UI as
-    // q does, whatever dialog is open (where q would be typed into it).
-    const onSignal = (): void => finish();
+    // Ctrl-C does (open marks closed), whatever dialog is open: q would be typed into a search.
+    const onSignal = (): void => {
+      dispatch({ type: 'key', key: { name: 'c', ctrl: true }, now: Date.now() / 1000 });
+      finish();
+    };
 
     const screen = new TerminalScreen(dispatch, { color, unicode });
     const session = new Session(
