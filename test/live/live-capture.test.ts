@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractTrace } from '../../src/features/extract';
 import type { WindowRecord } from '../../src/features/types';
 import { loadRules } from '../../src/rules/load';
+import { projectRoot } from '../../src/rules/paths';
 import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { childPids, holdsCpuLatency, ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
 
@@ -165,6 +166,67 @@ test(
       assert.ok(same / ref.length >= 0.95, `same packet count in ${same} of ${ref.length} windows`);
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      pair.destroy();
+    }
+  },
+);
+
+test(
+  'every packet sent is counted or reported dropped, by cause: a 1 MiB ring (16 frames) under a burst',
+  { skip: SKIP ?? false, timeout: 60_000 },
+  async () => {
+    const pair = createVethPair('dr', 2);
+    try {
+      const dir = tmpDir('drops');
+      const db = path.join(dir, 'drops.db');
+      const out = path.join(dir, 'drops.ndjson');
+      const run = startCli(
+        ['-i', pair.ifA, '--headless', '--bpf', 'udp', '--buffer-size', '1', '--db', db, '--out', out],
+        { wrap: ['ip', 'netns', 'exec', pair.nsA] },
+      );
+      assert.ok(
+        await waitFor(() => {
+          try {
+            return readDb(db).meta.source === `iface:${pair.ifA}`;
+          } catch {
+            return false;
+          }
+        }, 15_000),
+        run.output().stderr,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const sent = 60_000;
+      const blaster = path.join(projectRoot(), 'dist/src/bench/blaster.js');
+      const g = spawnSync(
+        'ip',
+        ['netns', 'exec', pair.nsB, process.execPath, blaster, pair.ifB, String(sent), '1000000', pair.ipB, pair.ipA],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(Number(g.stdout.split(' ')[0]), sent, g.stderr);
+      await new Promise((r) => setTimeout(r, 1000));
+      run.child.kill('SIGTERM');
+      const r = await run.result;
+      assert.equal(r.code, 0, r.stderr);
+      const m = /(\d+) packets, (\d+) dropped(?: \(([^)]*)\))?/.exec(r.stderr);
+      assert.ok(m, r.stderr);
+      const [counted, dropped] = [Number(m[1]), Number(m[2])];
+      const recs = ndjsonRecords(fs.readFileSync(out, 'utf8'));
+      const summary = recs[recs.length - 1];
+      const meta = readDb(db).meta;
+      process.stderr.write(
+        `# ${sent} sent into a 16-frame ring: ${counted} counted, ${dropped} dropped (${m[3] ?? ''})\n`,
+      );
+      assert.equal(counted + dropped, sent, 'nothing lost without a word');
+      assert.ok(dropped > 0, 'a 16-frame ring overflows under a 60 000-packet burst');
+      assert.match(m[3] ?? '', /kernel ring \d+/);
+      assert.deepEqual(
+        [summary.event, summary.packets, summary.drops, summary.dropsKernel],
+        ['summary', counted, dropped, Number(/kernel ring (\d+)/.exec(m[3]!)![1])],
+      );
+      assert.equal(meta.drops, String(dropped), 'the status bar reads meta drops');
+    } finally {
       pair.destroy();
     }
   },
