@@ -65,7 +65,7 @@ function accuracyOn(seq: Sequence, frameRegularity: boolean): number {
 }
 
 // On calls this clean the forest separates the regimes without the composite too; its value shows
-// on the lab recordings (test/model/loo.test.ts, README). This checks the composite path end to end.
+// on the lab recordings (test/model/loo.test.ts, docs/results.md). This checks the composite path end to end.
 test('with frame regularity a model trained on both regimes classifies new calls of each', () => {
   for (const atCap of [false, true]) {
     const acc = accuracyOn(call(9, atCap), true);
