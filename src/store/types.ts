@@ -48,7 +48,7 @@ export type LiveRecord = WindowOut | FlowEventOut;
 /** Counters of the meter (source side), carried on every batch so the filter thread can write meta. */
 export interface MeterStats {
   packets: number;
-  /** packets captured but never processed, all causes: the sum of the three below (docs/monitor.md) */
+  /** packets captured but never processed, all causes: the sum of the three below (docs/monitor.md, "Drops") */
   drops: number;
   /** the kernel's capture ring was full (pcap_stats ps_drop); null when it cannot be read */
   dropsKernel: number | null;

@@ -16,7 +16,7 @@ import {
   TracePacket,
   udpPacket,
 } from '../../src/testkit/trace-writer';
-import { tempDir } from './trace-files';
+import { tempDir } from '../../src/testkit/temp';
 import { mutateBytes, rng } from '../../src/testkit/mutate';
 
 function packets(): TracePacket[] {
