@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { helperTarget, invokingUser } from '../../src/capture/privileges';
 import { defaultDbPath } from '../../src/store/paths';
 import { writeTwoCalls } from './call-trace';
+import { cliEnv, SPYMATE } from '../../src/testkit/spymate-cli';
 import { BIN, isRoot, ndjsonRecords, readDb, runCli, tmpDir } from './run-cli';
 
 const NOBODY = 65534;
@@ -209,6 +210,31 @@ test('plain root and a read-only (0444) database: refused, not written', { skip:
   assert.match(r.stderr, /read-only file \(mode 444\)/);
   assert.deepEqual(snapshot(db), before);
 });
+
+test(
+  "spymate under sudo becomes the invoking user first: its output is theirs; a root-owned file stays root's",
+  { skip: SUDO_SKIP },
+  () => {
+    const dir = userDir('priv-spymate');
+    const trace = writeTwoCalls(path.join(dir, 'calls.pcap'), 6, 3);
+    const run = (out: string) =>
+      spawnSync(process.execPath, [SPYMATE, 'extract', trace, '-q', '-o', out], {
+        encoding: 'utf8',
+        env: cliEnv(SUDO),
+      });
+    const mine = path.join(dir, 'features.csv');
+    const ok = run(mine);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual([fs.statSync(mine).uid, fs.statSync(mine).mode & 0o777], [NOBODY, 0o600]);
+    const rootFile = path.join(path.dirname(dir), 'root.csv');
+    fs.writeFileSync(rootFile, 'root\n', { mode: 0o644 });
+    const before = snapshot(rootFile);
+    const r = run(rootFile);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /root\.csv: (not writable|permission denied)/);
+    assert.deepEqual(snapshot(rootFile), before);
+  },
+);
 
 test("the default database: XDG_STATE_HOME, else the sudo user's home, else /var/lib for root", () => {
   assert.equal(defaultDbPath({ XDG_STATE_HOME: '/x/state' }), '/x/state/spymate/spymate.db');

@@ -8,7 +8,7 @@ import { evaluateOutcomes } from '../../model/metrics';
 import { predictionsCsv } from '../../model/predictions';
 import { reportHtml } from '../report';
 import { evaluationLines, learningCurveLines, perSequenceLines } from '../terminal';
-import { UserError } from '../../util/errors';
+import { printable, UserError } from '../../util/errors';
 
 interface EvalFlags extends DataFlags {
   model: string;
@@ -68,6 +68,7 @@ export function registerEval(program: Command): void {
     if (per.length > 0) lines.push('', 'per sequence (final accuracy):', ...per);
     if (process.stdout.isTTY && model.meta.learningCurve)
       lines.push('', 'learning curve (from training):', ...learningCurveLines(model.meta.learningCurve));
-    process.stdout.write(lines.join('\n') + '\n');
+    // the model's own words and the data's file names: a crafted one must not drive the terminal
+    process.stdout.write(lines.map(printable).join('\n') + '\n');
   });
 }
