@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS flows (
   ended          INTEGER NOT NULL DEFAULT 0,
   end_reason     TEXT,                     -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       REAL,                     -- clock when ended; the row leaves after keep_s
-  updated_at     REAL NOT NULL             -- clock of the last upsert
+  updated_at     REAL NOT NULL,            -- clock of the last upsert
+  run_id         INTEGER                   -- runs.id of the run that last wrote the row (v5): only its sweep and --keep touch the row
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
 

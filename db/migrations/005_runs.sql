@@ -1,5 +1,7 @@
 -- schema version 5: one row per run that wrote the database, so its history says who wrote what
--- and when (meta keeps the current or last run's settings and counters, as the UI reads them).
+-- and when (meta keeps the current or last run's settings and counters, as the UI reads them);
+-- each flow row names the run that last wrote it, whose timeout sweep and --keep pruning are the
+-- only ones that touch it.
 CREATE TABLE IF NOT EXISTS runs (
   id          INTEGER PRIMARY KEY,
   pid         INTEGER NOT NULL,
@@ -13,3 +15,5 @@ CREATE TABLE IF NOT EXISTS runs (
   drops       INTEGER,                   -- packets not processed (kernel, interface and spymate's own drops),
   records     INTEGER                    -- classified records stored
 );
+
+ALTER TABLE flows ADD COLUMN run_id INTEGER;   -- runs.id of the run that last wrote the row; NULL before v5

@@ -44,16 +44,13 @@ export class FlowStore {
   private readonly st: ReturnType<FlowStore['prepare']>;
   private readonly applyTx: (b: RecordBatch, recordsPerS: number) => void;
   private readonly deltas = new Map<string, FlowDelta>();
+  /** this run's row in runs, which the flows it writes point to; null for a store with no run (tests) */
   private runId: number | null = null;
-  private lastForget = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly opts: FlowStoreOptions,
   ) {
-    // The flows this run wrote: its timeout sweep and --keep pruning touch only these, never the
-    // rows of another run that shares the database.
-    db.exec('CREATE TEMP TABLE IF NOT EXISTS run_flows (flow_id TEXT PRIMARY KEY)');
     this.st = this.prepare();
     this.applyTx = db.transaction((b: RecordBatch, recordsPerS: number) => {
       this.applyInTx(b);
@@ -79,21 +76,21 @@ export class FlowStore {
            media_ts = min(coalesce(media_ts, ?), ?),
            packets = packets + ?, bytes = bytes + ?, windows = windows + ?, person_windows = person_windows + ?,
            bitrate = ?, presence = ?, probability = ?, certainty = ?,
-           timeout_at = max(timeout_at, ?), updated_at = max(updated_at, ?)
+           timeout_at = max(timeout_at, ?), updated_at = max(updated_at, ?), run_id = ?
          WHERE flow_id = ?`,
       ),
       windowFlowInsert: db.prepare(
         `INSERT INTO flows (app, first_ts, last_ts, media_ts, packets, bytes, windows, person_windows,
-                            bitrate, presence, probability, certainty, timeout_at, updated_at,
+                            bitrate, presence, probability, certainty, timeout_at, updated_at, run_id,
                             flow_id, src_ip, src_port, des_ip, des_port, protocol)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       startFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, updated_at)
-         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end)
+                            packets, bytes, timeout_at, updated_at, run_id)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end, @run)
          ON CONFLICT(flow_id) DO UPDATE SET
-           app = excluded.app,
+           app = excluded.app, run_id = excluded.run_id,
            first_ts = min(first_ts, excluded.first_ts),
            last_ts = max(last_ts, excluded.last_ts),
            packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
@@ -103,27 +100,24 @@ export class FlowStore {
       ),
       endFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, ended, end_reason, ended_at, updated_at)
-         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, 1, @reason, @endedAt, @end)
-         ON CONFLICT(flow_id) DO UPDATE SET
+                            packets, bytes, timeout_at, ended, end_reason, ended_at, updated_at, run_id)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, 1, @reason, @endedAt, @end, @run)
+         ON CONFLICT(flow_id) DO UPDATE SET run_id = excluded.run_id,
            last_ts = max(last_ts, excluded.last_ts),
            packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
            ended = 1, end_reason = excluded.end_reason, ended_at = excluded.ended_at,
            updated_at = max(updated_at, excluded.updated_at)`,
       ),
-      own: db.prepare('INSERT OR IGNORE INTO temp.run_flows (flow_id) VALUES (?)'),
+      // The rows this run wrote (run_id): its timeout sweep and --keep pruning touch only these,
+      // never the rows of another run that shares the database.
       sweep: db.prepare(
         `UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at
-         WHERE ended = 0 AND timeout_at <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows)`,
+         WHERE run_id IS ? AND ended = 0 AND timeout_at <= ?`,
       ),
       pruneWindows: db.prepare(
-        `DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows
-           WHERE ended = 1 AND ended_at + ? <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows))`,
+        'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE run_id IS ? AND ended = 1 AND ended_at + ? <= ?)',
       ),
-      pruneFlows: db.prepare(
-        'DELETE FROM flows WHERE ended = 1 AND ended_at + ? <= ? AND flow_id IN (SELECT flow_id FROM temp.run_flows)',
-      ),
-      forgetPruned: db.prepare('DELETE FROM temp.run_flows WHERE flow_id NOT IN (SELECT flow_id FROM flows)'),
+      pruneFlows: db.prepare('DELETE FROM flows WHERE run_id IS ? AND ended = 1 AND ended_at + ? <= ?'),
       startRun: db.prepare(
         'INSERT INTO runs (pid, uid, source, model, window_ms, started_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -236,18 +230,13 @@ export class FlowStore {
     }
     for (const d of deltas.values()) this.writeFlowDelta(d);
     deltas.clear();
-    this.st.sweep.run(b.clock);
-    this.st.pruneWindows.run(this.opts.keepS, b.clock);
-    // the run's list of its flows is kept as short as the table, at most once a second (a scan)
-    if (this.st.pruneFlows.run(this.opts.keepS, b.clock).changes > 0 && Date.now() - this.lastForget >= 1000) {
-      this.lastForget = Date.now();
-      this.st.forgetPruned.run();
-    }
+    this.st.sweep.run(this.runId, b.clock);
+    this.st.pruneWindows.run(this.runId, this.opts.keepS, b.clock);
+    this.st.pruneFlows.run(this.runId, this.opts.keepS, b.clock);
   }
 
   private writeFlowDelta(d: FlowDelta): void {
     const w = d.latest;
-    this.st.own.run(w.flowID);
     const common = [
       w.app,
       d.first,
@@ -264,6 +253,7 @@ export class FlowStore {
       w.certainty,
       d.timeoutAt,
       d.updated,
+      this.runId,
     ];
     if (this.st.windowFlowUpdate.run([...common, w.flowID]).changes === 0) {
       this.st.windowFlowInsert.run([
@@ -281,6 +271,7 @@ export class FlowStore {
         w.certainty,
         d.timeoutAt,
         d.updated,
+        this.runId,
         w.flowID,
         w.srcIP,
         w.srcPort,
@@ -302,6 +293,7 @@ export class FlowStore {
       protocol: r.protocol,
       start: r.start,
       end: r.end,
+      run: this.runId,
     };
   }
 
@@ -348,7 +340,6 @@ export class FlowStore {
   }
 
   private startFlow(r: FlowEventOut): void {
-    this.st.own.run(r.flowID);
     this.st.startFlow.run({
       ...this.flowParams(r),
       packets: r.packets,
@@ -358,7 +349,6 @@ export class FlowStore {
   }
 
   private endFlow(r: FlowEventOut): void {
-    this.st.own.run(r.flowID);
     this.st.endFlow.run({
       ...this.flowParams(r),
       packets: r.packets,
