@@ -9,6 +9,8 @@ import type { UiEvent } from './ui-state';
 
 export interface TuiOptions {
   dbPath: string;
+  /** --store postgres://...: the view over every sensor instead of the SQLite dbPath */
+  store?: string | null;
   refreshS: number;
   /** the user's COLUMN args and --columns values, unresolved; empty = all that fit */
   columns: string[];

@@ -24,18 +24,19 @@ export async function migratePg(client: Client, target: PgTarget): Promise<numbe
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    const found = await client.query<{ ours: string | null; flows: string | null }>(
-      "SELECT to_regclass('spymate_schema')::text AS ours, to_regclass('flows')::text AS flows",
+    const found = await client.query<{ ours: string | null; other: string | null }>(
+      "SELECT to_regclass('spymate_schema')::text AS ours, " +
+        "coalesce(to_regclass('flows'), to_regclass('windows'), to_regclass('sensors'))::text AS other",
     );
-    const { ours, flows } = found.rows[0];
+    const { ours, other } = found.rows[0];
     let from = 0;
     if (ours !== null) {
       from =
         (await client.query<{ version: number }>('SELECT max(version) AS version FROM spymate_schema')).rows[0]
           .version ?? 0;
-    } else if (flows !== null) {
+    } else if (other !== null) {
       throw new UserError(
-        `${target.display}: the database has a table 'flows' that spymate did not make; give spymate a database of its own (createdb spymate)`,
+        `${target.display}: the database has a table '${other}' that spymate did not make; give spymate a database of its own (createdb spymate)`,
       );
     }
     if (from > PG_SCHEMA_VERSION) {

@@ -1,0 +1,277 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { CallReports } from '../../src/export/call-reports';
+import { DEFAULT_PEN, END_ACTIVE, END_DETECTED, IpfixEncoder, type IpfixRecord } from '../../src/export/ipfix';
+import { projectRoot } from '../../src/rules/paths';
+import { endRec, startRec, windowRec } from '../../src/testkit/records';
+import { tempDir } from '../../src/testkit/temp';
+import { runCli } from '../live/run-cli';
+
+const T0 = 1700000000;
+const FIXTURE = path.join(projectRoot(), 'test', 'fixtures', 'calls', 'kitchen-h264.pcapng.gz');
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+const noIpfixDump = has('ipfixDump') ? false : 'ipfixDump not found (apt-get install libfixbuf-tools)';
+const noNfdump = has('nfcapd') && has('nfdump') ? false : 'nfcapd/nfdump not found (apt-get install nfdump)';
+
+test('one report per call per interval, and an end report that makes them add up to the flow totals', () => {
+  const reports = new CallReports(10);
+  const recs = [startRec('c', T0)];
+  for (let i = 0; i < 50; i++) recs.push(windowRec('c', T0 + i * 0.5, 10, i < 30) as never);
+  const out = reports.add(recs);
+  // windows end at T0+0.5 .. T0+25: the intervals close at T0+10 and T0+20
+  assert.deepEqual(
+    out.map((r) => [r.packets, r.endReason, r.presence]),
+    [
+      [200, END_ACTIVE, 'person'],
+      [200, END_ACTIVE, 'background'],
+    ],
+  );
+  assert.equal(out[0].startMs, T0 * 1000);
+  assert.equal(out[0].endMs, (T0 + 10) * 1000);
+  assert.equal(out[1].startMs, (T0 + 10) * 1000);
+  const end = reports.add([endRec('c', T0, T0 + 25, 1234, 'fin')]);
+  assert.equal(end.length, 1);
+  assert.equal(end[0].endReason, END_DETECTED);
+  assert.equal(end[0].packets, 1234 - 400);
+  assert.equal(end[0].octets, 1234 * 1000 - 400 * 1000);
+  assert.equal(end[0].presence, 'background');
+  assert.equal(end[0].callCertainty, 100);
+  // an ended call is forgotten: no more reports for it
+  assert.deepEqual(reports.add([]), []);
+});
+
+test(
+  'ipfixDump (libfixbuf) decodes our messages, and names our elements from the RFC 5610 type records',
+  { skip: noIpfixDump },
+  () => {
+    const enc = new IpfixEncoder(DEFAULT_PEN, 7, 1400);
+    const base: IpfixRecord = {
+      srcIP: '10.0.0.1',
+      desIP: '192.0.2.7',
+      srcPort: 50000,
+      desPort: 8801,
+      protocol: 17,
+      startMs: T0 * 1000,
+      endMs: (T0 + 10) * 1000,
+      packets: 2400,
+      octets: 869592,
+      endReason: END_ACTIVE,
+      flowId: '3a7247169aab4186',
+      app: 'zoom',
+      presence: 'person',
+      probability: 0.875,
+      callCertainty: 100,
+      cameraOff: false,
+    };
+    const v6: IpfixRecord = {
+      ...base,
+      srcIP: '2001:db8::1',
+      desIP: '2001:db8::2',
+      presence: 'camera-off',
+      cameraOff: true,
+      probability: null,
+    };
+    // 40 records: more than one 1400-byte message
+    const records = Array.from({ length: 40 }, (_, i) => (i % 2 ? { ...v6, packets: i } : { ...base, packets: i }));
+    const templates = enc.templates(T0 + 20);
+    const data = enc.data(records, T0 + 20);
+    assert.ok(data.length >= 2);
+    for (const d of data) assert.ok(d.message.length <= 1400);
+    assert.equal(
+      data.reduce((n, d) => n + d.records, 0),
+      40,
+    );
+    const file = path.join(tempDir('ipfix'), 'stream.ipfix');
+    fs.writeFileSync(file, Buffer.concat([templates, ...data.map((d) => d.message)]));
+    const r = spawnSync('ipfixDump', ['--rfc5610', '-i', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout;
+    assert.match(out, /observation domain id: 7/);
+    assert.match(out, /sourceIPv4Address : 10\.0\.0\.1/);
+    assert.match(out, /sourceIPv6Address : 2001:0db8::0001/);
+    assert.match(out, /destinationTransportPort : 8801/);
+    assert.match(out, /octetDeltaCount : 869592/);
+    assert.match(out, /\(32473\/1\)\s+spymateApp : \(len: 4\) zoom/);
+    assert.match(out, /\(32473\/2\)\s+spymatePresence : \(len: 10\) camera-off/);
+    assert.match(out, /\(32473\/3\)\s+spymatePresenceProbability : 0\.875/);
+    assert.match(out, /\(32473\/4\)\s+spymateCallCertainty : 100/);
+    assert.match(out, /\(32473\/5\)\s+spymateCameraOff : 1/);
+    assert.match(out, /\(32473\/6\)\s+spymateFlowId : \(len: 16\) 3a7247169aab4186/);
+    const counts = [...out.matchAll(/packetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(
+      counts,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    // sequence numbers count the data records sent before each message (RFC 7011 3.1)
+    const seqs = [...out.matchAll(/sequence number: (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(seqs[0], 0);
+    assert.equal(seqs[1], 6, 'after the six type records');
+  },
+);
+
+/** The NDJSON records of a run: each flow's end event, and its windows. */
+function flowsOf(ndjson: string): Map<string, { end: Record<string, number | string>; windows: number }> {
+  const flows = new Map<string, { end: Record<string, number | string>; windows: number }>();
+  for (const line of ndjson.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const o = JSON.parse(line) as Record<string, number | string>;
+    const id = String(o.flowID);
+    if (o.event === 'window')
+      flows.set(id, { end: flows.get(id)?.end ?? {}, windows: (flows.get(id)?.windows ?? 0) + 1 });
+    if (o.event === 'end') flows.set(id, { end: o, windows: flows.get(id)?.windows ?? 0 });
+  }
+  return flows;
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test(
+  'nfcapd receives a replay over UDP, and nfdump -r shows its call with the right addresses, ports, packets and bytes',
+  { skip: noNfdump },
+  async () => {
+    const dir = tempDir('nfcapd');
+    const port = await freeUdpPort();
+    const flowsDir = path.join(dir, 'flows');
+    fs.mkdirSync(flowsDir);
+    const nfcapd = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', flowsDir, '-t', '3600'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const out = path.join(dir, 'records.ndjson');
+      const run = await runCli([
+        '-f',
+        FIXTURE,
+        '--speed',
+        'max',
+        '--headless',
+        '--db',
+        path.join(dir, 'x.db'),
+        '--out',
+        out,
+        '--ipfix',
+        `udp://127.0.0.1:${port}`,
+        '--ipfix-interval',
+        '10',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /IPFIX udp:\/\/127\.0\.0\.1:\d+: 13 records in 2 messages/);
+      const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
+        event: string;
+        ipfix: { records: number };
+      };
+      assert.equal(summary.event, 'summary');
+      assert.equal(summary.ipfix.records, 13);
+    } finally {
+      nfcapd.kill('SIGTERM'); // nfcapd writes its file when it stops
+      await new Promise((r) => nfcapd.once('exit', r));
+    }
+    const files = fs.readdirSync(flowsDir).filter((f) => f.startsWith('nfcapd.'));
+    assert.equal(files.length, 1);
+    const r = spawnSync('nfdump', ['-r', path.join(flowsDir, files[0]), '-o', 'json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const recs = JSON.parse(r.stdout) as Array<Record<string, string | number>>;
+    const flows = flowsOf(fs.readFileSync(path.join(dir, 'records.ndjson'), 'utf8'));
+    assert.equal(flows.size, 1);
+    const [{ end }] = [...flows.values()];
+    assert.equal(recs.length, 13);
+    for (const x of recs) {
+      assert.equal(x.src4_addr, end.srcIP);
+      assert.equal(x.dst4_addr, end.desIP);
+      assert.equal(x.src_port, end.srcPort);
+      assert.equal(x.dst_port, end.desPort);
+      assert.equal(x.proto, 17);
+    }
+    assert.equal(
+      recs.reduce((n, x) => n + Number(x.in_packets), 0),
+      end.packets,
+    );
+    assert.equal(
+      recs.reduce((n, x) => n + Number(x.in_bytes), 0),
+      end.bytes,
+    );
+    // the same through nfdump's own aggregation, as an operator would ask for it
+    const agg = spawnSync('nfdump', ['-q', '-N', '-r', path.join(flowsDir, files[0]), '-a', '-o', 'csv'], {
+      encoding: 'utf8',
+    });
+    assert.match(
+      agg.stdout,
+      new RegExp(`${end.srcIP},${end.desIP},${end.srcPort},${end.desPort},UDP,.*,${end.packets},${end.bytes},`),
+    );
+  },
+);
+
+test(
+  'over TCP the collector gets one stream of whole messages, templates first; ipfixDump reads it back',
+  { skip: noIpfixDump },
+  async () => {
+    const dir = tempDir('ipfix-tcp');
+    const chunks: Buffer[] = [];
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.on('data', (c: Buffer) => chunks.push(c));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const out = path.join(dir, 'records.ndjson');
+      const run = await runCli([
+        '-f',
+        FIXTURE,
+        '--speed',
+        'max',
+        '--headless',
+        '--db',
+        path.join(dir, 'x.db'),
+        '--out',
+        out,
+        '--ipfix',
+        `tcp://127.0.0.1:${port}`,
+        '--ipfix-interval',
+        '30',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(connections, 1);
+      const file = path.join(dir, 'stream.ipfix');
+      fs.writeFileSync(file, Buffer.concat(chunks));
+      const r = spawnSync('ipfixDump', ['--rfc5610', '-i', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const [{ end }] = [...flowsOf(fs.readFileSync(out, 'utf8')).values()];
+      const packets = [...r.stdout.matchAll(/packetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
+      const octets = [...r.stdout.matchAll(/octetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
+      // a 124 s call, reports every 30 s of its time: 4 interval reports and the end
+      assert.equal(packets.length, 5);
+      assert.equal(
+        packets.reduce((a, b) => a + b, 0),
+        end.packets,
+      );
+      assert.equal(
+        octets.reduce((a, b) => a + b, 0),
+        end.bytes,
+      );
+      assert.equal([...r.stdout.matchAll(new RegExp(`spymateFlowId : \\(len: 16\\) ${end.flowID}`, 'g'))].length, 5);
+      assert.match(r.stdout, /spymateApp : \(len: 6\) webrtc/);
+      assert.match(r.stdout, /flowEndReason : 4/, 'end-of-trace: forced end');
+    } finally {
+      server.close();
+    }
+  },
+);
