@@ -12,7 +12,7 @@ import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '..
 import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
 import { createLabelsFile } from '../tui/labels';
-import { parseIpPattern } from '../tui/filter';
+import { parsePattern } from '../tui/filter';
 import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
@@ -91,13 +91,13 @@ function checkUsage(o: Opts, positional: string[], given: (key: keyof HostOpts) 
   }
   for (const f of o.filter) {
     try {
-      parseIpPattern(f);
+      parsePattern(f, o.store !== undefined);
     } catch (err) {
       throw usageError(`--filter: ${(err as Error).message}`);
     }
   }
   checkHostUsage(o, sources > 0, given);
-  resolveColumns([...positional, ...o.columns]);
+  resolveColumns([...positional, ...o.columns], o.store !== undefined);
   if (!o.headless && !process.stdout.isTTY) {
     throw usageError(
       'stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)',
