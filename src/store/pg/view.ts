@@ -286,11 +286,12 @@ function aggregateMeta(sensors: readonly SensorRow[]): Meta {
     keepS: one((s) => s.keep_s),
     packets: sum((s) => s.packets),
     drops: sum((s) => s.drops),
-    pps: sum((s) => s.pps),
+    // a rate is now: only sensors that are reporting have one
+    pps: sum((s) => (s.state === 'running' && s.ago <= QUIET_S ? s.pps : 0)),
     flows: sum((s) => s.flows),
     calls: sum((s) => s.calls),
     windows: sum((s) => s.windows),
-    recordsPerS: sum((s) => s.records_per_s),
+    recordsPerS: sum((s) => (s.state === 'running' && s.ago <= QUIET_S ? s.records_per_s : 0)),
     replayPosition: null,
   };
 }

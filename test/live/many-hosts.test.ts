@@ -1,0 +1,196 @@
+/**
+ * Many capture hosts, one view, with the real engines: a PostgreSQL cluster the test makes with
+ * initdb, three sensors replaying different lab calls into it at once, one of them SIGKILLed
+ * mid-run and started again, the server itself stopped for a few seconds mid-run; then every
+ * window each sensor wrote to its --out NDJSON is in `windows` exactly once, and the view in tmux
+ * shows the three sensors' calls, and a fourth sensor that died as QUIET.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, types } from 'pg';
+import { projectRoot } from '../../src/rules/paths';
+import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
+import { hasTmux, Tmux } from '../../src/testkit/tmux';
+import { tempDir } from '../../src/testkit/temp';
+import { BIN, sleep, startCli, type CliResult } from './run-cli';
+
+types.setTypeParser(20, Number);
+
+const CALLS = path.join(projectRoot(), 'test', 'fixtures', 'calls');
+const SENSORS: Array<[string, string]> = [
+  ['s1', 'kitchen-h264.pcapng.gz'],
+  ['s2', 'kitchen-vp8-500k.pcapng.gz'],
+  ['s3', 'call-plus-web-vp9.pcapng.gz'],
+];
+const skip = pgBinDir()
+  ? false
+  : 'PostgreSQL not found (apt-get install postgresql; or set SPYMATE_PG_BIN): the many-hosts tests need it';
+
+let pg: PgCluster;
+before(async () => {
+  if (!skip) pg = await startCluster('many');
+});
+after(() => pg?.destroy());
+
+async function rows<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: pg.url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** The distinct (flowID, start) windows of an NDJSON file; a line cut by SIGKILL is skipped. */
+function ndjsonWindows(file: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    let o: { event?: string; flowID?: string; start?: number };
+    try {
+      o = JSON.parse(line) as typeof o;
+    } catch {
+      continue;
+    }
+    if (o.event === 'window') out.add(`${o.flowID} ${o.start}`);
+  }
+  return out;
+}
+
+function sensorArgs(dir: string, name: string, trace: string): string[] {
+  return [
+    '-f',
+    path.join(CALLS, trace),
+    '--speed',
+    '10',
+    '--headless',
+    '--store',
+    pg.url,
+    '--sensor',
+    name,
+    '--out',
+    path.join(dir, `${name}.ndjson`),
+  ];
+}
+
+test(
+  'three sensors, one killed and restarted, PostgreSQL stopped mid-run: every window stored exactly once, all calls in the view',
+  { skip, timeout: 240_000 },
+  async () => {
+    const dir = tempDir('many');
+    const runs = new Map<string, ReturnType<typeof startCli>>();
+    for (const [name, trace] of SENSORS) runs.set(name, startCli(sensorArgs(dir, name, trace)));
+    // a fourth sensor that dies and stays dead: the view must call it quiet
+    const ghost = startCli(sensorArgs(dir, 'ghost', 'kitchen-vp9-350k.pcapng.gz'));
+
+    const stored = async (name: string): Promise<number> =>
+      (
+        await rows<{ n: number }>('SELECT count(*)::int AS n FROM windows WHERE sensor = $1', [name]).catch(() => [
+          { n: 0 },
+        ])
+      )[0].n;
+    // s2 and the ghost have stored windows: kill both mid-run, start s2 again on the same trace
+    const deadline = Date.now() + 60_000;
+    while ((await stored('s2')) < 20 || (await stored('ghost')) < 20) {
+      assert.ok(Date.now() < deadline, 'the sensors stored nothing within a minute');
+      await sleep(100);
+    }
+    runs.get('s2')!.child.kill('SIGKILL');
+    ghost.child.kill('SIGKILL');
+    const killed = await runs.get('s2')!.result;
+    assert.equal(killed.signal, 'SIGKILL');
+    await ghost.result;
+    runs.set('s2', startCli(sensorArgs(dir, 's2', SENSORS[1][1])));
+
+    // PostgreSQL away for three seconds while all three replay
+    await sleep(1500);
+    pg.stop();
+    await sleep(3000);
+    pg.start();
+
+    const results = new Map<string, CliResult>();
+    for (const [name, run] of runs) results.set(name, await run.result);
+    for (const [name, r] of results) assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+
+    for (const [name] of SENSORS) {
+      const r = results.get(name)!;
+      // each says it lost the server and got it back, and its summary counts the outage
+      assert.match(
+        r.stderr,
+        /spymate-tui: warning: postgres:\/\/spymate@127\.0\.0\.1:\d+\/spymate unreachable \(.*\): capturing on, queueing records/,
+      );
+      assert.match(r.stderr, /is back after \d+\.\d s: delivering \d+ queued window records/);
+      const summary = JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+        event: string;
+        sensor: string;
+        store: { delivered: number; dropped: number; queued: number; outages: number };
+      };
+      assert.equal(summary.event, 'summary');
+      assert.equal(summary.sensor, name);
+      assert.ok(summary.store.outages >= 1, `${name}: ${JSON.stringify(summary)}`);
+      assert.equal(summary.store.dropped + summary.store.queued, 0);
+
+      const written = ndjsonWindows(path.join(dir, `${name}.ndjson`));
+      const inDb = await rows<{ flow_id: string; start: number; n: number }>(
+        'SELECT flow_id, start, count(*)::int AS n FROM windows WHERE sensor = $1 GROUP BY flow_id, start',
+        [name],
+      );
+      assert.ok(written.size > 200, `${name} wrote ${written.size} windows`);
+      assert.deepEqual(
+        new Set(inDb.map((w) => `${w.flow_id} ${w.start}`)),
+        written,
+        `${name}: the stored windows are the written ones`,
+      );
+      assert.ok(inDb.every((w) => w.n === 1));
+      const [flow] = await rows<{ ended: boolean; windows: number }>(
+        'SELECT ended, windows FROM flows WHERE sensor = $1',
+        [name],
+      );
+      assert.equal(flow.ended, true);
+    }
+    // the restarted sensor saw its own unfinished row, and said what it means
+    assert.match(results.get('s2')!.stderr, /sensor 's2' reported \d+ s ago and did not stop/);
+
+    if (!hasTmux()) return;
+    const term = new Tmux();
+    try {
+      term.run([process.execPath, BIN, '--store', pg.url], { width: 160, height: 30 });
+      const screen = await term.waitFor(
+        (s) =>
+          /QUIET/.test(s) &&
+          ['s1', 's2', 's3'].every((n) => new RegExp(`webrtc.*\\b${n}\\b|\\b${n}\\b.*webrtc`).test(s)),
+        30_000,
+      );
+      const lines = screen.split('\n');
+      const table = lines.filter((l) => /\bwebrtc\b/.test(l) && !l.startsWith('--'));
+      // one call per sensor, the ghost's too; each row names its sensor
+      assert.equal(table.length, 4, screen);
+      for (const n of ['s1', 's2', 's3', 'ghost'])
+        assert.ok(
+          table.some((l) => new RegExp(`\\b${n}\\b`).test(l)),
+          `${n}: ${screen}`,
+        );
+      const status = lines.find((l) => /QUIET/.test(l)) as string;
+      assert.match(status, /ghost QUIET \d+s/);
+      assert.match(status, /s1 stopped \d\d:\d\d:\d\d/);
+      // the filter takes sensor names: the dialog (Tools > Filter) with s2 leaves s2's call alone
+      term.type('f');
+      await term.waitFor(/Add/);
+      term.type('s2');
+      term.keys('Enter');
+      term.keys('Escape');
+      const filtered = await term.waitFor(/filter s2 \(1\/4\)/);
+      assert.deepEqual(
+        filtered
+          .split('\n')
+          .filter((l) => /\bwebrtc\b/.test(l) && !l.startsWith('--'))
+          .map((l) => /\b(s\d|ghost)\b/.exec(l)?.[1]),
+        ['s2'],
+      );
+    } finally {
+      term.kill();
+    }
+  },
+);
