@@ -14,6 +14,11 @@ import type { ViewQuery, ViewReader } from './view-reader';
 
 /** Rows fetched with each round beyond those asked: a screenful at the top of the order. */
 const PREFETCH = 200;
+/**
+ * Window histories longer than a screen is wide are the details view's, which shows features; the
+ * sparklines ask for one window per column and need none (they are two thirds of a round's bytes).
+ */
+const SPARKLINE_MAX = 1000;
 
 /** The UI's filter and sort in the store's terms. */
 export function viewQueryToPg(q: ViewQuery): { filter: ViewFilter; order: ViewOrder } {
@@ -23,7 +28,8 @@ export function viewQueryToPg(q: ViewQuery): { filter: ViewFilter; order: ViewOr
     else if (p.kind === 'v6') filter.v6.push(p.text.includes('/') ? p.text : `${p.text}/128`);
     else filter.sensors.push(p.text);
   }
-  return { filter, order: { sql: q.sort.column.sql, pg: q.sort.column.pg, desc: q.sort.desc } };
+  const c = q.sort.column;
+  return { filter, order: { sql: c.sql, pg: c.pg, desc: q.sort.desc, text: c.align === 'left' } };
 }
 
 function queryKey(q: ViewQuery): string {
@@ -46,8 +52,7 @@ export class RemoteReader implements ViewReader {
   private again = false;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
-  /** milliseconds the last round took (the bench reads it) */
-  lastRoundMs = 0;
+  private readonly waiters: Array<() => void> = [];
 
   constructor(
     private readonly view: PgView,
@@ -104,6 +109,14 @@ export class RemoteReader implements ViewReader {
     return this.win?.key === flowId ? this.win.rows : [];
   }
 
+  /** A round now; resolves when it, and any asked for meanwhile, is in. */
+  sync(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.round();
+    });
+  }
+
   /** A round now, or right after the one running. */
   private round(): void {
     if (this.closed) return;
@@ -117,12 +130,13 @@ export class RemoteReader implements ViewReader {
       if (this.again && !this.closed) {
         this.again = false;
         this.round();
+      } else {
+        for (const resolve of this.waiters.splice(0)) resolve();
       }
     });
   }
 
   private async fetch(): Promise<void> {
-    const t0 = performance.now();
     const q = this.query;
     const asked = this.askedRows;
     this.askedRows = new Set();
@@ -138,13 +152,12 @@ export class RemoteReader implements ViewReader {
       for (const r of rows) this.rowCache.set(rowKey(r), r);
       this.triedRows = want;
       const w = this.askedWin;
-      if (w) this.win = { ...w, rows: await this.view.windows(w.key, w.limit) };
+      if (w) this.win = { ...w, rows: await this.view.windows(w.key, w.limit, w.limit > SPARKLINE_MAX) };
       const term = this.askedSearch;
       if (term) this.found = { term, ids: await this.view.search(term) };
     } catch {
       // the snapshot says what is wrong; rows and windows keep their last answer
     }
-    this.lastRoundMs = performance.now() - t0;
     this.fresh = true;
     if (!this.closed) this.onData();
   }
@@ -152,6 +165,7 @@ export class RemoteReader implements ViewReader {
   close(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const resolve of this.waiters.splice(0)) resolve();
     void this.view.close();
   }
 }

@@ -144,8 +144,13 @@ export class SensorStore {
   private readonly writer = new CopyWriter();
   private chunkMin = Infinity;
   private chunkMax = -Infinity;
-  /** the latest window start stored by this sensor (any run): rows at or before it may conflict */
-  private storedMaxStart = -Infinity;
+  /**
+   * The latest window start this sensor had stored before this run: a window at or before it may
+   * be stored already (a sensor restarted on the same trace). Within a run each window comes once.
+   */
+  private storedBefore = -Infinity;
+  /** the last flush failed: it may have committed all the same, so its rows may be stored */
+  private uncertain = false;
   private meta: { clock: number; monitorStart: number | null; stats: MeterStats | null; recordsPerS: number } = {
     clock: 0,
     monitorStart: null,
@@ -219,10 +224,6 @@ export class SensorStore {
       await client.query(
         'CREATE TEMP TABLE windows_stage (LIKE windows) ON COMMIT DELETE ROWS; CREATE TEMP TABLE flows_stage (LIKE flows) ON COMMIT DELETE ROWS',
       );
-      const row = await client.query<{ max_start: number | null }>('SELECT max_start FROM sensors WHERE sensor = $1', [
-        this.o.sensor,
-      ]);
-      this.storedMaxStart = Math.max(this.storedMaxStart, row.rows[0]?.max_start ?? -Infinity);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw err;
@@ -232,11 +233,12 @@ export class SensorStore {
 
   /** Two capture hosts under one name would overwrite each other's flows: say so. */
   private async checkName(client: Client): Promise<void> {
-    const r = await client.query<{ state: string; ago: number }>(
-      'SELECT state, extract(epoch FROM now() - reported_at)::float8 AS ago FROM sensors WHERE sensor = $1',
+    const r = await client.query<{ state: string; ago: number; max_start: number | null }>(
+      'SELECT state, extract(epoch FROM now() - reported_at)::float8 AS ago, max_start FROM sensors WHERE sensor = $1',
       [this.o.sensor],
     );
     const prev = r.rows[0];
+    this.storedBefore = prev?.max_start ?? -Infinity;
     if (prev && prev.state === 'running' && prev.ago < ALIVE_S) {
       this.o.warn(
         `sensor '${this.o.sensor}' reported ${prev.ago.toFixed(0)} s ago and did not stop: if another capture host runs under ` +
@@ -396,7 +398,7 @@ export class SensorStore {
     const metaVersion = this.metaVersion;
     const rows = chunks.reduce((n, c) => n + c.rows, 0);
     const maxStart = chunks.reduce((m, c) => Math.max(m, c.maxStart), -Infinity);
-    const mayConflict = staged || chunks.some((c) => c.minStart <= this.storedMaxStart);
+    const mayConflict = staged || this.uncertain || chunks.some((c) => c.minStart <= this.storedBefore);
     await client.query('BEGIN');
     try {
       if (chunks.length > 0) {
@@ -415,6 +417,7 @@ export class SensorStore {
       await client.query(UPSERT_SENSOR, this.sensorParams(maxStart, this.queue.rows - rows));
       await client.query('COMMIT');
     } catch (err) {
+      this.uncertain = true;
       await client.query('ROLLBACK').catch(() => undefined);
       // a window stored already that the check above could not know of (another process under
       // this name, or a commit whose answer was lost): the same rows again, through the upsert
@@ -426,7 +429,7 @@ export class SensorStore {
     this.metaWritten = metaVersion;
     this.registered = true;
     this.report.delivered += rows;
-    this.storedMaxStart = Math.max(this.storedMaxStart, maxStart);
+    this.uncertain = false;
   }
 
   private encodeFlows(taken: ReadonlyArray<{ row: FlowState }>): Buffer {
