@@ -7,10 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, types } from 'pg';
 import { projectRoot } from '../../src/rules/paths';
+import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
 import { hasTmux, Tmux } from '../../src/testkit/tmux';
 import { tempDir } from '../../src/testkit/temp';
@@ -191,6 +193,74 @@ test(
       );
     } finally {
       term.kill();
+    }
+  },
+);
+
+test(
+  'a live sensor (-i on a veth in a netns, root dropped to the invoking user) stores its call over the server socket, and reconnects as that user',
+  { skip: skip || (canMakeNetns() ?? false), timeout: 120_000 },
+  async () => {
+    const pair = createVethPair('mh', 17);
+    try {
+      const dir = tempDir('many-live');
+      // the namespace has a loopback of its own: the sensor reaches the server by its Unix socket,
+      // whose directory the dropped user may pass through (a reconnection happens as that user)
+      fs.chmodSync(pg.dir, 0o711);
+      const url = `postgres://spymate@${encodeURIComponent(pg.dir)}:${pg.port}/spymate`;
+      const out = path.join(dir, 'live.ndjson');
+      const run = startCli(
+        ['-i', pair.ifA, '--headless', '--bpf', 'udp', '--timeout', '3', '--store', url, '--out', out],
+        {
+          wrap: ['ip', 'netns', 'exec', pair.nsA],
+          env: { SUDO_UID: '4321', SUDO_GID: '4321' },
+        },
+      );
+      // the drop comes once the device is open and the store connected: capture has begun
+      const uid = (): number =>
+        Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${run.child.pid}/status`, 'utf8'))?.[1]);
+      const deadline = Date.now() + 15_000;
+      while (uid() !== 4321) {
+        assert.ok(Date.now() < deadline, `root was not dropped: ${run.output().stderr}`);
+        await sleep(50);
+      }
+      const gen = (ns: string, fromA: boolean): Promise<number | null> => {
+        const spec = { a: pair.ipA, b: pair.ipB, aPort: 50000, bPort: 40000, seconds: 8, fromA };
+        const c = spawn(
+          'ip',
+          ['netns', 'exec', ns, process.execPath, path.join(__dirname, 'call-generator.js'), JSON.stringify(spec)],
+          {
+            stdio: 'ignore',
+          },
+        );
+        return new Promise((r) => c.on('close', r));
+      };
+      const traffic = Promise.all([gen(pair.nsA, true), gen(pair.nsB, false)]);
+      // the server restarts mid-call: the sensor, no longer root, connects again
+      await sleep(3000);
+      pg.stop();
+      await sleep(1500);
+      pg.start();
+      assert.deepEqual(await traffic, [0, 0]);
+      await sleep(1500);
+      run.child.kill('SIGTERM');
+      const r = await run.result;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /is back after \d+\.\d s/);
+      const sensor = (await import('node:os')).hostname();
+      const written = ndjsonWindows(out);
+      assert.ok(written.size >= 12, `windows: ${written.size}`);
+      const stored = await rows<{ flow_id: string; start: number }>(
+        'SELECT flow_id, start FROM windows WHERE sensor = $1',
+        [sensor],
+      );
+      assert.deepEqual(new Set(stored.map((w) => `${w.flow_id} ${w.start}`)), written);
+      const [s] = await rows<{ source: string; state: string }>('SELECT source, state FROM sensors WHERE sensor = $1', [
+        sensor,
+      ]);
+      assert.deepEqual(s, { source: `iface:${pair.ifA}`, state: 'stopped' });
+    } finally {
+      pair.destroy();
     }
   },
 );
