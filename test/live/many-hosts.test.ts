@@ -16,7 +16,7 @@ import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
 import { hasTmux, Tmux } from '../../src/testkit/tmux';
 import { tempDir } from '../../src/testkit/temp';
-import { BIN, sleep, startCli, type CliResult } from './run-cli';
+import { BIN, runCli, sleep, startCli, type CliResult } from './run-cli';
 
 types.setTypeParser(20, Number);
 
@@ -264,3 +264,41 @@ test(
     }
   },
 );
+
+test('misused many-hosts options are one line and exit 2, before anything starts', async () => {
+  const trace = path.join(CALLS, SENSORS[0][1]);
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['-f', trace, '--headless', '--sensor', 'x'],
+      /--sensor applies to a sensor: give a source .* and --store postgres:\/\/\.\.\./,
+    ],
+    [
+      ['-f', trace, '--headless', '--store', 'mysql://h/db'],
+      /--store: 'mysql:\/\/h\/db' is not a postgres:\/\/USER@HOST:PORT\/DB URL/,
+    ],
+    [
+      ['-f', trace, '--headless', '--store', 'postgres://u@h/db', '--db', 'x.db'],
+      /--db \(SQLite\) and --store \(PostgreSQL\) exclude each other/,
+    ],
+    [
+      ['-f', trace, '--headless', '--store', 'postgres://u@h/db', '--sensor', 'a b'],
+      /--sensor 'a b': use letters, digits/,
+    ],
+    [
+      ['--store', 'postgres://u@h/db', '--headless'],
+      /the view over --store is a terminal UI: --headless needs a source/,
+    ],
+    [
+      ['-f', trace, '--headless', '--ipfix', 'udp://h'],
+      /--ipfix: 'udp:\/\/h' is not udp:\/\/HOST:PORT or tcp:\/\/HOST:PORT/,
+    ],
+    [['-f', trace, '--headless', '--ipfix-interval', '5'], /--ipfix-interval applies to --ipfix only/],
+    [['-f', trace, '--headless', '--store', 'postgres://u@h/db?sslmode=maybe'], /--store: unknown sslmode 'maybe'/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});

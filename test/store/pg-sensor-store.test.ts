@@ -228,6 +228,23 @@ test(
   },
 );
 
+test('a sensor started while PostgreSQL is down captures on and delivers once it is up', { skip }, async () => {
+  const o = options('early');
+  pg.stop();
+  let store: SensorStore;
+  try {
+    store = await SensorStore.open(o);
+    for (const b of batches()) store.apply(b, 0);
+    assert.match(o.lines[0] ?? '', /unreachable \(connection refused\): capturing on, queueing records/);
+  } finally {
+    pg.start();
+  }
+  const report = await store.close();
+  assert.equal(report.delivered, 60);
+  const [n] = await query<{ n: number }>("SELECT count(*)::int AS n FROM windows WHERE sensor = 'early'");
+  assert.equal(n.n, 60);
+});
+
 test('a database that does not exist is one clear line, before any record', { skip }, async () => {
   const target = parsePgUrl(pg.url.replace(/\/spymate$/, '/nosuchdb'));
   await assert.rejects(
