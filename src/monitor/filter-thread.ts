@@ -106,6 +106,9 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
     if (data.ipfix) ipfix = await IpfixExporter.open({ ...data.ipfix, warn });
     if (data.outPath) outFd = openPrivate(data.outPath, 'a').fd;
   } catch (err) {
+    // what did open must not keep the thread alive: the run ends here
+    sensor?.abandon();
+    await ipfix?.close();
     post({ kind: 'error', ...describeFailure(err) });
     return;
   }

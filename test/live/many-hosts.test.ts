@@ -302,3 +302,25 @@ test('misused many-hosts options are one line and exit 2, before anything starts
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
+
+test('a sensor whose --out cannot be opened stops at once with one line, its connection closed', { skip }, async () => {
+  const dir = tempDir('many-bad');
+  const t0 = Date.now();
+  const r = await runCli(
+    [
+      '-f',
+      path.join(CALLS, SENSORS[0][1]),
+      '--headless',
+      '--store',
+      pg.url,
+      '--sensor',
+      'bad',
+      '--out',
+      path.join(dir, 'no', 'such', 'dir', 'x.ndjson'),
+    ],
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /x\.ndjson: no such file or directory/);
+  assert.ok(Date.now() - t0 < 10_000, 'it did not hang on its open connection');
+});

@@ -498,6 +498,15 @@ export class SensorStore {
    * Delivers what is queued, waiting up to drainMs for a server that is away, marks the sensor
    * stopped and disconnects. What could not be delivered is in the report.
    */
+  /** A run that failed to start: disconnect, deliver nothing. */
+  abandon(): void {
+    this.closed = true;
+    const client = this.client;
+    this.client = null;
+    void client?.end().catch(() => undefined);
+    this.queue.close();
+  }
+
   async close(): Promise<StoreReport> {
     this.closing = true;
     this.metaVersion++;
