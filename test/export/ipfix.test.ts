@@ -10,7 +10,8 @@ import { DEFAULT_PEN, END_ACTIVE, END_DETECTED, IpfixEncoder, type IpfixRecord }
 import { projectRoot } from '../../src/rules/paths';
 import { endRec, startRec, windowRec } from '../../src/testkit/records';
 import { tempDir } from '../../src/testkit/temp';
-import { runCli } from '../live/run-cli';
+import { runCli, startCli } from '../live/run-cli';
+import { freePort } from '../../src/testkit/postgres';
 
 const T0 = 1700000000;
 const FIXTURE = path.join(projectRoot(), 'test', 'fixtures', 'calls', 'kitchen-h264.pcapng.gz');
@@ -273,5 +274,55 @@ test(
     } finally {
       server.close();
     }
+  },
+);
+
+test(
+  'a TCP collector that comes up late gets every report: they wait, the exporter connects again',
+  { skip: noIpfixDump, timeout: 60_000 },
+  async () => {
+    const dir = tempDir('ipfix-late');
+    const port = await freePort();
+    const out = path.join(dir, 'records.ndjson');
+    const run = startCli([
+      '-f',
+      FIXTURE,
+      '--speed',
+      '20',
+      '--headless',
+      '--db',
+      path.join(dir, 'x.db'),
+      '--out',
+      out,
+      '--ipfix',
+      `tcp://127.0.0.1:${port}`,
+    ]);
+    await new Promise((r) => setTimeout(r, 2500));
+    const chunks: Buffer[] = [];
+    const server = net.createServer((s) => s.on('data', (c: Buffer) => chunks.push(c)));
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const r = await run.result;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`IPFIX collector tcp://127\\.0\\.0\\.1:${port} unreachable \\(ECONNREFUSED\\)`),
+      );
+      assert.match(r.stderr, /accepts again: sending \d+ waiting reports/);
+      await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      server.close();
+    }
+    const file = path.join(dir, 'stream.ipfix');
+    fs.writeFileSync(file, Buffer.concat(chunks));
+    const d = spawnSync('ipfixDump', ['-i', file], { encoding: 'utf8' });
+    assert.equal(d.status, 0, d.stderr);
+    const [{ end }] = [...flowsOf(fs.readFileSync(out, 'utf8')).values()];
+    const packets = [...d.stdout.matchAll(/packetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(packets.length, 13);
+    assert.equal(
+      packets.reduce((a, b) => a + b, 0),
+      end.packets,
+    );
   },
 );
