@@ -1,7 +1,8 @@
 /**
  * Runs the engine under spymate-tui: the filter thread and the meter worker, joined by a
  * MessageChannel, with the main thread only watching stats. Order matters for privileges:
- * the filter thread creates the database (and --out) while we are still root, they are chowned to
+ * the filter thread creates the database (or connects to PostgreSQL, and resolves its password
+ * once) and --out while we are still root, they are chowned to
  * the user we drop to, the meter opens the capture device, and only then does the main thread
  * drop root (which, on Linux, covers every thread).
  */
