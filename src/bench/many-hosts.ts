@@ -15,7 +15,7 @@ import { IpfixExporter } from '../export/ipfix-exporter';
 import type { FilterMessage, FilterThreadData } from '../monitor/filter-thread';
 import { BatchBuilder, type SealedBatch } from '../store/batch';
 import { quotedKeys } from '../store/ndjson';
-import { SensorStore } from '../store/pg/sensor-store';
+import { storeRun } from '../testkit/sensors';
 import { parsePgUrl } from '../store/pg/target';
 import { PgView } from '../store/pg/view';
 import type { LiveRecord } from '../store/types';
@@ -156,19 +156,8 @@ async function ipfixCost(ctx: BenchContext, intervalS: number): Promise<void> {
 async function viewRefresh(ctx: BenchContext, pg: PgCluster, dir: string): Promise<void> {
   // a database of its own: only these four sensors
   pg.psql('CREATE DATABASE view');
-  const target = parsePgUrl(pg.url.replace(/\/spymate$/, '/view'));
+  const url = pg.url.replace(/\/spymate$/, '/view');
   for (let s = 0; s < 4; s++) {
-    const store = await SensorStore.open({
-      target,
-      sensor: `view${s}`,
-      run: { source: 'bench', model: 'bench', windowMs: 500 },
-      timeoutS: 1e6,
-      keepS: 60,
-      featureNames: FEATURE_NAMES,
-      budget: { memoryBytes: 1024 ** 3, diskBytes: 0, spoolDir: dir },
-      drainMs: 600_000,
-      warn: () => undefined,
-    });
     const recs: LiveRecord[] = [];
     for (let f = 0; f < 2500; f++) {
       recs.push(startRec(`call${f}`, T0 + f / 100));
@@ -177,14 +166,9 @@ async function viewRefresh(ctx: BenchContext, pg: PgCluster, dir: string): Promi
     }
     // one long call, for the selected row's sparkline
     for (let k = 0; k < 240; k++) recs.push(windowRec('call0', T0 + 40 + k * 0.5, 120, k % 3 === 0));
-    for (let i = 0; i < recs.length; i += BATCH) {
-      const b = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH, false);
-      for (const r of recs.slice(i, i + BATCH)) b.add(r);
-      store.apply(b.seal(T0 + 200, T0, STATS, false).batch, 0);
-    }
-    await store.close();
+    await storeRun(url, `view${s}`, recs, T0 + 200, { timeoutS: 1e6 });
   }
-  const reader = new RemoteReader(new PgView(target), 1, () => undefined, 'bench');
+  const reader = new RemoteReader(new PgView(parsePgUrl(url)), 1, () => undefined, 'bench');
   const session = new Session(
     reader,
     {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, types as pgTypes } from 'pg';
 
 export interface PgCluster {
   /** postgres://spymate@127.0.0.1:PORT/spymate */
@@ -21,6 +22,8 @@ export interface PgCluster {
   start(): void;
   /** psql -At -c SQL as the superuser, on the spymate database */
   psql(sql: string): string;
+  /** rows of one query on the spymate database, bigints as numbers */
+  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
   destroy(): void;
 }
 
@@ -142,6 +145,20 @@ export async function startCluster(tag: string, opts: ClusterOptions = {}): Prom
     stop,
     start,
     psql: (sql) => psqlOn('spymate', sql),
+    query: async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      const c = new Client({
+        connectionString: `postgres://spymate@127.0.0.1:${port}/spymate`,
+        types: {
+          getTypeParser: (oid: number, f?: 'text' | 'binary') => (oid === 20 ? Number : pgTypes.getTypeParser(oid, f)),
+        },
+      });
+      await c.connect();
+      try {
+        return (await c.query<T>(sql, params)).rows;
+      } finally {
+        await c.end();
+      }
+    },
     destroy: () => {
       if (gone) return;
       gone = true;

@@ -142,6 +142,51 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
+/** The replay of FIXTURE with --ipfix URL (and `more`), records to DIR/records.ndjson. */
+function replayArgs(dir: string, url: string, more: string[]): string[] {
+  const out = path.join(dir, 'records.ndjson');
+  return ['-f', FIXTURE, '--headless', '--db', path.join(dir, 'x.db'), '--out', out, '--ipfix', url, ...more];
+}
+
+/** The one call's end record in DIR/records.ndjson. */
+function endOf(dir: string): Record<string, number | string> {
+  const flows = flowsOf(fs.readFileSync(path.join(dir, 'records.ndjson'), 'utf8'));
+  assert.equal(flows.size, 1);
+  return [...flows.values()][0].end;
+}
+
+/** A TCP collector on 127.0.0.1 that keeps the bytes it gets. */
+async function tcpCollector(
+  port = 0,
+): Promise<{ port: number; chunks: Buffer[]; connections: () => number; close: () => void }> {
+  const chunks: Buffer[] = [];
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    s.on('data', (c: Buffer) => chunks.push(c));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    chunks,
+    connections: () => connections,
+    close: () => server.close(),
+  };
+}
+
+/** ipfixDump --rfc5610 over a stream of messages (an IPFIX file is one), and the delta counts in it. */
+function dump(dir: string, chunks: Buffer[]): { text: string; packets: number[]; octets: number[] } {
+  const file = path.join(dir, 'stream.ipfix');
+  fs.writeFileSync(file, Buffer.concat(chunks));
+  const r = spawnSync('ipfixDump', ['--rfc5610', '-i', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const counts = (name: string): number[] =>
+    [...r.stdout.matchAll(new RegExp(`${name} : (\\d+)`, 'g'))].map((m) => Number(m[1]));
+  return { text: r.stdout, packets: counts('packetDeltaCount'), octets: counts('octetDeltaCount') };
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
 test(
   'nfcapd receives a replay over UDP, and nfdump -r shows its call with the right addresses, ports, packets and bytes',
   { skip: noNfdump },
@@ -155,22 +200,9 @@ test(
     });
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const out = path.join(dir, 'records.ndjson');
-      const run = await runCli([
-        '-f',
-        FIXTURE,
-        '--speed',
-        'max',
-        '--headless',
-        '--db',
-        path.join(dir, 'x.db'),
-        '--out',
-        out,
-        '--ipfix',
-        `udp://127.0.0.1:${port}`,
-        '--ipfix-interval',
-        '10',
-      ]);
+      const run = await runCli(
+        replayArgs(dir, `udp://127.0.0.1:${port}`, ['--speed', 'max', '--ipfix-interval', '10']),
+      );
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, /IPFIX udp:\/\/127\.0\.0\.1:\d+: 13 records in 2 messages/);
       const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
@@ -188,25 +220,16 @@ test(
     const r = spawnSync('nfdump', ['-r', path.join(flowsDir, files[0]), '-o', 'json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const recs = JSON.parse(r.stdout) as Array<Record<string, string | number>>;
-    const flows = flowsOf(fs.readFileSync(path.join(dir, 'records.ndjson'), 'utf8'));
-    assert.equal(flows.size, 1);
-    const [{ end }] = [...flows.values()];
+    const end = endOf(dir);
     assert.equal(recs.length, 13);
     for (const x of recs) {
-      assert.equal(x.src4_addr, end.srcIP);
-      assert.equal(x.dst4_addr, end.desIP);
-      assert.equal(x.src_port, end.srcPort);
-      assert.equal(x.dst_port, end.desPort);
-      assert.equal(x.proto, 17);
+      assert.deepEqual(
+        [x.src4_addr, x.dst4_addr, x.src_port, x.dst_port, x.proto],
+        [end.srcIP, end.desIP, end.srcPort, end.desPort, 17],
+      );
     }
-    assert.equal(
-      recs.reduce((n, x) => n + Number(x.in_packets), 0),
-      end.packets,
-    );
-    assert.equal(
-      recs.reduce((n, x) => n + Number(x.in_bytes), 0),
-      end.bytes,
-    );
+    assert.equal(sum(recs.map((x) => Number(x.in_packets))), end.packets);
+    assert.equal(sum(recs.map((x) => Number(x.in_bytes))), end.bytes);
     // the same through nfdump's own aggregation, as an operator would ask for it
     const agg = spawnSync('nfdump', ['-q', '-N', '-r', path.join(flowsDir, files[0]), '-a', '-o', 'csv'], {
       encoding: 'utf8',
@@ -223,57 +246,26 @@ test(
   { skip: noIpfixDump },
   async () => {
     const dir = tempDir('ipfix-tcp');
-    const chunks: Buffer[] = [];
-    let connections = 0;
-    const server = net.createServer((s) => {
-      connections++;
-      s.on('data', (c: Buffer) => chunks.push(c));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
+    const collector = await tcpCollector();
     try {
-      const out = path.join(dir, 'records.ndjson');
-      const run = await runCli([
-        '-f',
-        FIXTURE,
-        '--speed',
-        'max',
-        '--headless',
-        '--db',
-        path.join(dir, 'x.db'),
-        '--out',
-        out,
-        '--ipfix',
-        `tcp://127.0.0.1:${port}`,
-        '--ipfix-interval',
-        '30',
-      ]);
+      const run = await runCli(
+        replayArgs(dir, `tcp://127.0.0.1:${collector.port}`, ['--speed', 'max', '--ipfix-interval', '30']),
+      );
       assert.equal(run.code, 0, run.stderr);
       await new Promise((r) => setTimeout(r, 200));
-      assert.equal(connections, 1);
-      const file = path.join(dir, 'stream.ipfix');
-      fs.writeFileSync(file, Buffer.concat(chunks));
-      const r = spawnSync('ipfixDump', ['--rfc5610', '-i', file], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      const [{ end }] = [...flowsOf(fs.readFileSync(out, 'utf8')).values()];
-      const packets = [...r.stdout.matchAll(/packetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
-      const octets = [...r.stdout.matchAll(/octetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
-      // a 124 s call, reports every 30 s of its time: 4 interval reports and the end
-      assert.equal(packets.length, 5);
-      assert.equal(
-        packets.reduce((a, b) => a + b, 0),
-        end.packets,
-      );
-      assert.equal(
-        octets.reduce((a, b) => a + b, 0),
-        end.bytes,
-      );
-      assert.equal([...r.stdout.matchAll(new RegExp(`spymateFlowId : \\(len: 16\\) ${end.flowID}`, 'g'))].length, 5);
-      assert.match(r.stdout, /spymateApp : \(len: 6\) webrtc/);
-      assert.match(r.stdout, /flowEndReason : 4/, 'end-of-trace: forced end');
     } finally {
-      server.close();
+      collector.close();
     }
+    assert.equal(collector.connections(), 1);
+    const d = dump(dir, collector.chunks);
+    const end = endOf(dir);
+    // a 124 s call, reports every 30 s of its time: 4 interval reports and the end
+    assert.equal(d.packets.length, 5);
+    assert.equal(sum(d.packets), end.packets);
+    assert.equal(sum(d.octets), end.bytes);
+    assert.equal([...d.text.matchAll(new RegExp(`spymateFlowId : \\(len: 16\\) ${end.flowID}`, 'g'))].length, 5);
+    assert.match(d.text, /spymateApp : \(len: 6\) webrtc/);
+    assert.match(d.text, /flowEndReason : 4/, 'end-of-trace: forced end');
   },
 );
 
@@ -283,24 +275,9 @@ test(
   async () => {
     const dir = tempDir('ipfix-late');
     const port = await freePort();
-    const out = path.join(dir, 'records.ndjson');
-    const run = startCli([
-      '-f',
-      FIXTURE,
-      '--speed',
-      '20',
-      '--headless',
-      '--db',
-      path.join(dir, 'x.db'),
-      '--out',
-      out,
-      '--ipfix',
-      `tcp://127.0.0.1:${port}`,
-    ]);
+    const run = startCli(replayArgs(dir, `tcp://127.0.0.1:${port}`, ['--speed', '20']));
     await new Promise((r) => setTimeout(r, 2500));
-    const chunks: Buffer[] = [];
-    const server = net.createServer((s) => s.on('data', (c: Buffer) => chunks.push(c)));
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const collector = await tcpCollector(port);
     try {
       const r = await run.result;
       assert.equal(r.code, 0, r.stderr);
@@ -311,18 +288,10 @@ test(
       assert.match(r.stderr, /accepts again: sending \d+ waiting reports/);
       await new Promise((res) => setTimeout(res, 200));
     } finally {
-      server.close();
+      collector.close();
     }
-    const file = path.join(dir, 'stream.ipfix');
-    fs.writeFileSync(file, Buffer.concat(chunks));
-    const d = spawnSync('ipfixDump', ['-i', file], { encoding: 'utf8' });
-    assert.equal(d.status, 0, d.stderr);
-    const [{ end }] = [...flowsOf(fs.readFileSync(out, 'utf8')).values()];
-    const packets = [...d.stdout.matchAll(/packetDeltaCount : (\d+)/g)].map((m) => Number(m[1]));
-    assert.equal(packets.length, 13);
-    assert.equal(
-      packets.reduce((a, b) => a + b, 0),
-      end.packets,
-    );
+    const d = dump(dir, collector.chunks);
+    assert.equal(d.packets.length, 13);
+    assert.equal(sum(d.packets), endOf(dir).packets);
   },
 );

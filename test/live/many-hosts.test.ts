@@ -10,15 +10,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, types } from 'pg';
 import { projectRoot } from '../../src/rules/paths';
 import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
 import { hasTmux, Tmux } from '../../src/testkit/tmux';
 import { tempDir } from '../../src/testkit/temp';
 import { BIN, runCli, sleep, startCli, type CliResult } from './run-cli';
-
-types.setTypeParser(20, Number);
 
 const CALLS = path.join(projectRoot(), 'test', 'fixtures', 'calls');
 const SENSORS: Array<[string, string]> = [
@@ -36,15 +33,7 @@ before(async () => {
 });
 after(() => pg?.destroy());
 
-async function rows<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: pg.url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const rows = <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => pg.query<T>(sql, params);
 
 /** The distinct (flowID, start) windows of an NDJSON file; a line cut by SIGKILL is skipped. */
 function ndjsonWindows(file: string): Set<string> {

@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Client, types } from 'pg';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
 import { featureValues } from '../../src/store/features-blob';
@@ -10,12 +9,11 @@ import { SensorStore, type SensorStoreOptions } from '../../src/store/pg/sensor-
 import { parsePgUrl } from '../../src/store/pg/target';
 import type { LiveRecord, RecordBatch } from '../../src/store/types';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
+import { sensorOptions } from '../../src/testkit/sensors';
 import { batch, endRec, startRec, windowRec } from '../../src/testkit/records';
 import { tempDir } from '../../src/testkit/temp';
 
 const T0 = 1700000000;
-// bigint columns as numbers, as the store reads them
-types.setTypeParser(20, Number);
 const skip = pgBinDir()
   ? false
   : 'PostgreSQL not found (apt-get install postgresql; or set SPYMATE_PG_BIN): the PostgreSQL store is not tested';
@@ -28,30 +26,18 @@ after(() => pg?.destroy());
 
 function options(sensor: string, over: Partial<SensorStoreOptions> = {}): SensorStoreOptions & { lines: string[] } {
   const lines: string[] = [];
-  return {
-    target: parsePgUrl(pg.url),
-    sensor,
-    run: { source: 'file:/test.pcapng', model: 'test.json', windowMs: 500 },
+  const o = sensorOptions(pg.url, sensor, {
     timeoutS: 10,
     keepS: 1e9,
-    featureNames: FEATURE_NAMES,
     budget: { memoryBytes: 64 << 20, diskBytes: 0, spoolDir: tempDir('spool') },
     drainMs: 20000,
     warn: (l) => lines.push(l),
-    lines,
     ...over,
-  };
+  });
+  return { ...o, lines };
 }
 
-async function query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: pg.url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const query = <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => pg.query<T>(sql, params);
 
 /** Two calls over several batches: windows, a camera-off stretch, a FIN end and a timeout. */
 function batches(): RecordBatch[] {

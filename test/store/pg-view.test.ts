@@ -2,12 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { PgView } from '../../src/store/pg/view';
-import { SensorStore } from '../../src/store/pg/sensor-store';
 import { parsePgUrl } from '../../src/store/pg/target';
 import type { LiveRecord } from '../../src/store/types';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
-import { batch, startRec, windowRec } from '../../src/testkit/records';
-import { tempDir } from '../../src/testkit/temp';
+import { startRec, windowRec } from '../../src/testkit/records';
+import { storeRun } from '../../src/testkit/sensors';
 import { COLUMNS, columnByName } from '../../src/tui/columns';
 import { parsePattern } from '../../src/tui/filter';
 import { viewQueryToPg } from '../../src/tui/remote-reader';
@@ -29,17 +28,6 @@ before(async () => {
     ['paris', 'a', '::ffff:10.9.9.9', '203.0.113.1'],
   ];
   for (const sensor of ['berlin-1', 'paris']) {
-    const store = await SensorStore.open({
-      target: parsePgUrl(pg.url),
-      sensor,
-      run: { source: 'test', model: 'm', windowMs: 500 },
-      timeoutS: 100,
-      keepS: 60,
-      featureNames: FEATURE_NAMES,
-      budget: { memoryBytes: 1 << 24, diskBytes: 0, spoolDir: tempDir('spool') },
-      drainMs: 10000,
-      warn: () => undefined,
-    });
     const recs: LiveRecord[] = [];
     for (const [s, id, src, des] of flows) {
       if (s !== sensor) continue;
@@ -47,8 +35,7 @@ before(async () => {
       recs.push(at(startRec(id, T0)));
       for (let i = 0; i < 6; i++) recs.push(at(windowRec(id, T0 + i * 0.5, id === 'b' ? 90 : 10 + i, true)));
     }
-    store.apply(batch(T0 + 4, recs), 0);
-    await store.close();
+    await storeRun(pg.url, sensor, recs, T0 + 4);
   }
 });
 after(() => pg?.destroy());

@@ -1,31 +1,11 @@
 import type { FlowEventOut, LiveRecord, WindowOut } from '../types';
+import type { FlowRow } from '../view-types';
 
-/** One `flows` row as the sensor holds it (column names as in db/postgres/schema.sql). */
-export interface FlowState {
-  flow_id: string;
-  app: string;
-  src_ip: string;
-  src_port: number;
-  des_ip: string;
-  des_port: number;
-  protocol: string;
-  first_ts: number;
-  last_ts: number;
-  media_ts: number | null;
-  packets: number;
-  bytes: number;
-  bitrate: number;
-  windows: number;
-  person_windows: number;
-  presence: string;
-  probability: number | null;
-  certainty: number | null;
-  timeout_at: number;
-  ended: boolean;
-  end_reason: string | null;
-  ended_at: number | null;
-  updated_at: number;
-}
+/**
+ * One `flows` row as the sensor holds it (db/postgres/schema.sql): the row the UI reads, without
+ * the sensor's name and clock, `ended` a boolean as PostgreSQL keeps it.
+ */
+export type FlowState = Omit<FlowRow, 'ended' | 'sensor' | 'sensor_clock' | 'sensor_start'> & { ended: boolean };
 
 interface Held {
   row: FlowState;

@@ -15,6 +15,7 @@ import {
   type Snapshot,
   type WindowRow,
 } from '../view-types';
+import type { MeterStats } from '../types';
 import { isTransient } from './migrate';
 import type { PgTarget } from './target';
 
@@ -58,7 +59,8 @@ const SENSORS = `SELECT s.sensor, s.state, s.model, s.clock, s.monitor_start, s.
     EXISTS (SELECT 1 FROM flows f WHERE f.sensor = s.sensor AND (NOT f.ended OR f.ended_at > s.clock - s.keep_s)) AS shown
   FROM sensors s ORDER BY s.sensor`;
 
-interface SensorRow {
+/** A sensors row: the meter's counters as the sensor last reported them, and more. */
+interface SensorRow extends Omit<MeterStats, 'replayPosition'> {
   sensor: string;
   state: string;
   model: string;
@@ -67,12 +69,6 @@ interface SensorRow {
   window_ms: number;
   timeout_s: number;
   keep_s: number;
-  packets: number;
-  drops: number;
-  pps: number;
-  flows: number;
-  calls: number;
-  windows: number;
   records_per_s: number;
   reported: number;
   ago: number;
