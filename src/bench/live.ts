@@ -46,7 +46,7 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
     ipfix: null,
     port: port2,
   };
-  const w = new Worker(path.join(ctx.root, 'dist/src/store/filter-thread.js'), {
+  const w = new Worker(path.join(ctx.root, 'dist/src/monitor/filter-thread.js'), {
     workerData: data,
     transferList: [port2],
   });

@@ -5,10 +5,8 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CallReports } from '../../src/export/call-reports';
-import { DEFAULT_PEN, END_ACTIVE, END_DETECTED, IpfixEncoder, type IpfixRecord } from '../../src/export/ipfix';
+import { DEFAULT_PEN, END_ACTIVE, IpfixEncoder, type IpfixRecord } from '../../src/export/ipfix';
 import { projectRoot } from '../../src/rules/paths';
-import { endRec, startRec, windowRec } from '../../src/testkit/records';
 import { tempDir } from '../../src/testkit/temp';
 import { runCli, startCli } from '../live/run-cli';
 import { freePort } from '../../src/testkit/postgres';
@@ -21,33 +19,6 @@ function has(cmd: string): boolean {
 }
 const noIpfixDump = has('ipfixDump') ? false : 'ipfixDump not found (apt-get install libfixbuf-tools)';
 const noNfdump = has('nfcapd') && has('nfdump') ? false : 'nfcapd/nfdump not found (apt-get install nfdump)';
-
-test('one report per call per interval, and an end report that makes them add up to the flow totals', () => {
-  const reports = new CallReports(10);
-  const recs = [startRec('c', T0)];
-  for (let i = 0; i < 50; i++) recs.push(windowRec('c', T0 + i * 0.5, 10, i < 30) as never);
-  const out = reports.add(recs);
-  // windows end at T0+0.5 .. T0+25: the intervals close at T0+10 and T0+20
-  assert.deepEqual(
-    out.map((r) => [r.packets, r.endReason, r.presence]),
-    [
-      [200, END_ACTIVE, 'person'],
-      [200, END_ACTIVE, 'background'],
-    ],
-  );
-  assert.equal(out[0].startMs, T0 * 1000);
-  assert.equal(out[0].endMs, (T0 + 10) * 1000);
-  assert.equal(out[1].startMs, (T0 + 10) * 1000);
-  const end = reports.add([endRec('c', T0, T0 + 25, 1234, 'fin')]);
-  assert.equal(end.length, 1);
-  assert.equal(end[0].endReason, END_DETECTED);
-  assert.equal(end[0].packets, 1234 - 400);
-  assert.equal(end[0].octets, 1234 * 1000 - 400 * 1000);
-  assert.equal(end[0].presence, 'background');
-  assert.equal(end[0].callCertainty, 100);
-  // an ended call is forgotten: no more reports for it
-  assert.deepEqual(reports.add([]), []);
-});
 
 test(
   'ipfixDump (libfixbuf) decodes our messages, and names our elements from the RFC 5610 type records',
