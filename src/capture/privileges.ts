@@ -22,16 +22,25 @@ function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
-function nobody(): DropTarget {
+/** The /etc/passwd entry of a user, by name or uid: its uid, gid and home; null when there is none. */
+export function passwdEntry(who: string | number): { uid: number; gid: number; home: string } | null {
   try {
     for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const f = line.split(':');
-      if (f[0] === 'nobody') return { uid: Number(f[2]), gid: Number(f[3]), name: 'nobody' };
+      if (f.length >= 6 && (typeof who === 'string' ? f[0] === who : Number(f[2]) === who)) {
+        return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+      }
     }
   } catch {
-    /* fall back to the conventional id */
+    /* no passwd file */
   }
-  return { uid: 65534, gid: 65534, name: 'nobody' };
+  return null;
+}
+
+function nobody(): DropTarget {
+  const e = passwdEntry('nobody');
+  // the conventional ids when there is no entry
+  return { uid: e?.uid ?? 65534, gid: e?.gid ?? 65534, name: 'nobody' };
 }
 
 /** The user who ran us through sudo, whom root becomes; null when not root, or root is the invoking user. */
@@ -54,9 +63,12 @@ export function helperTarget(env: NodeJS.ProcessEnv = process.env): DropTarget |
 
 /**
  * Becomes `to` for good: the user's groups (those of /etc/group, as login would give), the
- * group, then the user (the other order would no longer be allowed).
+ * group, then the user (the other order would no longer be allowed); HOME becomes theirs too (sudo
+ * leaves root's), so what is read from it afterwards (~/.pgpass) is the user's.
  */
 export function dropPrivileges(to: Pick<DropTarget, 'uid' | 'gid'>): void {
+  const home = passwdEntry(to.uid)?.home;
+  if (home) process.env.HOME = home;
   try {
     // in Node since 0.9, missing from @types/node
     (process as { initgroups?: (user: number, extraGroup: number) => void }).initgroups?.(to.uid, to.gid);

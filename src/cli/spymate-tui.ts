@@ -11,7 +11,7 @@ import { DEFAULT_MODEL_PATH } from '../model/load';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
 import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
-import { parseIpPattern } from '../tui/filter';
+import { parsePattern } from '../tui/filter';
 import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
@@ -22,13 +22,23 @@ import { refuseSameFile } from '../features/output';
 import { dbFiles } from '../store/migrate';
 import type { MeterStats } from '../store/types';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
+import { parsePgUrl } from '../store/pg/target';
+import {
+  addHostOptions,
+  checkHostUsage,
+  hostSummaryLines,
+  ipfixSpec,
+  isView,
+  sensorSpec,
+  type HostOpts,
+} from './many-hosts';
 
 const DEFAULT_KEEP_S = 60;
 // cap asks libpcap for 64 KiB frames (its snaplen): 128 MiB holds 2 048 packets, ~20 ms at 100 k/s, the
 // least that rode out a busy machine's stalls in 5 of 5 bench runs (64 MiB: drops in 2 of 5; docs/monitor.md "Drops")
 const DEFAULT_BUFFER_MIB = 128;
 
-interface Opts {
+interface Opts extends HostOpts {
   interface?: string;
   file?: string;
   records?: string;
@@ -70,9 +80,9 @@ function nonNegative(name: string): (v: string) => number {
 }
 
 /** Validates what can be validated before any thread starts: usage errors exit 2 and touch nothing. */
-function checkUsage(o: Opts, positional: string[]): void {
+function checkUsage(o: Opts, positional: string[], given: (key: keyof HostOpts) => boolean): void {
   const sources = [o.interface, o.file, o.records].filter((s) => s !== undefined).length;
-  if (sources === 0)
+  if (sources === 0 && o.store === undefined)
     throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
   if (sources > 1) throw usageError('give only one source: -i IFACE, -f TRACE or --records FILE');
   if (o.speed !== 1 && !o.file) throw usageError('--speed applies to -f TRACE only');
@@ -87,12 +97,13 @@ function checkUsage(o: Opts, positional: string[]): void {
   }
   for (const f of o.filter) {
     try {
-      parseIpPattern(f);
+      parsePattern(f, o.store !== undefined);
     } catch (err) {
       throw usageError(`--filter: ${(err as Error).message}`);
     }
   }
-  resolveColumns([...positional, ...o.columns]);
+  checkHostUsage(o, sources > 0, given);
+  resolveColumns([...positional, ...o.columns], o.store !== undefined);
   if (!o.headless && !process.stdout.isTTY) {
     throw usageError(
       'stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)',
@@ -116,10 +127,9 @@ function checkUsage(o: Opts, positional: string[]): void {
  */
 function checkOutIsNoInput(o: Opts, dbPath: string): void {
   if (!o.out) return;
-  const inputs: Array<readonly [string, string]> = [
-    ...dbFiles(dbPath).map((f) => ['--db', f] as const),
-    ['--db', `${dbPath}-lock`],
-  ];
+  const inputs: Array<readonly [string, string]> = o.store
+    ? []
+    : [...[...dbFiles(dbPath), `${dbPath}-lock`].map((f) => ['--db', f] as const)];
   if (o.file) inputs.push(['-f', o.file]);
   if (o.records) inputs.push(['--records', o.records]);
   if (o.model) inputs.push(['--model', o.model]);
@@ -209,18 +219,20 @@ async function main(argv: string[]): Promise<number> {
     )
     .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see docs/design.md.`);
 
+  addHostOptions(program);
   let code = 0;
   program.action(async (positional: string[], o: Opts) => {
     if (o.listColumns) {
       process.stdout.write(formatColumnList() + '\n');
       return;
     }
-    // A replay needs no privilege at all: become the invoking user before anything is opened.
-    // Live capture stays root until the device is open (Monitor.start).
+    // A replay, or the view, needs no privilege at all: become the invoking user before anything is
+    // opened. Live capture stays root until the device is open (Monitor.start).
     const user = o.interface === undefined ? invokingUser() : null;
     if (user) dropPrivileges(user);
-    checkUsage(o, positional);
-    code = await run(o, positional);
+    checkUsage(o, positional, (key) => program.getOptionValueSource(key) === 'cli');
+    const hasSource = o.interface !== undefined || o.file !== undefined || o.records !== undefined;
+    code = isView(o, hasSource) ? await view(o, positional) : await run(o, positional);
   });
   await parseProgram(program, argv);
   return code;
@@ -254,10 +266,13 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   // the first mark (docs/tui.md, "Live labelling"), as the invoking user.
   const labelsPath = outPath && !o.headless ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null;
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
+  const pg = sensorSpec(o, true);
   const monitor = new Monitor({
     source,
     sourceLabel,
     dbPath,
+    pg,
+    ipfix: ipfixSpec(o),
     outPath,
     headless: !!o.headless,
     windowMs: o.window,
@@ -293,6 +308,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
       try {
         await startTui({
           dbPath,
+          store: o.store ?? null,
           refreshS: o.refresh,
           columns: [...positional, ...o.columns],
           filters: o.filter,
@@ -307,13 +323,31 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   }
   const summary = await monitor.done;
   if (started) errorLine(summaryLine(summary));
+  const storeLabel = pg ? parsePgUrl(pg.url).display : dbPath;
+  for (const line of hostSummaryLines(summary.store, storeLabel, summary.ipfix)) errorLine(`spymate-tui: ${line}`);
   if (summary.filter.notStored > 0) {
     errorLine(
-      `spymate-tui: ${summary.filter.notStored} records were not stored in ${dbPath}; ` +
+      `spymate-tui: ${summary.filter.notStored} records were not stored in ${storeLabel}; ` +
         `they are in the NDJSON output${outPath ? ` (${outPath})` : o.headless ? ' (stdout)' : ''}`,
     );
   }
   if (summary.failure) throw new UserError(summary.failure.line, summary.failure.code);
+  return 0;
+}
+
+/** --store without a source: the terminal UI over every sensor's flows, read-only. */
+async function view(o: Opts, positional: string[]): Promise<number> {
+  const { startTui } = await import('../tui/app');
+  await startTui({
+    dbPath: '',
+    store: o.store ?? null,
+    refreshS: o.refresh,
+    columns: [...positional, ...o.columns],
+    filters: o.filter,
+    sourceLabel: parsePgUrl(o.store as string).display,
+    labelsPath: null,
+    modelName: '-',
+  });
   return 0;
 }
 

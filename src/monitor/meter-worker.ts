@@ -18,7 +18,7 @@ import { loadRules } from '../rules/load';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
 import { BatchBuilder } from '../store/batch';
-import { parseRecordLine, quotedKeys, summaryToJson } from '../store/ndjson';
+import { isSummaryLine, parseRecordLine, quotedKeys } from '../store/ndjson';
 import {
   emptyMeterStats,
   type FlowEventOut,
@@ -326,8 +326,6 @@ class Meter {
     const pos = this.position();
     if (pos !== null) this.stats.replayPosition = pos;
     this.pipelineStats();
-    // the NDJSON says how the run went, packets lost included, after its last record
-    this.batch.addLine(summaryToJson(this.stats));
     this.postBatch(true);
     this.post({ kind: 'done', stats: { ...this.stats } });
   }
@@ -448,10 +446,9 @@ class Meter {
         n++;
         if (this.stopped) break;
         const line = text.trim();
-        if (!line) continue;
+        // a --headless stream saved whole ends with its summary, which is no record
+        if (!line || isSummaryLine(line)) continue;
         const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
-        // a run's summary line: the packets of that run, not records of this one
-        if (r === null) continue;
         if (this.monitorStart === null) this.monitorStart = r.start;
         if (r.end > this.clock) this.clock = r.end;
         this.addSaved(r);

@@ -3,7 +3,8 @@
  * MessageChannel, with the main thread only watching stats. Order matters for privileges, as in
  * tcpdump -Z: the capture device is opened as root (live only), root is dropped to the invoking
  * user (which, on Linux, covers every thread), and only then are the rules, the model, the trace,
- * --out and the database opened, as that user: nothing is created as root, nothing is chowned.
+ * --out and the database (or the PostgreSQL connection, with the user's password file) opened, as
+ * that user: nothing is created as root, nothing is chowned.
  */
 import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -11,13 +12,18 @@ import { FEATURE_NAMES } from '../features/names';
 import type { MeterCommand, MeterMessage, MeterWorkerData, SourceSpec } from './meter-worker';
 import { dropPrivileges, helperTarget, invokingUser, type DropTarget } from '../capture/privileges';
 import { EXIT_RUNTIME } from '../util/errors';
-import type { FilterMessage, FilterThreadData } from './filter-thread';
+import type { FilterMessage, FilterThreadData, IpfixSpec, SensorSpec } from './filter-thread';
+import type { StoreReport } from '../store/pg/sensor-store';
+import type { IpfixReport } from '../export/ipfix-exporter';
 import { emptyMeterStats, type FilterStats, type MeterStats } from '../store/types';
 
 export interface MonitorOptions {
   source: SourceSpec;
   sourceLabel: string;
   dbPath: string;
+  /** --store postgres://: records go to PostgreSQL, not to dbPath */
+  pg: SensorSpec | null;
+  ipfix: IpfixSpec | null;
   outPath: string | null;
   headless: boolean;
   windowMs: number;
@@ -42,6 +48,9 @@ export interface MonitorSummary {
   failure: { line: string; code: number } | null;
   /** whom the process runs as now, when it dropped root */
   droppedTo: DropTarget | null;
+  /** what the PostgreSQL store and the IPFIX exporter did, when in use */
+  store: StoreReport | null;
+  ipfix: IpfixReport | null;
 }
 
 const EMPTY_FILTER: FilterStats = { records: 0, windows: 0, recordsPerS: 0, notStored: 0 };
@@ -54,6 +63,7 @@ export class Monitor {
   private failure: { line: string; code: number } | null = null;
   private readonly t0 = Date.now();
   private droppedTo: DropTarget | null = null;
+  private outputs: { store: StoreReport | null; ipfix: IpfixReport | null } = { store: null, ipfix: null };
   private resolveDone!: (s: MonitorSummary) => void;
   /** resolves when the filter thread has stored the last batch (or both workers are gone) */
   readonly done: Promise<MonitorSummary>;
@@ -87,6 +97,8 @@ export class Monitor {
       seconds: (Date.now() - this.t0) / 1000,
       failure: this.failure,
       droppedTo: this.droppedTo,
+      store: this.outputs.store,
+      ipfix: this.outputs.ipfix,
     });
   }
 
@@ -184,6 +196,8 @@ export class Monitor {
       keepS: o.keepS,
       featureNames: [...FEATURE_NAMES],
       run: { source: o.sourceLabel, model: o.modelName, windowMs: o.windowMs },
+      pg: o.pg,
+      ipfix: o.ipfix,
       port: port2,
     };
     const filter = new Worker(path.join(__dirname, 'filter-thread.js'), {
@@ -195,11 +209,15 @@ export class Monitor {
       filter.on('message', (m: FilterMessage) => {
         if (m.kind === 'ready') resolve(true);
         else if (m.kind === 'stats') this.filterStats = m.stats;
+        else if (m.kind === 'warning') o.warn(m.line);
         else if (m.kind === 'error') {
           this.fail(m.line, m.code);
           this.stop();
           resolve(false);
-        } else if (m.kind === 'done') this.filterStats = m.stats;
+        } else if (m.kind === 'done') {
+          this.filterStats = m.stats;
+          this.outputs = { store: m.store, ipfix: m.ipfix };
+        }
       });
       filter.on('error', (err) => {
         this.fail(`filter thread failed: ${err.message}`, EXIT_RUNTIME);

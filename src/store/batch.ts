@@ -41,7 +41,7 @@ export class BatchBuilder {
 
   /** Takes `r`; a window's features are copied (the pipeline reuses its arrays). */
   add(r: LiveRecord): void {
-    this.addLine(recordToJson(r, this.quotedNames));
+    if (this.ndjson) this.addLine(recordToJson(r, this.quotedNames));
     if (r.event === 'window') {
       const n = this.quotedNames.length;
       if ((this.windows + 1) * n > this.feats.length) {
@@ -55,9 +55,7 @@ export class BatchBuilder {
     this.records.push(r);
   }
 
-  /** One more NDJSON line (a run's summary) that is no record. */
-  addLine(line: string): void {
-    if (!this.ndjson) return;
+  private addLine(line: string): void {
     // ≤ 3 bytes per UTF-16 unit, + the newline
     const need = this.textLen + line.length * 3 + 1;
     if (need > this.text.length) {

@@ -1,6 +1,6 @@
 import type { EndReason } from '../flow/types';
 import { UserError } from '../util/errors';
-import type { FlowKeyFields, LiveRecord, MeterStats, Presence } from './types';
+import type { FlowKeyFields, LiveRecord, Presence } from './types';
 
 const END_REASONS: ReadonlySet<string> = new Set(['fin', 'rst', 'media-stop', 'timeout', 'evicted', 'end-of-trace']);
 const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'camera-off', 'unknown']);
@@ -32,24 +32,6 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
   return s;
 }
 
-/**
- * The run's summary, the last NDJSON line of a run: packets counted, and those the meter never saw
- * by cause (dropsKernel null when the kernel's count cannot be read).
- */
-export function summaryToJson(s: MeterStats): string {
-  return JSON.stringify({
-    event: 'summary',
-    packets: s.packets,
-    drops: s.drops,
-    dropsKernel: s.dropsKernel,
-    dropsInterface: s.dropsInterface,
-    dropsMeter: s.dropsMeter,
-    flows: s.flows,
-    calls: s.calls,
-    windows: s.windows,
-  });
-}
-
 /** Feature names quoted once, for recordToJson. */
 export function quotedKeys(names: readonly string[]): string[] {
   return names.map((n) => JSON.stringify(n));
@@ -70,11 +52,10 @@ function nullableNumber(o: Record<string, unknown>, key: string): number | null 
 }
 
 /**
- * Parses one NDJSON line written by recordToJson back into a record; a run's summary line is
- * null. `where` is "FILE:LINE" for the error. Features missing from the line (another spymate
- * version) read as NaN.
+ * Parses one NDJSON line written by recordToJson back into a record. `where` is "FILE:LINE" for
+ * the error. Features missing from the line (another spymate version) read as NaN.
  */
-export function parseRecordLine(line: string, featureNames: readonly string[], where: string): LiveRecord | null {
+export function parseRecordLine(line: string, featureNames: readonly string[], where: string): LiveRecord {
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -86,7 +67,6 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
   }
   const rec = o as Record<string, unknown>;
   const event = rec.event;
-  if (event === 'summary') return null;
   const base: FlowKeyFields = {
     flowID: field<string>(rec, 'flowID', 'string', where),
     app: field<string>(rec, 'app', 'string', where),
@@ -126,5 +106,18 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
     }
     return event === 'end' ? { ...base, event, reason: reason as EndReason } : { ...base, event };
   }
-  throw new UserError(`${where}: 'event' must be "window", "start", "end" or "summary", got ${JSON.stringify(event)}`);
+  throw new UserError(`${where}: 'event' must be "window", "start" or "end", got ${JSON.stringify(event)}`);
+}
+
+/**
+ * The last line of a run's NDJSON (stdout with --headless, and --out): {"event":"summary",...}
+ * with the packets counted and those never processed by cause, and what the PostgreSQL store and
+ * the IPFIX exporter did. Not a record: --records skips it.
+ */
+export function summaryToJson(summary: Record<string, unknown>): string {
+  return JSON.stringify({ event: 'summary', ...summary });
+}
+
+export function isSummaryLine(line: string): boolean {
+  return line.startsWith('{"event":"summary"');
 }
