@@ -193,6 +193,9 @@ test(
     const pair = createVethPair('mh', 17);
     try {
       const dir = tempDir('many-live');
+      // the sensor opens --out after the drop, as the invoking user: a directory of theirs
+      fs.chmodSync(dir, 0o755);
+      fs.chownSync(dir, 4321, 4321);
       // the namespace has a loopback of its own: the sensor reaches the server by its Unix socket,
       // whose directory the dropped user may pass through (a reconnection happens as that user)
       fs.chmodSync(pg.dir, 0o711);
