@@ -169,9 +169,12 @@ class Meter {
       end: f.lastTs,
       packets: f.packets,
       bytes: f.bytes,
+      callCertainty: f.certainty,
     };
-    if (event === 'start') this.stats.calls++;
-    else {
+    if (event === 'start') {
+      this.stats.calls++;
+      r.callReason = f.reason;
+    } else {
       r.reason = reason;
       this.predictors.delete(f.flowID);
     }
@@ -213,6 +216,7 @@ class Meter {
       end: w.end,
       packets: w.packets,
       bytes: w.bytes,
+      callCertainty: w.callCertainty,
       features: w.features,
       presence,
       probability,

@@ -24,6 +24,7 @@ interface ExtractOptions {
   timeout: number;
   maxFlows: number;
   quiet?: boolean;
+  explain?: boolean;
 }
 
 function cidrOption(v: string): string {
@@ -48,12 +49,14 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     { FdOutput, OutputClosed },
     { createWriter, formatFromPath },
     { loadRules },
+    { ExplainWriter },
   ] = await Promise.all([
     import('../../features/extract'),
     import('../../features/labels'),
     import('../../features/output'),
     import('../../features/writers'),
     import('../../rules/load'),
+    import('../../features/explain'),
   ]);
   const labels = o.labels ?? [];
   if (labels.length > 0 && labels.length !== traces.length) {
@@ -70,8 +73,22 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   }
 
   const out = FdOutput.open(o.output);
-  const writer = createWriter(format, out, labelSets.length > 0);
-  const sink: PipelineSink = { callStart: () => undefined, window: (w) => writer.write(w), callEnd: () => undefined };
+  let writer: { close(): void };
+  let sink: PipelineSink;
+  if (o.explain) {
+    const ex = new ExplainWriter(out, format === 'ndjson');
+    sink = {
+      callStart: () => undefined,
+      window: () => undefined,
+      callEnd: () => undefined,
+      verdict: (v) => ex.write(v),
+    };
+    writer = ex;
+  } else {
+    const w = createWriter(format, out, labelSets.length > 0);
+    sink = { callStart: () => undefined, window: (r) => w.write(r), callEnd: () => undefined };
+    writer = w;
+  }
   let ok = false;
   try {
     traces.forEach((trace, i) => {
@@ -137,5 +154,9 @@ export function registerExtract(program: Command): void {
       DEFAULT_MAX_FLOWS,
     )
     .option('-q, --quiet', 'no summary line on stderr')
+    .option(
+      '--explain',
+      'instead of window features: every flow with its verdict and why (rule file:line, classifier score, or the rejection)',
+    )
     .action(async (traces: string[], o: ExtractOptions) => run(traces, o));
 }
