@@ -20,7 +20,8 @@ export const FLOW_FEATURE_NAMES = [
   'size_81_200',
   'size_201_500',
   'size_501_1000',
-  'size_gt1000',
+  'size_1001_1250',
+  'size_gt1250',
   'iat_cv_min',
   'iat_cv_max',
   'max_gap',
@@ -53,7 +54,8 @@ const MAX_GAP = FIRST_TS + 2;
 const SLOT = FIRST_TS + 3;
 const SLOTS = FIRST_TS + 4;
 const BINS = FIRST_TS + 5;
-const SIZE = BINS + 5;
+const SIZE_BINS = 6;
+const SIZE = BINS + SIZE_BINS;
 /** activity is counted in slots of this length (s): a call fills every one, a burst a few */
 const SLOT_S = 0.25;
 
@@ -93,7 +95,9 @@ export function addToSummary(s: Float64Array, ts: number, size: number, out: boo
     s[SLOT] = slot;
     s[SLOTS]++;
   }
-  s[BINS + (size <= 80 ? 0 : size <= 200 ? 1 : size <= 500 ? 2 : size <= 1000 ? 3 : 4)]++;
+  // real-time media keeps its datagrams under ~1250 bytes (libwebrtc, Zoom, Teams); bulk data
+  // and the tunnels that carry it fill the path MTU
+  s[BINS + (size <= 80 ? 0 : size <= 200 ? 1 : size <= 500 ? 2 : size <= 1000 ? 3 : size <= 1250 ? 4 : 5)]++;
 }
 
 /** Packets and seconds the summary covers. */
@@ -135,7 +139,7 @@ export function summarize(s: Float64Array, shapes: ShapeCounts, x: Float64Array)
   x[i++] = mean > 0 ? sd / mean : 0;
   x[i++] = out > 0 ? s[SUM] / out : 0;
   x[i++] = inn > 0 ? s[DIR + SUM] / inn : 0;
-  for (let b = 0; b < 5; b++) x[i++] = n > 0 ? s[BINS + b] / n : 0;
+  for (let b = 0; b < SIZE_BINS; b++) x[i++] = n > 0 ? s[BINS + b] / n : 0;
   // a direction with too few packets to time says nothing: the other one stands in
   x[i++] = cvOut === cvOut ? (cvIn === cvIn ? Math.min(cvOut, cvIn) : cvOut) : cvIn === cvIn ? cvIn : 10;
   x[i++] = cvOut === cvOut ? (cvIn === cvIn ? Math.max(cvOut, cvIn) : cvOut) : cvIn === cvIn ? cvIn : 10;

@@ -331,7 +331,9 @@ export class Pipeline {
       return;
     }
     if (rule) {
-      if (this.sink.judged !== undefined && this.passesGate(f) === null) {
+      // training data: a rule usually decides before the classifier would (its rate window is
+      // shorter than the classifier's gate), so its calls are taken from half the gate's age on
+      if (this.sink.judged !== undefined && this.passesGate(f, CLASSIFIER_GATE.seconds / 2) === null) {
         this.sink.judged(
           f.info(),
           summarize(st.summary!, st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
@@ -354,9 +356,9 @@ export class Pipeline {
   }
 
   /** Why a flow cannot be judged by the classifier (too short, too few packets, too slow), or null. */
-  private passesGate(f: Flow<FlowState>): string | null {
+  private passesGate(f: Flow<FlowState>, minAgeS: number = CLASSIFIER_GATE.seconds): string | null {
     const age = f.lastTs - f.firstTs;
-    if (age < CLASSIFIER_GATE.seconds) return `too short: ${age.toFixed(1)} s < ${CLASSIFIER_GATE.seconds} s`;
+    if (age < minAgeS) return `too short: ${age.toFixed(1)} s < ${minAgeS} s`;
     const sm = f.state.summary!;
     const n = summaryPackets(sm);
     if (n < CLASSIFIER_GATE.packets) return `too few packets: ${n} < ${CLASSIFIER_GATE.packets} in ${age.toFixed(1)} s`;
@@ -376,6 +378,8 @@ export class Pipeline {
     const noRule = `no rule matched (${shapeText(shapes)})`;
     if (cls === undefined && this.sink.judged === undefined) return this.reject(f, noRule);
     if (f.proto !== 17) return this.reject(f, `${noRule}; the call classifier reads UDP flows only`);
+    if (f.aPort === 443 || f.bPort === 443)
+      return this.reject(f, `${noRule}; UDP 443 is QUIC's, which the call classifier leaves alone`);
     const excluded = this.opts.rules.excluded(f, shapes);
     if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
     const gate = this.passesGate(f);

@@ -148,10 +148,14 @@ function isWireguard(buf: Buffer, off: number, cap: number, len: number): boolea
  * nDPI's openvpn capture. One byte is weak evidence: the tunnel rule asks for nearly every packet.
  */
 function isOpenvpn(buf: Buffer, off: number, len: number): boolean {
-  if (len < 14 && (buf[off] >> 3) !== 6) return false;
+  // NTP's 48 bytes start with the same bits (LI, version 4, mode 3/4: 0x23, 0x24)
+  if ((len < 14 && buf[off] >> 3 !== 6) || len === 48) return false;
   switch (buf[off] >> 3) {
-    case 4: case 5: case 6: case 7: case 8: case 9: case 10:
+    case 4: case 5: case 6: case 9:
       return true;
+    // the hard resets that open a session are small; MPEG-TS's 0x47 sync byte reads as one
+    case 7: case 8: case 10:
+      return len <= 100;
     default:
       return false;
   }

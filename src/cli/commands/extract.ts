@@ -25,6 +25,8 @@ interface ExtractOptions {
   maxFlows: number;
   quiet?: boolean;
   explain?: boolean;
+  /** a file, or false for --no-call-model */
+  callModel?: string | false;
 }
 
 function cidrOption(v: string): string {
@@ -50,6 +52,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     { createWriter, formatFromPath },
     { loadRules },
     { ExplainWriter },
+    { callClassifier, loadCallModel, DEFAULT_CALL_MODEL_PATH },
   ] = await Promise.all([
     import('../../features/extract'),
     import('../../features/labels'),
@@ -57,6 +60,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     import('../../features/writers'),
     import('../../rules/load'),
     import('../../features/explain'),
+    import('../../model/call-model'),
   ]);
   const labels = o.labels ?? [];
   if (labels.length > 0 && labels.length !== traces.length) {
@@ -66,6 +70,8 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   }
   const format = o.format ?? formatFromPath(o.output) ?? 'csv';
   const rules = loadRules(o.rules);
+  const calls =
+    o.callModel === false ? undefined : callClassifier(loadCallModel(o.callModel ?? DEFAULT_CALL_MODEL_PATH));
   const labelSets = labels.map(loadLabels);
   const local: Cidr[] = (o.local ?? []).map(parseCidr);
   for (const t of traces) {
@@ -97,6 +103,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
         {
           windowMs: o.window,
           rules,
+          calls,
           local,
           idleTimeoutS: o.timeout,
           maxFlows: o.maxFlows,
@@ -154,6 +161,8 @@ export function registerExtract(program: Command): void {
       DEFAULT_MAX_FLOWS,
     )
     .option('-q, --quiet', 'no summary line on stderr')
+    .option('--call-model <file>', 'call classifier for the flows no rule names (default: the shipped one)')
+    .option('--no-call-model', 'rules only: no call classifier')
     .option(
       '--explain',
       'instead of window features: every flow with its verdict and why (rule file:line, classifier score, or the rejection)',
