@@ -100,8 +100,13 @@ class FlowState {
   slot = -1;
   pending = 0;
   shapes: ShapeCounts | null = null;
-  /** the flow's first-seconds statistics for the call classifier (flow-summary.ts) */
+  /**
+   * the flow's first-seconds statistics for the call classifier (flow-summary.ts): made at its
+   * second packet (most candidates have one), the first one kept meanwhile in firstSize/firstOut
+   */
   summary: Float64Array | null = null;
+  firstSize = 0;
+  firstOut = false;
   /** a call's outgoing media streams: is its camera on? */
   video: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
@@ -203,7 +208,13 @@ export class Pipeline {
       if (w > st.win) this.rollWindow(f, w);
       if (st.stats !== null) addPacket(st.stats, table.out ? DIR_OUT : DIR_IN, p);
       else this.addPending(st, table.out ? DIR_OUT : DIR_IN, p);
-      if (st.phase === CANDIDATE) addToSummary(st.summary!, ts, p.payloadLen, table.out);
+      if (st.phase === CANDIDATE) {
+        if (st.summary !== null) addToSummary(st.summary, ts, p.payloadLen, table.out);
+        else if (f.packets === 1) {
+          st.firstSize = p.payloadLen;
+          st.firstOut = table.out;
+        } else addToSummary(summaryOf(f), ts, p.payloadLen, table.out);
+      }
       if (p.payloadLen > 0) {
         if (st.phase === CANDIDATE)
           st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, table.out, p.proto === 6);
@@ -289,8 +300,7 @@ export class Pipeline {
     st.phase = CANDIDATE;
     if (st.shapes === null) st.shapes = new ShapeCounts();
     else st.shapes.reset();
-    if (st.summary === null) st.summary = newFlowSummary();
-    else resetFlowSummary(st.summary);
+    if (st.summary !== null) resetFlowSummary(st.summary);
   }
 
   /** Closes the window being filled: a call emits it, a candidate holds it and asks the rules (`final`: last chance). */
@@ -336,7 +346,7 @@ export class Pipeline {
       if (this.sink.judged !== undefined && this.passesGate(f, CLASSIFIER_GATE.seconds / 2) === null) {
         this.sink.judged(
           f.info(),
-          summarize(st.summary!, st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
+          summarize(summaryOf(f), st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
           rule.app,
         );
       }
@@ -359,7 +369,7 @@ export class Pipeline {
   private passesGate(f: Flow<FlowState>, minAgeS: number = CLASSIFIER_GATE.seconds): string | null {
     const age = f.lastTs - f.firstTs;
     if (age < minAgeS) return `too short: ${age.toFixed(1)} s < ${minAgeS} s`;
-    const sm = f.state.summary!;
+    const sm = summaryOf(f);
     const n = summaryPackets(sm);
     if (n < CLASSIFIER_GATE.packets) return `too few packets: ${n} < ${CLASSIFIER_GATE.packets} in ${age.toFixed(1)} s`;
     const pps = n / Math.max(summarySpan(sm), 1e-3);
@@ -375,20 +385,25 @@ export class Pipeline {
     const st = f.state;
     const shapes = st.shapes!;
     const cls = this.opts.calls;
-    const noRule = `no rule matched (${shapeText(shapes)})`;
+    // reasons of rejections are worded only for --explain: at the end of a busy trace there are
+    // hundreds of thousands of them
+    const noRule = this.sink.verdict === undefined ? '' : `no rule matched (${shapeText(shapes)})`;
     if (cls === undefined && this.sink.judged === undefined) return this.reject(f, noRule);
     if (f.proto !== 17) return this.reject(f, `${noRule}; the call classifier reads UDP flows only`);
     if (f.aPort === 443 || f.bPort === 443)
       return this.reject(f, `${noRule}; UDP 443 is QUIC's, which the call classifier leaves alone`);
-    const excluded = this.opts.rules.excluded(f, shapes);
-    if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
+    if (f.packets < CLASSIFIER_GATE.packets && (final || f.lastTs - f.firstTs >= CLASSIFIER_GATE.waitS)) {
+      return this.reject(f, noRule === '' ? '' : `${noRule}; ${this.passesGate(f)}`);
+    }
     const gate = this.passesGate(f);
     if (gate !== null) {
       // calls often start slowly (ICE checks, ringing): a flow gets a while to show its media
       if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.waitS) return true;
       return this.reject(f, `${noRule}; ${gate}`);
     }
-    const x = summarize(st.summary!, shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
+    const excluded = this.opts.rules.excluded(f, shapes);
+    if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
+    const x = summarize(summaryOf(f), shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
     this.sink.judged?.(f.info(), x, null);
     if (cls === undefined) return this.reject(f, `${noRule}; no call classifier`);
     const p = cls.probability(x);
@@ -607,6 +622,16 @@ function ruleWhere(r: Rule): string {
 
 function round(v: number): string {
   return Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2);
+}
+
+/** The flow's summary, made now (the first packet replayed into it) if it had only one packet so far. */
+function summaryOf(f: Flow<FlowState>): Float64Array {
+  const st = f.state;
+  if (st.summary === null) {
+    st.summary = newFlowSummary();
+    addToSummary(st.summary, f.firstTs, st.firstSize, st.firstOut);
+  }
+  return st.summary;
 }
 
 /** What the inspected packets looked like, for a reason: the shapes seen, most first. */

@@ -22,8 +22,12 @@ export const INSPECT_MAX = 64;
  */
 const MAX_SSRCS = 24;
 /** Telegram's reflectors prefix every datagram, both ways, with the call's 16-byte peer tag. */
-const TAG_BYTES = 16;
+const TAG_WORDS = 4;
 const MIN_TAGGED_LEN = 32;
+const HEAD = 0;
+const SEEN = HEAD + TAG_WORDS;
+const DIR_HEAD = SEEN + 8;
+const WORDS = DIR_HEAD + 2;
 
 /**
  * What the first packets of a flow looked like: the evidence the shape= rule conditions read, and
@@ -54,11 +58,17 @@ export class ShapeCounts {
   firstBytes = 0;
   ssrcOverflow = false;
   private readonly ssrcs: number[] = [];
-  private readonly head = Buffer.alloc(TAG_BYTES);
-  private headLen = 0;
-  /** first 4 bytes of the first packet out (index 0) and in (1); -1 before it */
-  private readonly dirHead = new Float64Array(2);
-  private readonly seenFirst = new Uint32Array(8);
+  /**
+   * One array for what is compared with the flow's first packets (one allocation per flow slot):
+   * [HEAD, HEAD+4) the first payload's first 16 bytes as big-endian words (Telegram's peer tag),
+   * [SEEN, SEEN+8) a bitmap of first bytes seen, [DIR_HEAD, DIR_HEAD+2) the first 4 bytes of the
+   * first payload out and in.
+   */
+  private readonly words = new Uint32Array(WORDS);
+  /** how many of the head words were captured (0: no payload yet) */
+  private headWords = 0;
+  /** bit 0: the out direction's first 4 bytes are kept, bit 1: the in direction's */
+  private dirSet = 0;
 
   constructor() {
     this.reset();
@@ -67,11 +77,10 @@ export class ShapeCounts {
   reset(): void {
     this.inspected = this.stun = this.waStun = this.dtls = this.rtp = this.rtcp = this.zoom = 0;
     this.imo = this.line = this.quic = this.wireguard = this.openvpn = this.tagged = this.viber = 0;
-    this.sameHead = this.firstBytes = this.headLen = 0;
+    this.sameHead = this.firstBytes = this.headWords = this.dirSet = 0;
     this.ssrcOverflow = false;
     this.ssrcs.length = 0;
-    this.dirHead[0] = this.dirHead[1] = -1;
-    this.seenFirst.fill(0);
+    this.words.fill(0);
   }
 
   get done(): boolean {
@@ -108,30 +117,34 @@ export class ShapeCounts {
 
   /** Shapes that compare a packet with the flow's first ones. */
   private flowShapes(buf: Buffer, off: number, cap: number, len: number, out: boolean): void {
+    const w = this.words;
     const b0 = buf[off];
-    const word = b0 >> 5;
     const bit = 1 << (b0 & 31);
-    if ((this.seenFirst[word] & bit) === 0) {
-      this.seenFirst[word] |= bit;
+    if ((w[SEEN + (b0 >> 5)] & bit) === 0) {
+      w[SEEN + (b0 >> 5)] |= bit;
       this.firstBytes++;
     }
-    if (cap >= 4) {
-      const h = buf.readUInt32BE(off);
-      const d = out ? 0 : 1;
-      if (this.dirHead[d] < 0) this.dirHead[d] = h;
-      else if (this.dirHead[d] === h) this.sameHead++;
-    }
-    if (this.headLen === 0) {
-      this.headLen = Math.min(cap, TAG_BYTES);
-      buf.copy(this.head, 0, off, off + this.headLen);
-      if (this.headLen === TAG_BYTES && len >= MIN_TAGGED_LEN) this.tagged++;
+    if (cap < 4) return;
+    const h = buf.readUInt32BE(off);
+    const d = out ? 1 : 2;
+    if ((this.dirSet & d) === 0) {
+      this.dirSet |= d;
+      w[DIR_HEAD + d - 1] = h;
+    } else if (w[DIR_HEAD + d - 1] === h) this.sameHead++;
+    if (this.headWords === 0) {
+      const n = Math.min(cap >> 2, TAG_WORDS);
+      for (let i = 0; i < n; i++) w[HEAD + i] = buf.readUInt32BE(off + 4 * i);
+      this.headWords = n;
+      if (n === TAG_WORDS && len >= MIN_TAGGED_LEN) this.tagged++;
       return;
     }
-    if (this.headLen === TAG_BYTES && len >= MIN_TAGGED_LEN && cap >= TAG_BYTES && buf.compare(this.head, 0, TAG_BYTES, off, off + TAG_BYTES) === 0) {
-      this.tagged++;
+    if (this.headWords === TAG_WORDS && len >= MIN_TAGGED_LEN && cap >= 4 * TAG_WORDS && h === w[HEAD]) {
+      let same = true;
+      for (let i = 1; i < TAG_WORDS && same; i++) same = buf.readUInt32BE(off + 4 * i) === w[HEAD + i];
+      if (same) this.tagged++;
     }
     // Viber (nDPI's viber.c keys on bytes 2-3 as a small type with a zero high byte; the session in
     // bytes 0-1 stays the same for the flow in nDPI's viber capture)
-    if (cap >= 4 && buf[off + 3] === 0 && buf[off + 2] < 0x20 && b0 === this.head[0] && buf[off + 1] === this.head[1]) this.viber++;
+    if (buf[off + 3] === 0 && buf[off + 2] < 0x20 && h >>> 16 === w[HEAD] >>> 16) this.viber++;
   }
 }

@@ -55,6 +55,8 @@ function dominant(s: ShapeCounts, done: boolean, count: number, allowed: number,
   return done ? NO : PENDING;
 }
 
+const NO_RATE: RateProbe = () => NaN;
+
 /** A shape that only some of an app's packets have (IMO mixes framings): at least `pct` % of them. */
 function share(s: ShapeCounts, done: boolean, count: number, min: number, pct: number): Verdict {
   if ((s.inspected - count) * 100 > INSPECT_MAX * (100 - pct)) return NO;
@@ -143,10 +145,9 @@ export class RuleSet {
 
   /** The first exclusion rule that holds for the flow now (rates not asked), or null. */
   excluded(f: FlowKey, shapes: ShapeCounts): Rule | null {
-    const noRate: RateProbe = () => NaN;
     next: for (const r of this.rules) {
       if (!r.exclude) continue;
-      for (const c of r.conditions) if (conditionVerdict(c, f, shapes, noRate, Infinity, true) !== YES) continue next;
+      for (const c of r.conditions) if (conditionVerdict(c, f, shapes, NO_RATE, Infinity, true) !== YES) continue next;
       return r;
     }
     return null;
