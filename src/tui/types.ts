@@ -29,6 +29,10 @@ export interface FlowRow {
   end_reason: string | null;
   ended_at: number | null;
   updated_at: number;
+  /** how sure the pick as a call is, 0..1 (1: a rule); null in databases older than schema 5 */
+  call_certainty: number | null;
+  /** why it is a call: the rule's file:line, or the call classifier's score and statistics */
+  call_reason: string | null;
 }
 
 /** A `windows` row; `features` by name (decoded from the stored float64 bytes). */
