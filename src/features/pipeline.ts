@@ -50,8 +50,10 @@ export interface PipelineOptions {
 /**
  * What a flow must show before the call classifier judges it — a call's media, not a probe or a
  * keep-alive: this many packets, over this many seconds, at this rate. Below them a flow is no call.
+ * It is judged on its first `judgeS` seconds (or fewer, when it ends sooner); one that has not
+ * reached the gate waits up to `waitS` for its media to start.
  */
-export const CLASSIFIER_GATE = { packets: 20, seconds: 2, pps: 10, waitS: 10 } as const;
+export const CLASSIFIER_GATE = { packets: 20, seconds: 2, pps: 10, waitS: 10, judgeS: 4 } as const;
 
 export const DEFAULT_WINDOW_MS = 500;
 export const DEFAULT_IDLE_TIMEOUT_S = 30;
@@ -107,6 +109,8 @@ class FlowState {
   summary: Float64Array | null = null;
   firstSize = 0;
   firstOut = false;
+  /** training (sink.judged): a rule's call whose statistics are still gathered up to the classifier's age */
+  collecting = false;
   /** a call's outgoing media streams: is its camera on? */
   video: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
@@ -221,6 +225,7 @@ export class Pipeline {
         // (rolling the window may have just dropped a candidate)
         else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
       }
+      if (st.collecting) this.collect(f, p, table.out);
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null)
       this.tcpClose(f, p.tcpFlags, table.out);
@@ -341,17 +346,14 @@ export class Pipeline {
       return;
     }
     if (rule) {
-      // training data: a rule usually decides before the classifier would (its rate window is
-      // shorter than the classifier's gate), so its calls are taken from half the gate's age on
-      if (this.sink.judged !== undefined && this.passesGate(f, CLASSIFIER_GATE.seconds / 2) === null) {
-        this.sink.judged(
-          f.info(),
-          summarize(summaryOf(f), st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
-          rule.app,
-        );
-      }
       held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
       this.startCall(f, rule.app, 1, ruleWhere(rule));
+      // training data: a rule decides sooner than the classifier would; its call's statistics are
+      // gathered on to the classifier's age, so that both are learnt from the same span
+      if (this.sink.judged !== undefined) {
+        st.collecting = true;
+        if (f.lastTs - f.firstTs >= CLASSIFIER_GATE.judgeS) this.emitJudged(f);
+      }
       return;
     }
     const undecided = rule === undefined && !final && f.lastTs - f.firstTs <= rules.horizonS;
@@ -401,6 +403,7 @@ export class Pipeline {
       if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.waitS) return true;
       return this.reject(f, `${noRule}; ${gate}`);
     }
+    if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.judgeS) return true;
     const excluded = this.opts.rules.excluded(f, shapes);
     if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
     const x = summarize(summaryOf(f), shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
@@ -415,6 +418,25 @@ export class Pipeline {
       return this.reject(f, `${noRule}; classifier: P(call) ${p.toFixed(2)} < ${cls.threshold}; ${stats}`);
     this.startCall(f, appGuess(shapes), p, `classifier: P(call) ${p.toFixed(2)}; ${stats}`);
     return true;
+  }
+
+  /** Training: a rule's call still gathering statistics (FlowState.collecting). */
+  private collect(f: Flow<FlowState>, p: DecodedPacket, out: boolean): void {
+    const st = f.state;
+    addToSummary(summaryOf(f), p.ts, p.payloadLen, out);
+    if (p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, out, p.proto === 6);
+    if (p.ts - f.firstTs >= CLASSIFIER_GATE.judgeS) this.emitJudged(f);
+  }
+
+  private emitJudged(f: Flow<FlowState>): void {
+    const st = f.state;
+    st.collecting = false;
+    if (this.passesGate(f) !== null) return;
+    this.sink.judged!(
+      f.info(),
+      summarize(summaryOf(f), st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
+      f.app,
+    );
   }
 
   /** A candidate that is no call: why is kept for --explain. Returns false (for judge). */
@@ -479,6 +501,7 @@ export class Pipeline {
   /** A removed flow's state, made like new for reuse (or left to the GC: its slot is freed either way). */
   private recycle(st: FlowState): void {
     st.phase = NOT_CALL;
+    st.collecting = false;
     st.win = -Infinity;
     st.done = -Infinity;
     st.held.length = 0;
@@ -544,6 +567,7 @@ export class Pipeline {
 
   private endCall(f: Flow<FlowState>, reason: EndReason): void {
     const st = f.state;
+    if (st.collecting) this.emitJudged(f);
     if (st.win > st.done) {
       this.emit(f, st.win, this.statsOf(st));
       st.done = st.win;

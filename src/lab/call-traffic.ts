@@ -163,9 +163,9 @@ function callInside(rnd: () => number): Array<{ dt: number; out: boolean; len: n
   return ev.sort((a, b) => a.dt - b.dt);
 }
 
-/** A known tunnel (WireGuard, OpenVPN: the rules exclude them) or, from variant 4 on, one no rule knows. */
+/** A known tunnel (WireGuard, OpenVPN: the rules exclude them) or, every other pair, one no rule knows. */
 function tunnel(rnd: () => number, v: number): TracePacket[] {
-  const kind = v < 4 ? v % 2 : 2;
+  const kind = v % 4 < 2 ? v % 2 : 2;
   const c: Side = {
     src: '192.168.7.25',
     dst: `203.0.113.${120 + v}`,
@@ -265,15 +265,15 @@ function writeKinds(dir: string, prefix: string, kinds: Kinds, variants: number,
 }
 
 /** Writes VARIANTS pcaps of each kind of not-a-call traffic into `dir`; returns their paths. */
-export function writeCallNegatives(dir: string, variants = 4, seed = 14): string[] {
+export function writeCallNegatives(dir: string, variants = 8, seed = 14): string[] {
   return [
     ...writeKinds(dir, 'not-a-call', KINDS, variants, seed),
-    // the unknown tunnels are variants 4 and on: as many as of the other kinds
-    ...writeKinds(dir, 'not-a-call', { tunnel }, 2 * variants, seed).slice(variants),
+    // twice as many tunnels: half of them of a kind the rules know, half unknown
+    ...writeKinds(dir, 'not-a-call', { tunnel }, 2 * variants, seed),
   ];
 }
 
 /** Writes VARIANTS pcaps of calls in no known format into `dir`; returns their paths. */
-export function writeOpaqueCalls(dir: string, variants = 12, seed = 14): string[] {
+export function writeOpaqueCalls(dir: string, variants = 16, seed = 14): string[] {
   return writeKinds(dir, 'opaque-call', { call: opaqueCall }, variants, seed);
 }

@@ -52,6 +52,8 @@ export class ShapeCounts {
   tagged = 0;
   /** Viber's relay header: the flow's 2-byte session, then a small little-endian message type */
   viber = 0;
+  /** distinct Viber message types among them (a bit per type below 0x20) */
+  viberTypes = 0;
   /** packets whose first 4 bytes equal those of the first packet in the same direction (tunnel and session headers) */
   sameHead = 0;
   /** distinct first bytes seen: media headers use a few, encrypted datagrams all of them */
@@ -76,7 +78,7 @@ export class ShapeCounts {
 
   reset(): void {
     this.inspected = this.stun = this.waStun = this.dtls = this.rtp = this.rtcp = this.zoom = 0;
-    this.imo = this.line = this.quic = this.wireguard = this.openvpn = this.tagged = this.viber = 0;
+    this.imo = this.line = this.quic = this.wireguard = this.openvpn = this.tagged = this.viber = this.viberTypes = 0;
     this.sameHead = this.firstBytes = this.headWords = this.dirSet = 0;
     this.ssrcOverflow = false;
     this.ssrcs.length = 0;
@@ -145,6 +147,9 @@ export class ShapeCounts {
     }
     // Viber (nDPI's viber.c keys on bytes 2-3 as a small type with a zero high byte; the session in
     // bytes 0-1 stays the same for the flow in nDPI's viber capture)
-    if (buf[off + 3] === 0 && buf[off + 2] < 0x20 && h >>> 16 === w[HEAD] >>> 16) this.viber++;
+    if (buf[off + 3] === 0 && buf[off + 2] < 0x20 && h >>> 16 === w[HEAD] >>> 16) {
+      this.viber++;
+      this.viberTypes |= 1 << buf[off + 2];
+    }
   }
 }

@@ -80,9 +80,18 @@ function shapeVerdict(name: ShapeName, s: ShapeCounts, done: boolean): Verdict {
     case 'rtp': return s.ssrcOverflow ? NO : dominant(s, done, s.rtp, s.rtcp + s.stun + s.dtls, 16, 10);
     case 'zoom': return dominant(s, done, s.zoom, s.stun, 8, 20);
     case 'telegram': return dominant(s, done, s.tagged, 0, 8, 10);
-    case 'imo': return share(s, done, s.imo, 12, 50);
+    // an IMO frame whose two-byte length starts 0b10 reads as an RTP header: those count with it
+    case 'imo': {
+      const v = share(s, done, s.imo + s.rtp + s.rtcp, 12, 50);
+      return v === YES && s.imo < 8 ? (done ? NO : PENDING) : v;
+    }
     case 'line': return dominant(s, done, s.line, s.rtp + s.rtcp + s.stun, 8, 10);
-    case 'viber': return dominant(s, done, s.viber, s.stun, 8, 10);
+    // a relay session speaks several message types (media, acks, keep-alives); a fixed 4-byte
+    // header of some other protocol reads as one
+    case 'viber': {
+      const v = dominant(s, done, s.viber, s.stun, 8, 10);
+      return v === YES && (s.viberTypes & (s.viberTypes - 1)) === 0 ? (done ? NO : PENDING) : v;
+    }
     case 'wireguard': return dominant(s, done, s.wireguard, 0, 4, 10);
     // Telegram's peer tag repeats its first byte in every datagram, whatever opcode that byte reads as
     case 'openvpn': return s.tagged * 2 > s.inspected ? NO : dominant(s, done, s.openvpn, 0, 8, 5);
