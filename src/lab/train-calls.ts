@@ -40,9 +40,13 @@ try {
   for (const f of opaque) args.push(f, '--flows', 'all');
   for (const f of negatives) args.push(f, '--flows', 'none');
   const extra = process.argv.slice(2);
-  if (!extra.includes('-o') && !extra.includes('--output'))
-    args.push('-o', path.join(root, 'rules', 'call-model.json'));
+  const shipped = !extra.includes('-o') && !extra.includes('--output');
+  const target = path.join(root, 'rules', 'call-model.json');
+  if (shipped) args.push('-o', target);
   const r = spawnSync(process.execPath, [...args, ...extra], { stdio: 'inherit' });
+  // train-calls writes 0600 as every output; the shipped model is read by whoever runs spymate
+  // (the monitor drops root to the invoking user or nobody), as git checks it out
+  if (r.status === 0 && shipped) fs.chmodSync(target, 0o644);
   process.exitCode = r.status ?? 1;
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

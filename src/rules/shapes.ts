@@ -68,9 +68,39 @@ function stunShape(buf: Buffer, off: number, cap: number, len: number, stream: b
   if (buf.readUInt32BE(off + 4) === STUN_COOKIE) {
     // WhatsApp's relays answer allocations with messages of types 0x0800-0x0805, magic cookie kept
     // (seen in nDPI's whatsapp_voice_and_message capture; nDPI's stun.c names them WhatsApp calls)
-    return type >= 0x0800 && type <= 0x0805 ? SHAPE_WA_STUN : SHAPE_STUN;
+    if (type >= 0x0800 && type <= 0x0805) return SHAPE_WA_STUN;
+  } else if ((msgLen & 3) !== 0 || !isClassicStunType(type)) return SHAPE_NONE;
+  // media relayed without a channel travels in the DATA attribute of Send/Data indications
+  const d = indicationData(buf, off, cap);
+  if (d >= 0) {
+    const inner = payloadShape(buf, d, cap - (d - off), dataLen);
+    if (inner === SHAPE_RTP || inner === SHAPE_RTCP) return inner;
   }
-  return (msgLen & 3) === 0 && isClassicStunType(type) ? SHAPE_STUN : SHAPE_NONE;
+  return SHAPE_STUN;
+}
+
+/** Length of the DATA attribute indicationData() found. */
+let dataLen = 0;
+
+/**
+ * Where the DATA attribute's value (0x0013) of a TURN Send/Data indication (RFC 8656: 0x0016,
+ * 0x0017; [MS-TURN]: Send request 0x0004, Data indication 0x0115) starts, or -1. Only the
+ * captured bytes are walked.
+ */
+function indicationData(buf: Buffer, off: number, cap: number): number {
+  const type = buf.readUInt16BE(off);
+  if (type !== 0x0016 && type !== 0x0017 && type !== 0x0115 && type !== 0x0004) return -1;
+  const end = off + cap;
+  for (let a = off + 20; a + 4 <= end; ) {
+    const at = buf.readUInt16BE(a);
+    const al = buf.readUInt16BE(a + 2);
+    if (at === 0x0013) {
+      dataLen = al;
+      return a + 4;
+    }
+    a += 4 + ((al + 3) & ~3);
+  }
+  return -1;
 }
 
 /**
@@ -214,20 +244,26 @@ export function payloadShape(buf: Buffer, off: number, cap: number, len: number,
 
 /**
  * Where the 12-byte RTP header of a payload starts — the payload itself, or inside TURN
- * ChannelData — or -1: not RTP (RFC 5761: RTCP, or not version 2) or under 12 bytes captured.
+ * ChannelData or a Send/Data indication — or -1: not RTP (RFC 5761: RTCP, or not version 2) or under 12 bytes captured.
  * No payload-type check: for the streams of a flow already picked as a call.
  */
 export function rtpHeaderAt(buf: Buffer, off: number, cap: number): number {
   if ((buf[off] & 0xf0) === 0x40) {
     off += 4;
     cap -= 4;
+  } else if (buf[off] < 2 && cap >= 24) {
+    const d = indicationData(buf, off, cap);
+    if (d >= 0) {
+      cap -= d - off;
+      off = d;
+    }
   }
   if (cap < 12 || !isRtpVersion(buf[off])) return -1;
   const b1 = buf[off + 1];
   return b1 >= 192 && b1 <= 223 ? -1 : off;
 }
 
-/** SSRC of an RTP payload classified SHAPE_RTP (directly or inside TURN ChannelData), or -1 if not captured. */
+/** SSRC of an RTP payload classified SHAPE_RTP (directly or relayed by TURN), or -1 if not captured. */
 export function rtpSsrc(buf: Buffer, off: number, cap: number): number {
   const o = rtpHeaderAt(buf, off, cap);
   return o < 0 ? -1 : buf.readUInt32BE(o + 8);

@@ -95,6 +95,23 @@ function channelData(channel: number, data: Buffer): Buffer {
   return b;
 }
 
+/** TURN Send (0x0016) or Data (0x0017) indication: XOR-PEER-ADDRESS, then DATA carrying `data` (RFC 8656 §10-11). */
+function indication(type: number, data: Buffer, cookie = true): Buffer {
+  const pad = (4 - (data.length % 4)) % 4;
+  const attrs = Buffer.concat([
+    Buffer.from([0x00, 0x12, 0x00, 0x08, 0x00, 0x01, 0x12, 0x34, 1, 2, 3, 4]),
+    Buffer.from([0x00, 0x13, data.length >> 8, data.length & 0xff]),
+    data,
+    Buffer.alloc(pad),
+  ]);
+  const h = Buffer.alloc(20);
+  h.writeUInt16BE(type, 0);
+  h.writeUInt16BE(attrs.length, 2);
+  if (cookie) h.writeUInt32BE(0x2112a442, 4);
+  random(12).copy(h, 8);
+  return Buffer.concat([h, attrs]);
+}
+
 /** RFC 4571: a 16-bit length before each RTP packet on a TCP stream. */
 function framed(rtp: Buffer): Buffer {
   const b = Buffer.alloc(2);
@@ -169,6 +186,9 @@ test('payload shapes of the apps, each from its documented layout', () => {
   assert.equal(shape(badLine), SHAPE_NONE, 'LINE length must agree with the datagram');
   assert.equal(shape(zoomP2p(1)), SHAPE_ZOOM, 'Zoom media header without the server wrapper');
   assert.equal(shape(channelData(0x4001, rtpPayload(111, 1, 2, 3, 100))), SHAPE_RTP, 'RTP in ChannelData');
+  assert.equal(shape(indication(0x0017, rtpPayload(111, 1, 2, 3, 101))), SHAPE_RTP, 'RTP in a TURN Data indication');
+  assert.equal(shape(indication(0x0115, rtpPayload(122, 1, 2, 3, 300), false)), SHAPE_RTP, 'in an MS-TURN Data indication');
+  assert.equal(shape(indication(0x0016, Buffer.alloc(80, 0x17))), SHAPE_STUN, 'a Send indication of something else is STUN');
   assert.equal(shape(framed(rtpPayload(96, 1, 2, 3, 300)), true), SHAPE_RTP, 'RFC 4571 over TCP');
   assert.equal(shape(framed(rtpPayload(96, 1, 2, 3, 300))), SHAPE_NONE, 'the framing is read on TCP only');
   const twoFrames = Buffer.concat([channelData(0x4001, rtpPayload(96, 1, 2, 3, 99)), Buffer.alloc(40)]);
@@ -226,9 +246,11 @@ test('Teams/Skype peer to peer (RFC 3489 STUN, SRTP with a range of SSRCs) is we
   assert.deepEqual(run({ ...peers, pps: 60, seconds: 4, payload }).calls, ['webrtc']);
 });
 
-test('Signal (SRTP through TURN ChannelData) and KakaoTalk (plain RTP) are webrtc', () => {
+test('Signal (SRTP through TURN: ChannelData, or Send/Data indications) and KakaoTalk (plain RTP) are webrtc', () => {
   const turn = (i: number) => (i < 3 ? stunPayload(12) : channelData(0x4000, rtpPayload(111, i, i * 960, 0x55, 90 + (i % 3))));
   assert.deepEqual(run({ ...peers, dport: 3478, pps: 40, seconds: 4, payload: turn }).calls, ['webrtc']);
+  const sendData = (i: number) => indication(i % 2 === 0 ? 0x0016 : 0x0017, rtpPayload(111, i, i * 960, 0x56, 80 + (i % 5)));
+  assert.deepEqual(run({ ...peers, dport: 3478, pps: 40, seconds: 4, payload: sendData }).calls, ['webrtc'], 'Send/Data');
   const rtcp = Buffer.from('80c8000600000001' + '00'.repeat(20), 'hex');
   const kakao = (i: number) => (i % 20 === 0 ? rtcp : rtpPayload(0, i, i * 160, 0x3344, 172));
   assert.deepEqual(run({ ...peers, pps: 33, seconds: 4, payload: kakao }).calls, ['webrtc']);
