@@ -21,8 +21,12 @@ export const INSPECT_MAX = 64;
  * Microsoft's RTP gives each video source a small range of them); random bytes carry many.
  */
 const MAX_SSRCS = 24;
-/** Telegram's reflectors prefix every datagram, both ways, with the call's 16-byte peer tag. */
-const TAG_WORDS = 4;
+/**
+ * Telegram's reflectors prefix every datagram, both ways, with the call's 16-byte peer tag. The
+ * first 12 bytes of it are compared: a client that varies the tag's tail is still recognised, and
+ * 96 fixed bits are as unmistakable.
+ */
+const TAG_WORDS = 3;
 const MIN_TAGGED_LEN = 32;
 const HEAD = 0;
 const SEEN = HEAD + TAG_WORDS;
@@ -48,7 +52,7 @@ export class ShapeCounts {
   quic = 0;
   wireguard = 0;
   openvpn = 0;
-  /** datagrams of ≥ 32 bytes starting with the flow's first 16 bytes (Telegram's peer tag) */
+  /** datagrams of ≥ 32 bytes starting with the flow's first 12 bytes (Telegram's peer tag) */
   tagged = 0;
   /** Viber's relay header: the flow's 2-byte session, then a small little-endian message type */
   viber = 0;
@@ -62,7 +66,7 @@ export class ShapeCounts {
   private readonly ssrcs: number[] = [];
   /**
    * One array for what is compared with the flow's first packets (one allocation per flow slot):
-   * [HEAD, HEAD+4) the first payload's first 16 bytes as big-endian words (Telegram's peer tag),
+   * [HEAD, HEAD+3) the first payload's first 12 bytes as big-endian words (Telegram's peer tag),
    * [SEEN, SEEN+8) a bitmap of first bytes seen, [DIR_HEAD, DIR_HEAD+2) the first 4 bytes of the
    * first payload out and in.
    */

@@ -211,6 +211,8 @@ test('Telegram reflector flows are telegram; the same sizes with no shared tag a
   assert.deepEqual(r.calls, ['telegram']);
   assert.equal(r.packets[0], 160, 'every packet of the flow is in its windows');
   assert.match(r.verdicts[0].reason, /^rules\/72-telegram\.rules:\d+$/);
+  const tail = (i: number) => Buffer.concat([tag.subarray(0, 12), random(4), telegram(tag, i).subarray(16)]);
+  assert.deepEqual(run({ ...peers, pps: 40, seconds: 4, payload: tail }).calls, ['telegram'], 'a tag whose tail varies');
   assert.deepEqual(run({ ...peers, pps: 40, seconds: 4, payload: (i) => random(48 + 16 * (i % 10)) }).calls, []);
 });
 
