@@ -111,6 +111,8 @@ class FlowState {
   firstOut = false;
   /** training (sink.judged): a rule's call whose statistics are still gathered up to the classifier's age */
   collecting = false;
+  /** the rule the flow was last waiting on, while undecided (for --explain) */
+  waiting: Rule | null = null;
   /** a call's outgoing media streams: is its camera on? */
   video: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
@@ -278,7 +280,7 @@ export class Pipeline {
     for (let f = table.oldest(LIST_OTHER); f !== null && f.touchedTs < idleBefore;) {
       const next = f.newer;
       if (f.lastTs < idleBefore) {
-        this.explainLeft(f, 'went idle');
+        this.explainLeft(f, 'it went idle');
         table.remove(f);
       } else table.refresh(f);
       f = next;
@@ -357,6 +359,7 @@ export class Pipeline {
       return;
     }
     const undecided = rule === undefined && !final && f.lastTs - f.firstTs <= rules.horizonS;
+    if (rule === undefined) st.waiting = rules.pending;
     if (!undecided) {
       // the classifier may make it a call now, which emits the held windows: this one's features first
       if (f.proto === 17 && this.passesGate(f) === null)
@@ -451,8 +454,10 @@ export class Pipeline {
   private explainLeft(f: Flow<FlowState>, how: string): void {
     if (this.sink.verdict === undefined || (f.state.phase !== NOT_CALL && f.state.phase !== CANDIDATE)) return;
     if (f.state.phase === NOT_CALL && f.reason !== NOT_INSPECTED) return;
+    const w = f.state.waiting;
+    const on = w === null ? '' : `, waiting on ${ruleWhere(w)} (${w.app})`;
     const reason =
-      f.reason === NOT_INSPECTED ? NOT_INSPECTED : `still undecided when ${how} (${shapeText(f.state.shapes!)})`;
+      f.reason === NOT_INSPECTED ? NOT_INSPECTED : `still undecided when ${how}${on} (${shapeText(f.state.shapes!)})`;
     this.sink.verdict({ flow: f.info(), call: false, reason });
   }
 
@@ -501,6 +506,7 @@ export class Pipeline {
   /** A removed flow's state, made like new for reuse (or left to the GC: its slot is freed either way). */
   private recycle(st: FlowState): void {
     st.phase = NOT_CALL;
+    st.waiting = null;
     st.collecting = false;
     st.win = -Infinity;
     st.done = -Infinity;

@@ -110,7 +110,7 @@ function conditionVerdict(c: Condition, f: FlowKey, s: ShapeCounts, rate: RatePr
   }
   if (c.kind === 'rate') {
     const r = rate(c.seconds);
-    return Number.isNaN(r) ? PENDING : r >= c.pps ? YES : ageS < RATE_PATIENCE_S ? PENDING : NO;
+    return Number.isNaN(r) ? PENDING : r >= c.pps ? YES : ageS < RATE_PATIENCE_S && !ended ? PENDING : NO;
   }
   return staticVerdict(c, f);
 }
@@ -124,6 +124,8 @@ export class RuleSet {
   private readonly byStaticCost: readonly Rule[];
   /** how long (s) after its first packet a flow may stay undecided; later it is no call */
   readonly horizonS: number;
+  /** the rule the last decide() that returned undefined was waiting on (for --explain) */
+  pending: Rule | null = null;
 
   constructor(
     rules: readonly Rule[],
@@ -180,7 +182,10 @@ export class RuleSet {
       }
       if (v === YES) return r;
       // an exclusion not decided yet does not hold the flow up: a later rule may name it meanwhile
-      if (v === PENDING && !r.exclude) return undefined;
+      if (v === PENDING && !r.exclude) {
+        this.pending = r;
+        return undefined;
+      }
     }
     return null;
   }

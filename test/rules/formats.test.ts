@@ -216,6 +216,23 @@ test('Telegram reflector flows are telegram; the same sizes with no shared tag a
   assert.deepEqual(run({ ...peers, pps: 40, seconds: 4, payload: (i) => random(48 + 16 * (i % 10)) }).calls, []);
 });
 
+test('a flow with a call shape but too slow is no call: why, when it ends and when it goes idle', () => {
+  const tag = random(16);
+  const slow = run({ ...peers, pps: 5, seconds: 4, payload: (i) => telegram(tag, i) });
+  assert.deepEqual(slow.calls, []);
+  assert.match(slow.verdicts[0].reason, /^no rule matched \(\d+ payloads inspected: tagged \d+\)/);
+  // the same flow going idle while the trace goes on: the rule it was still waiting on is named
+  const sink = new CollectSink();
+  const verdicts: FlowVerdict[] = [];
+  const p = new Pipeline(
+    { windowMs: 500, rules: loadRules(), local: [], idleTimeoutS: 30, maxFlows: 100 },
+    Object.assign(sink, { verdict: (v: FlowVerdict) => verdicts.push(v) }),
+  );
+  for (const x of packets({ ...peers, pps: 5, seconds: 4, payload: (i) => telegram(tag, i) })) p.onPacket(x);
+  for (let t = 1005; t < 1045; t++) p.onPacket(pkt({ src: '10.9.9.9', dst: '10.9.9.8', sport: 1, dport: 53, ts: t }));
+  assert.match(verdicts[0].reason, /^still undecided when it went idle, waiting on rules\/72-telegram\.rules:\d+ \(telegram\)/);
+});
+
 test('IMO relay and peer-to-peer flows are imo', () => {
   assert.deepEqual(run({ ...peers, pps: 30, seconds: 4, payload: (i) => imo(60 + (i % 7) * 150, true) }).calls, ['imo']);
   const p2p = (i: number) => (i % 4 === 0 ? random(200) : imo(90 + (i % 5) * 40, false));
