@@ -153,11 +153,22 @@ function isLine(buf: Buffer, off: number, len: number): boolean {
   return (((b0 & 0x07) << 8) | buf[off + 1]) + 4 === len;
 }
 
-/** QUIC long header: the header form and fixed bits, then a version we know (RFC 9000, RFC 9369, drafts, gQUIC). */
+/** A QUIC long header: the header form and fixed bits, then a version we know (RFC 9000, RFC 9369, drafts, gQUIC). */
 function isQuicLong(buf: Buffer, off: number, cap: number): boolean {
-  if (cap < 6 || (buf[off] & 0xc0) !== 0xc0) return false;
+  const b0 = buf[off];
+  // Google QUIC before Q046: public flags with the version bit (and an 8-byte connection ID), "Q0dd"
+  if ((b0 & 0xc9) === 0x09 && cap >= 13 && buf[off + 9] === 0x51 && buf[off + 10] === 0x30 && isDigit(buf[off + 11])) {
+    return isDigit(buf[off + 12]);
+  }
+  if (cap < 6 || (b0 & 0xc0) !== 0xc0) return false;
   const v = buf.readUInt32BE(off + 1);
-  return v === 1 || v === 0x6b3343cf || v === 0 || (v >>> 8) === 0xff0000 || (v >>> 16) === 0x5130 /* "Q0" */;
+  if (v === 1 || v === 0x6b3343cf || v === 0 || v >>> 8 === 0xff0000) return true;
+  // Google QUIC: "Q0" and two digits ("Q046", "Q050")
+  return v >>> 16 === 0x5130 && isDigit(buf[off + 3]) && isDigit(buf[off + 4]);
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
 }
 
 /** WireGuard (the protocol paper, §5.4): handshake initiation 148, response 92, cookie 64 bytes; data 16-aligned, ≥ 32. */

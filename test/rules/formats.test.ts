@@ -196,6 +196,8 @@ test('payload shapes of the apps, each from its documented layout', () => {
   assert.equal(shape(wireguard(1, 200)), SHAPE_WIREGUARD);
   const initial = Buffer.concat([Buffer.from([0xc3, 0, 0, 0, 1]), random(1195)]);
   assert.equal(shape(initial), SHAPE_QUIC, 'QUIC v1 long header');
+  const gquic = Buffer.concat([Buffer.from('09fadeb0e557e692a0513033330115', 'hex'), random(1335)]);
+  assert.equal(shape(gquic), SHAPE_QUIC, 'Google QUIC Q033: public flags, connection ID, version');
   assert.equal(shape(Buffer.concat([Buffer.from([0x48, 0, 0, 7]), random(120)])), SHAPE_OPENVPN, 'OpenVPN data v2');
   const ntp = Buffer.alloc(48);
   ntp[0] = 0x23;
