@@ -395,7 +395,7 @@ export class Pipeline {
     const noRule = this.sink.verdict === undefined ? '' : `no rule matched (${shapeText(shapes)})`;
     if (cls === undefined && this.sink.judged === undefined) return this.reject(f, noRule);
     if (f.proto !== 17) return this.reject(f, `${noRule}; the call classifier reads UDP flows only`);
-    if (f.aPort === 443 || f.bPort === 443)
+    if (f.srcPort === 443 || f.desPort === 443)
       return this.reject(f, `${noRule}; UDP 443 is QUIC's, which the call classifier leaves alone`);
     if (f.packets < CLASSIFIER_GATE.packets && (final || f.lastTs - f.firstTs >= CLASSIFIER_GATE.waitS)) {
       return this.reject(f, noRule === '' ? '' : `${noRule}; ${this.passesGate(f)}`);
@@ -622,9 +622,9 @@ export class Pipeline {
       flowID: f.id,
       app: f.app ?? '',
       srcIP: f.srcIP,
-      srcPort: f.aPort,
+      srcPort: f.srcPort,
       desIP: f.desIP,
-      desPort: f.bPort,
+      desPort: f.desPort,
       protocol: f.protocol,
       start,
       end,

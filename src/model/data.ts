@@ -114,7 +114,7 @@ function traceSequences(
   for (const line of summary.warnings) o.notice(line);
   if (cameraOff > 0)
     o.notice(
-      `${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see README, "Camera off")`,
+      `${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see docs/monitor.md, "Camera off")`,
     );
   if (byFlow.size === 0)
     throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);

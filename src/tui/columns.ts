@@ -124,7 +124,7 @@ function str(
 
 const seconds = (v: number): string => v.toFixed(1);
 
-/** In number order: the position in this list is the column's number (a contract, DESIGN.md). */
+/** In number order: the position in this list is the column's number (a contract: docs/design.md, "Columns"). */
 const DEFS: Def[] = [
   num(
     'certainty',
@@ -192,7 +192,7 @@ const DEFS: Def[] = [
   ),
   str(
     'presence',
-    'person / background / unknown: the final (smoothed, causal) prediction for the last window',
+    'person / background / camera-off / unknown: the final (smoothed, causal) prediction for the last window',
     10,
     10,
     'presence',
