@@ -4,6 +4,7 @@ import {
   SHAPE_DTLS,
   SHAPE_IMO,
   SHAPE_LINE,
+  SHAPE_MS_STUN,
   SHAPE_OPENVPN,
   SHAPE_QUIC,
   SHAPE_RTCP,
@@ -43,6 +44,8 @@ export class ShapeCounts {
   stun = 0;
   /** of `stun`: WhatsApp's relay message types */
   waStun = 0;
+  /** of `stun`: RFC 3489 messages without the magic cookie (Microsoft's Teams/Skype stack) */
+  msStun = 0;
   dtls = 0;
   rtp = 0;
   rtcp = 0;
@@ -81,7 +84,7 @@ export class ShapeCounts {
   }
 
   reset(): void {
-    this.inspected = this.stun = this.waStun = this.dtls = this.rtp = this.rtcp = this.zoom = 0;
+    this.inspected = this.stun = this.waStun = this.msStun = this.dtls = this.rtp = this.rtcp = this.zoom = 0;
     this.imo = this.line = this.quic = this.wireguard = this.openvpn = this.tagged = this.viber = this.viberTypes = 0;
     this.sameHead = this.firstBytes = this.headWords = this.dirSet = 0;
     this.ssrcOverflow = false;
@@ -100,6 +103,7 @@ export class ShapeCounts {
     this.flowShapes(buf, off, cap, len, out);
     switch (payloadShape(buf, off, cap, len, stream)) {
       case SHAPE_STUN: this.stun++; break;
+      case SHAPE_MS_STUN: this.stun++; this.msStun++; break;
       case SHAPE_WA_STUN: this.stun++; this.waStun++; break;
       case SHAPE_DTLS: this.dtls++; break;
       case SHAPE_RTCP: this.rtcp++; break;

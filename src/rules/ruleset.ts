@@ -64,7 +64,10 @@ function share(s: ShapeCounts, done: boolean, count: number, min: number, pct: n
   return done ? NO : PENDING;
 }
 
-/** WhatsApp's relay answers the allocation at the start of the flow: not within the first packets, not at all. */
+/**
+ * STUN that opens a flow (WhatsApp's relay answering the allocation, Microsoft's ICE checks) comes
+ * within its first packets, or not at all.
+ */
 const WHATSAPP_WITHIN = 16;
 
 /** `done`: no more packets will be inspected (all were, or the flow ended). */
@@ -74,6 +77,8 @@ function shapeVerdict(name: ShapeName, s: ShapeCounts, done: boolean): Verdict {
     case 'stun': return seenOnce(s.stun);
     case 'dtls': return seenOnce(s.dtls);
     case 'rtcp': return seenOnce(s.rtcp);
+    // ICE checks come before the media: not among the first packets, not at all
+    case 'msstun': return s.msStun > 0 ? YES : done || s.inspected >= WHATSAPP_WITHIN ? NO : PENDING;
     case 'whatsapp': return s.waStun > 0 ? YES : done || s.inspected >= WHATSAPP_WITHIN ? NO : PENDING;
     case 'quic': return seenOnce(s.quic);
     // ≥ 90 % of the packets look like RTP/RTCP or the STUN/DTLS around it, with few SSRCs

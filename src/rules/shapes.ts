@@ -14,6 +14,8 @@ export const SHAPE_RTCP = 4;
 export const SHAPE_ZOOM = 5;
 /** STUN-framed message of WhatsApp's relay protocol (types 0x0800-0x0805): a STUN message too */
 export const SHAPE_WA_STUN = 6;
+/** RFC 3489 STUN without the magic cookie, as Microsoft's stack sends it ([MS-TURN], [MS-ICE2]): a STUN message too */
+export const SHAPE_MS_STUN = 12;
 /** IMO's framing: a varint length of the rest of the datagram, or IMO's short probes */
 export const SHAPE_IMO = 7;
 /** LINE's media header: 5 type bits 0b11010/0b11011, 11 length bits, a 16-bit sequence */
@@ -76,7 +78,7 @@ function stunShape(buf: Buffer, off: number, cap: number, len: number, stream: b
     const inner = payloadShape(buf, d, cap - (d - off), dataLen);
     if (inner === SHAPE_RTP || inner === SHAPE_RTCP) return inner;
   }
-  return SHAPE_STUN;
+  return buf.readUInt32BE(off + 4) === STUN_COOKIE ? SHAPE_STUN : SHAPE_MS_STUN;
 }
 
 /** Length of the DATA attribute indicationData() found. */

@@ -4,7 +4,7 @@ import type { CidrSet } from '../flow/local';
 export type Side = 'any' | 'local' | 'remote';
 
 export const SHAPE_NAMES = [
-  'stun', 'dtls', 'rtp', 'rtcp', 'zoom', 'whatsapp', 'telegram', 'imo', 'line', 'viber', 'quic', 'wireguard', 'openvpn',
+  'stun', 'msstun', 'dtls', 'rtp', 'rtcp', 'zoom', 'whatsapp', 'telegram', 'imo', 'line', 'viber', 'quic', 'wireguard', 'openvpn',
 ] as const;
 export type ShapeName = (typeof SHAPE_NAMES)[number];
 
