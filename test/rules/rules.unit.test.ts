@@ -47,8 +47,10 @@ test('payload shapes: STUN, DTLS, RTP, RTCP, Zoom, and what is none of them', ()
 test('the shipped rules load and cover every app the product names', () => {
   const rs = loadRules();
   const apps = new Set(rs.rules.map((r) => r.app));
-  for (const app of ['zoom', 'teams', 'meet', 'webex', 'discord', 'facetime', 'whatsapp', 'webrtc']) assert.ok(apps.has(app), app);
+  for (const app of ['zoom', 'teams', 'meet', 'webex', 'discord', 'facetime', 'whatsapp', 'telegram', 'imo', 'line', 'viber', 'webrtc']) assert.ok(apps.has(app), app);
   assert.equal(rs.rules[rs.rules.length - 1].app, 'webrtc', 'the generic rule comes last');
+  assert.deepEqual(rs.rules.filter((r) => r.exclude).map((r) => r.app), ['quic', 'wireguard', 'openvpn', 'ipsec'], 'exclusions first');
+  assert.ok(rs.rules.slice(0, 4).every((r) => r.exclude));
   assert.ok(rs.sources.every((s) => s.endsWith('.rules')));
 });
 
