@@ -3,8 +3,10 @@ import Database from 'better-sqlite3';
 import { featureValues, parseFeatureNames } from '../store/features-blob';
 import { matchesAny, type IpPattern } from './filter';
 import { decodeMeta, emptySnapshot } from './snapshot';
-import type { SortSpec } from './table';
 import type { FlowRow, Snapshot, WindowRow } from './types';
+import type { ViewQuery, ViewReader } from './view-reader';
+
+export type { ViewQuery } from './view-reader';
 
 /** The flows columns, in FlowRow order. */
 const FLOW_COLUMNS =
@@ -71,12 +73,6 @@ function toFlowRow(t: FlowTuple): FlowRow {
   };
 }
 
-/** What the table asks of the database: which flows (the display filter) in which order. */
-export interface ViewQuery {
-  patterns: readonly IpPattern[];
-  sort: SortSpec;
-}
-
 /** `/` searches these fields: what a user may remember of a flow. */
 const SEARCH_SQL =
   'SELECT flow_id FROM flows WHERE instr(lower(flow_id), @t) OR instr(lower(src_ip), @t) OR instr(lower(des_ip), @t) ' +
@@ -97,7 +93,7 @@ interface Statements {
  * the few milliseconds of one query, so the filter thread's WAL writes are never blocked.
  * Filtering and sorting run in SQLite; JavaScript sees the IDs in order and the rows on screen.
  */
-export class DbReader {
+export class DbReader implements ViewReader {
   private db: Database.Database | null = null;
   private stmts: Statements | null = null;
   private readonly orderStmts = new Map<string, Database.Statement<Record<string, number | null>, string>>();
