@@ -1,4 +1,4 @@
--- spymate database, schema version 5 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 6 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 -- meta keys: schema_version, source ('iface:eth0' | 'file:/path' | 'records:/path'),
 -- monitor_start (epoch of the start of monitoring), clock, model, window_ms, timeout_s,
--- keep_s, packets, drops (packets not processed, all causes; v5 also by cause: drops_kernel, the
+-- keep_s, packets, drops (packets not processed, all causes; v6 also by cause: drops_kernel, the
 -- capture ring, empty when unknown; drops_interface; drops_meter, spymate's own queue), pps, flows,
 -- calls, windows, records_per_s, replay_position (0..1),
 -- feature_names (JSON array: the names of the values in windows.features; a run with another
@@ -41,7 +41,9 @@ CREATE TABLE IF NOT EXISTS flows (
   end_reason     TEXT,                     -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       REAL,                     -- clock when ended; the row leaves after keep_s
   updated_at     REAL NOT NULL,            -- clock of the last upsert
-  run_id         INTEGER                   -- runs.id of the run that last wrote the row (v5): only its sweep and --keep touch the row
+  call_certainty REAL,                     -- how sure the pick as a call is, 0..1: 1 for a rule (v5)
+  call_reason    TEXT,                     -- why it is a call: rule file:line, or the call classifier's score (v5)
+  run_id         INTEGER                   -- runs.id of the run that last wrote the row (v6): only its sweep and --keep touch the row
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
 
@@ -63,7 +65,7 @@ CREATE TABLE IF NOT EXISTS windows (
   UNIQUE (flow_id, start)
 );
 
--- One row per run that wrote this database (v5): who wrote what, when. meta keeps the current
+-- One row per run that wrote this database (v6): who wrote what, when. meta keeps the current
 -- or last run's settings and counters.
 CREATE TABLE IF NOT EXISTS runs (
   id          INTEGER PRIMARY KEY,

@@ -6,6 +6,7 @@ import { registerExtract } from './commands/extract';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerPredict } from './commands/predict';
+import { registerTrainCalls } from './commands/train-calls';
 
 // Nothing here needs root: under sudo, become the invoking user before any file is opened.
 const user = invokingUser();
@@ -25,5 +26,6 @@ runMain('spymate', async () => {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerTrainCalls(program);
   await parseProgram(program, process.argv);
 });

@@ -83,6 +83,17 @@ function checkTree(t: FlatTree, k: number, width: number): number {
   return n;
 }
 
+/** What is wrong with tree `k` (its nodes, children and `width`-feature splits), or null: for other model files (the call model). */
+export function treeDefect(t: FlatTree, k: number, width: number): string | null {
+  try {
+    checkTree(t, k, width);
+    return null;
+  } catch (err) {
+    if (err instanceof Damaged) return err.message;
+    throw err;
+  }
+}
+
 function checkModel(m: ModelFile): void {
   const features = m.features;
   if (!Array.isArray(features) || features.length === 0) fail('features is not a list of names');

@@ -30,6 +30,13 @@ export interface FlowRow {
   end_reason: string | null;
   ended_at: number | null;
   updated_at: number;
+  /**
+   * how sure the pick as a call is, 0..1 (1: a rule), and why: the rule's file:line, or the call
+   * classifier's score and statistics. Null in rows stored before they existed (SQLite schema 5,
+   * PostgreSQL schema 2); optional so that a row built by hand may leave them out.
+   */
+  call_certainty?: number | null;
+  call_reason?: string | null;
   /** the view over PostgreSQL: the sensor that wrote the row, and that sensor's clock and start of monitoring */
   sensor?: string;
   sensor_clock?: number | null;

@@ -250,6 +250,14 @@ const DEFS: Def[] = [
     ),
     pg: 'sensor',
   },
+  num(
+    'callCertainty',
+    "how sure it is a call (0-100 %): 100 % when a rule named it, the call classifier's probability otherwise",
+    5,
+    'call_certainty',
+    (r) => r.call_certainty ?? null,
+    (v) => `${Math.round(v * 100)}%`,
+  ),
 ];
 
 export const COLUMNS: readonly ColumnDef[] = DEFS.map((d, i) => ({ ...d, num: i }));
@@ -289,6 +297,7 @@ const DEFAULT_ORDER = [
   'datetimeStart',
   'datetimeEnd',
   'probability',
+  'callCertainty',
 ];
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);

@@ -192,6 +192,7 @@ function detailsParts(s: UiState): DetailsParts {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
+  head.push(`   why a call: ${row.call_reason ?? 'not recorded (a database from before spymate said why)'}`);
   const wins = s.windowsFor === rowKey(row) ? s.windows : [];
   head.push(
     '',

@@ -11,7 +11,8 @@ export type { ViewQuery } from './view-reader';
 /** The flows columns, in FlowRow order. */
 const FLOW_COLUMNS =
   'flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts, media_ts, packets, bytes, bitrate, ' +
-  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at';
+  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at, ' +
+  'call_certainty, call_reason';
 
 type FlowTuple = [
   string,
@@ -37,6 +38,8 @@ type FlowTuple = [
   string | null,
   number | null,
   number,
+  number | null,
+  string | null,
 ];
 
 /** Rows come from SQLite as arrays (better-sqlite3 builds row objects five times slower) and are shaped here. */
@@ -65,6 +68,8 @@ function toFlowRow(t: FlowTuple): FlowRow {
     end_reason: t[20],
     ended_at: t[21],
     updated_at: t[22],
+    call_certainty: t[23],
+    call_reason: t[24],
   };
 }
 

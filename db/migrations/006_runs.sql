@@ -1,4 +1,4 @@
--- schema version 5: one row per run that wrote the database, so its history says who wrote what
+-- schema version 6: one row per run that wrote the database, so its history says who wrote what
 -- and when (meta keeps the current or last run's settings and counters, as the UI reads them);
 -- each flow row names the run that last wrote it, whose timeout sweep and --keep pruning are the
 -- only ones that touch it.
@@ -16,4 +16,4 @@ CREATE TABLE IF NOT EXISTS runs (
   records     INTEGER                    -- classified records stored
 );
 
-ALTER TABLE flows ADD COLUMN run_id INTEGER;   -- runs.id of the run that last wrote the row; NULL before v5
+ALTER TABLE flows ADD COLUMN run_id INTEGER;   -- runs.id of the run that last wrote the row; NULL before v6
