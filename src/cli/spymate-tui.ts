@@ -35,7 +35,7 @@ import {
 
 const DEFAULT_KEEP_S = 60;
 // cap asks libpcap for 64 KiB frames (its snaplen): 128 MiB holds 2 048 packets, ~20 ms at 100 k/s, the
-// least that rode out a busy machine's stalls in 5 of 5 bench runs (64 MiB: drops in 2 of 5; docs/monitor.md "Drops")
+// least that rode out a busy machine's stalls in 5 of 5 bench runs (64 MiB: drops in 3 of 5; docs/monitor.md "Drops")
 const DEFAULT_BUFFER_MIB = 128;
 
 interface Opts extends HostOpts {
