@@ -10,7 +10,7 @@ import { bitrateSeries, presenceSeries } from '../tui/chart-series';
 import { DetailsChartsView } from '../tui/details-charts';
 import { detailsLayout } from '../tui/layout';
 import { overlayView } from '../tui/overlays';
-import { DbReader } from '../tui/reader';
+import { SqliteReader } from '../store/sqlite-reader';
 import { renderScreen } from '../tui/render';
 import { Session } from '../tui/session';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../testkit/fixture-db';
@@ -166,7 +166,7 @@ export const benchSection: BenchSection = {
     try {
       const file = path.join(dir, 'tui.db');
       const db = fill(file);
-      const reader = new DbReader(file);
+      const reader = new SqliteReader(file);
       const session = (columns: string[], filters: string[]): Session =>
         new Session(
           reader,

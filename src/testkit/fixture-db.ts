@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../rules/paths';
 import { featureBytes } from '../store/features-blob';
-import type { FlowRow, WindowRow } from '../tui/types';
+import type { FlowRow, WindowRow } from '../store/view';
 
 /**
  * Databases for the TUI tests: made from the real db/schema.sql, in WAL mode like the filter

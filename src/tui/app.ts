@@ -2,7 +2,7 @@ import { UserError, usageError } from '../util/errors';
 import { resolveColumns } from './columns';
 import { parseIpPattern, type IpPattern } from './filter';
 import { appendLabels, defaultLabelsPath } from './labels';
-import { DbReader } from './reader';
+import { SqliteReader } from '../store/sqlite-reader';
 import { TerminalScreen } from './screen';
 import { Session } from './session';
 import type { UiEvent } from './ui-state';
@@ -61,7 +61,7 @@ export function startTui(opts: TuiOptions): Promise<void> {
   const labelsPath = opts.labelsPath ?? defaultLabelsPath();
   const color = colorWanted(process.env);
   const unicode = unicodeWanted(process.env);
-  const reader = new DbReader(opts.dbPath);
+  const reader = new SqliteReader(opts.dbPath);
 
   return new Promise<void>((resolve, reject) => {
     let paintQueued = false;

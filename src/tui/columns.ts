@@ -1,5 +1,5 @@
 import { usageError } from '../util/errors';
-import type { FlowRow } from './types';
+import type { FlowRow, SortKey } from '../store/view';
 
 /** What a column needs besides its row: the start of monitoring and the pipeline's clock. */
 export interface ColumnContext {
@@ -18,11 +18,8 @@ export interface ColumnDef {
   maxWidth: number;
   align: 'left' | 'right';
   text(row: FlowRow, ctx: ColumnContext): string;
-  /**
-   * The same value as an SQL expression over a flows row, for sorting in the database
-   * (@clock and @start are the pipeline's clock and the start of monitoring); NULL sorts last.
-   */
-  sql: string;
+  /** what the database sorts by for this column: the same order as the text's values (no value last) */
+  sort: SortKey;
 }
 
 const DASH = '-';
@@ -85,7 +82,7 @@ function num(
   name: string,
   meaning: string,
   width: number,
-  sql: string,
+  sort: SortKey,
   value: (row: FlowRow, ctx: ColumnContext) => number | null,
   show: (v: number) => string,
 ): Def {
@@ -99,7 +96,7 @@ function num(
       const v = value(row, ctx);
       return v === null || !Number.isFinite(v) ? DASH : show(v);
     },
-    sql,
+    sort,
   };
 }
 
@@ -108,7 +105,7 @@ function str(
   meaning: string,
   minWidth: number,
   maxWidth: number,
-  sql: string,
+  sort: SortKey,
   value: (row: FlowRow) => string,
 ): Def {
   return {
@@ -118,7 +115,7 @@ function str(
     maxWidth: Math.max(maxWidth, name.length),
     align: 'left',
     text: value,
-    sql,
+    sort,
   };
 }
 
@@ -149,19 +146,12 @@ const DEFS: Def[] = [
     formatDateTime,
   ),
   num('datetimeEnd', 'wall-clock date and time of the last packet', 19, 'last_ts', (r) => r.last_ts, formatDateTime),
-  num(
-    'timeOut',
-    'seconds left before the record times out',
-    5,
-    'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END',
-    timeLeft,
-    (v) => v.toFixed(0),
-  ),
+  num('timeOut', 'seconds left before the record times out', 5, 'timeLeft', timeLeft, (v) => v.toFixed(0)),
   num(
     'startTime',
     'seconds from the start of monitoring to the first packet',
     7,
-    'first_ts - @start',
+    'first_ts',
     (r, c) => sinceStart(r.first_ts, c),
     seconds,
   ),
@@ -169,16 +159,16 @@ const DEFS: Def[] = [
     'endTime',
     'seconds from the start of monitoring to the last packet',
     7,
-    'last_ts - @start',
+    'last_ts',
     (r, c) => sinceStart(r.last_ts, c),
     seconds,
   ),
-  num('duration', 'endTime - startTime, seconds', 7, 'last_ts - first_ts', (r) => r.last_ts - r.first_ts, seconds),
+  num('duration', 'endTime - startTime, seconds', 7, 'duration', (r) => r.last_ts - r.first_ts, seconds),
   num(
     'ringTime',
     "seconds from the flow's first packet to its first media window (call set-up)",
     6,
-    'media_ts - first_ts',
+    'ringTime',
     ringTime,
     seconds,
   ),
@@ -187,7 +177,7 @@ const DEFS: Def[] = [
     'call-end flag and why: fin, rst, media-stop, timeout, evicted, end-of-trace; "-" while the call lasts',
     3,
     12,
-    "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
+    'endFlag',
     (r) => (r.ended ? (r.end_reason ?? 'yes') : DASH),
   ),
   str(
@@ -220,7 +210,7 @@ const DEFS: Def[] = [
     'presenceShare',
     'share of the windows so far predicted "person", %',
     5,
-    "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
+    'presenceShare',
     presenceShare,
     (v) => `${v.toFixed(0)}%`,
   ),

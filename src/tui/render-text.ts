@@ -1,6 +1,6 @@
 import { humanBitrate } from './columns';
 import type { UiState } from './ui-state';
-import type { FlowRow } from './types';
+import type { FlowRow } from '../store/view';
 
 /** Text helpers for blessed tag strings and one-line charts. */
 

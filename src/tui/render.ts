@@ -5,7 +5,7 @@ import { escapeTags, sparkRows } from './render-text';
 import { fittedColumns, selectedRow } from './state';
 import type { UiState } from './ui-state';
 import { fit } from './table';
-import type { Meta } from './types';
+import type { Meta } from '../store/view';
 
 /**
  * The main screen as `height` lines of blessed-tagged text, each `width` cells wide: a pure

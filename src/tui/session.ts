@@ -1,6 +1,6 @@
 import type { LabelLine } from './labels';
-import type { DbReader } from './reader';
-import { drain, initialState, update, wantedIds } from './state';
+import type { FlowReader } from '../store/view';
+import { drain, initialState, update, viewQuery, wantedIds } from './state';
 import type { InitOptions, UiEvent, UiState } from './ui-state';
 
 /** How many windows the details view loads; the sparkline needs only one per screen column. */
@@ -19,7 +19,7 @@ export class Session {
   private wasPaused = false;
 
   constructor(
-    private readonly reader: DbReader,
+    private readonly reader: FlowReader,
     init: InitOptions,
     /** writes closed label intervals; a thrown error is shown in the status bar */
     private readonly writeLabels: (lines: LabelLine[]) => void,
@@ -72,7 +72,7 @@ export class Session {
     this.queried = this.state.queryVersion;
     this.apply({
       type: 'data',
-      snapshot: this.reader.read({ patterns: this.state.patterns, sort: this.state.sort }),
+      snapshot: this.reader.read(viewQuery(this.state)),
       asked,
     });
     // paused, the rows on screen keep the values they had

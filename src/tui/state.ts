@@ -3,8 +3,9 @@ import { dialogKey, dialogPress } from './filter-dialog';
 import { MENU_BAR, clamp, detailsLayout, inside, mainLayout, tooSmall } from './layout';
 import { detailsMaxScroll, dialogHit, menuHit, menuRect, TOOLS_MENU } from './overlays';
 import { applyFreeze, fitColumns, type FittedColumns } from './table';
-import type { FlowRow, Snapshot } from './types';
-import { emptySnapshot } from './snapshot';
+import type { FlowRow, Snapshot, ViewQuery } from '../store/view';
+import { matchesAny } from './filter';
+import { emptySnapshot } from '../store/meta';
 import type { LabelName } from './labels';
 import type { SortSpec } from './table';
 import type { Effect, InitOptions, Key, Mark, UiEvent, UiState } from './ui-state';
@@ -57,6 +58,15 @@ function keyId(k: Key): string {
 
 export function tableRows(s: UiState): number {
   return mainLayout(s.height).tableRows;
+}
+
+/** What the table asks of the database now: the display filter and the sort. */
+export function viewQuery(s: UiState): ViewQuery {
+  const patterns = s.patterns;
+  return {
+    filter: patterns.length === 0 ? null : { matches: (src, des) => matchesAny(patterns, src, des) },
+    sort: { key: s.sort.column.sort, desc: s.sort.desc },
+  };
 }
 
 /** The flow IDs on screen now. */

@@ -2,7 +2,7 @@ import type { ColumnContext, ColumnDef } from './columns';
 import type { IpPattern } from './filter';
 import type { LabelLine, LabelName } from './labels';
 import type { SortSpec } from './table';
-import type { FlowRow, Snapshot, WindowRow } from './types';
+import type { FlowRow, Snapshot, WindowRow } from '../store/view';
 
 /**
  * The UI's state and the events that change it (see state.ts for update()). Only types here, so

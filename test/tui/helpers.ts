@@ -1,8 +1,8 @@
 import { resolveColumns } from '../../src/tui/columns';
-import { decodeMeta } from '../../src/tui/snapshot';
+import { decodeMeta } from '../../src/store/meta';
 import { initialState, update } from '../../src/tui/state';
 import type { InitOptions, UiEvent, UiState } from '../../src/tui/ui-state';
-import type { FlowRow, Snapshot } from '../../src/tui/types';
+import type { FlowRow, Snapshot } from '../../src/store/view';
 import { replayMeta } from '../../src/testkit/fixture-db';
 
 /** Pure-state test helpers: a state, a snapshot, and keys typed into update(). */

@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
-import { DbReader } from '../../src/tui/reader';
+import { SqliteReader } from '../../src/store/sqlite-reader';
 import { Session } from '../../src/tui/session';
 import { visibleRows } from '../../src/tui/state';
 import type { UiEvent } from '../../src/tui/ui-state';
-import type { FlowRow } from '../../src/tui/types';
+import type { FlowRow } from '../../src/store/view';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 
 /** The UI without a terminal on a real SQLite database: filtering, sorting, search, pause. */
@@ -24,7 +24,7 @@ interface Rig {
 function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: string[] = [], fail = false): Rig {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-session-'));
   const db = new FixtureDb(path.join(dir, 'spymate.db')).meta(replayMeta()).flows(rows);
-  const reader = new DbReader(db.file);
+  const reader = new SqliteReader(db.file);
   const labels: LabelLine[] = [];
   const session = new Session(
     reader,
@@ -68,7 +68,7 @@ function calls(): FlowRow[] {
   return [
     flowRow({ flow_id: 'a', bytes: 300, src_ip: '192.168.1.10', des_ip: '24.62.1.1', app: 'meet' }),
     flowRow({ flow_id: 'b', bytes: 200, src_ip: '192.168.1.11', des_ip: '8.8.8.8', app: 'zoom' }),
-    flowRow({ flow_id: 'c', bytes: 100, src_ip: '10.1.3.4', des_ip: '2001:db8::9', app: 'teams' }),
+    flowRow({ flow_id: 'c', bytes: 100, src_ip: '10.1.3.4', des_ip: '2001:db8::9', app: 'teams', src_port: 47440 }),
   ];
 }
 
@@ -153,15 +153,15 @@ test('a wildcard in the Filter dialog shows only matching flows; totals stay who
   assert.deepEqual(session.state.view, ['a', 'b', 'c']);
 });
 
-test('/ finds a flow by address, app or port as you type', (t) => {
+test('/ finds a flow by address, app or port (by part of its digits) as you type', (t) => {
   const { session, keys } = rig(t, calls());
   keys('/tea');
   assert.equal(session.state.selectedId, 'c');
   keys('<escape>/8.8.8<enter>');
   assert.equal(session.state.selectedId, 'b');
-  keys('/3478<enter>');
-  assert.equal(session.state.selectedId, 'c', "on the way, '3' found 10.1.3.4");
-  keys('n');
+  keys('/4744<enter>');
+  assert.equal(session.state.selectedId, 'c', 'a port is found by part of its digits: 4744 finds 47440');
+  keys('/3478<enter>n');
   assert.equal(session.state.selectedId, 'a', 'every flow has port 3478: n goes on to the next, wrapping');
 });
 

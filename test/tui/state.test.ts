@@ -4,7 +4,7 @@ import { drain, fittedColumns, selectedRow, update } from '../../src/tui/state';
 import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
 import { detailsLines, dialogRect } from '../../src/tui/overlays';
-import type { FlowRow } from '../../src/tui/types';
+import type { FlowRow } from '../../src/store/view';
 import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { ids, load, snapshot, state, type } from './helpers';
 

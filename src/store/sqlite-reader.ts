@@ -1,106 +1,58 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { featureValues, parseFeatureNames } from '../store/features-blob';
-import { matchesAny, type IpPattern } from './filter';
-import { decodeMeta, emptySnapshot } from './snapshot';
-import type { SortSpec } from './table';
-import type { FlowRow, Snapshot, WindowRow } from './types';
+import { featureValues, parseFeatureNames } from './features-blob';
+import { FLOW_COLUMNS, selectList, shapeRow, WINDOW_COLUMNS } from './flow-columns';
+import { decodeMeta, emptySnapshot } from './meta';
+import type { AddressFilter, FlowReader, FlowRow, Snapshot, SortKey, ViewQuery, WindowRow } from './view';
+import { DERIVED_SORTS } from './view';
 
-/** The flows columns, in FlowRow order. */
-const FLOW_COLUMNS =
-  'flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts, media_ts, packets, bytes, bitrate, ' +
-  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at';
+/** SQL of the orders that are not a column (@clock: the pipeline's clock); NULL sorts last. */
+const DERIVED_SQL: Record<(typeof DERIVED_SORTS)[number], string> = {
+  timeLeft: 'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END',
+  duration: 'last_ts - first_ts',
+  ringTime: 'media_ts - first_ts',
+  endFlag: "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
+  presenceShare:
+    "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
+};
 
-type FlowTuple = [
-  string,
-  string,
-  string,
-  number,
-  string,
-  number,
-  string,
-  number,
-  number,
-  number | null,
-  number,
-  number,
-  number,
-  number,
-  number,
-  string,
-  number | null,
-  number | null,
-  number,
-  number,
-  string | null,
-  number | null,
-  number,
-];
-
-/** Rows come from SQLite as arrays (better-sqlite3 builds row objects five times slower) and are shaped here. */
-function toFlowRow(t: FlowTuple): FlowRow {
-  return {
-    flow_id: t[0],
-    app: t[1],
-    src_ip: t[2],
-    src_port: t[3],
-    des_ip: t[4],
-    des_port: t[5],
-    protocol: t[6],
-    first_ts: t[7],
-    last_ts: t[8],
-    media_ts: t[9],
-    packets: t[10],
-    bytes: t[11],
-    bitrate: t[12],
-    windows: t[13],
-    person_windows: t[14],
-    presence: t[15],
-    probability: t[16],
-    certainty: t[17],
-    timeout_at: t[18],
-    ended: t[19],
-    end_reason: t[20],
-    ended_at: t[21],
-    updated_at: t[22],
-  };
+function sortSql(key: SortKey): string {
+  return (DERIVED_SQL as Record<string, string>)[key] ?? key;
 }
 
-/** What the table asks of the database: which flows (the display filter) in which order. */
-export interface ViewQuery {
-  patterns: readonly IpPattern[];
-  sort: SortSpec;
-}
-
-/** `/` searches these fields: what a user may remember of a flow. */
+/** `/` searches these fields: what a user may remember of a flow (a port by its digits: 4744 finds 47440). */
 const SEARCH_SQL =
   'SELECT flow_id FROM flows WHERE instr(lower(flow_id), @t) OR instr(lower(src_ip), @t) OR instr(lower(des_ip), @t) ' +
-  'OR instr(lower(app), @t) OR instr(lower(presence), @t) OR CAST(src_port AS TEXT) = @t OR CAST(des_port AS TEXT) = @t';
+  'OR instr(lower(app), @t) OR instr(lower(presence), @t) OR instr(src_port, @t) OR instr(des_port, @t)';
 
 interface Statements {
   meta: Database.Statement<[], { key: string; value: string | null }>;
   count: Database.Statement<[], number>;
-  rows: Database.Statement<[string], FlowTuple>;
+  rows: Database.Statement<[string], unknown[]>;
   search: Database.Statement<[{ t: string }], string>;
-  windows: Database.Statement<[string, number], Omit<WindowRow, 'features'> & { features: Buffer }>;
+  windows: Database.Statement<[string, number], unknown[]>;
   featureNames: Database.Statement<[], string | undefined>;
 }
 
 /**
- * The UI's only way into the database: a read-only connection, opened when the file and its tables
+ * The UI's only way into an SQLite database: a read-only connection, opened when the file and its tables
  * exist, never writing, holding a read transaction only for
  * the few milliseconds of one query, so the filter thread's WAL writes are never blocked.
  * Filtering and sorting run in SQLite; JavaScript sees the IDs in order and the rows on screen.
  */
-export class DbReader {
+export class SqliteReader implements FlowReader {
   private db: Database.Database | null = null;
   private stmts: Statements | null = null;
   private readonly orderStmts = new Map<string, Database.Statement<Record<string, number | null>, string>>();
   private version = -1;
-  /** the patterns the SQL filter function tests against, set for each query */
-  private patterns: readonly IpPattern[] = [];
+  /** the display filter the SQL function tests against, set for each query */
+  private filter: AddressFilter | null = null;
 
   constructor(readonly dbPath: string) {}
+
+  get name(): string {
+    return this.dbPath;
+  }
 
   private open(): string | null {
     if (this.stmts) return null;
@@ -118,7 +70,7 @@ export class DbReader {
         return `waiting for the engine to create the tables in ${this.dbPath}`;
       }
       db.function('spymate_shown', { deterministic: false }, (src: unknown, des: unknown) =>
-        matchesAny(this.patterns, String(src), String(des)) ? 1 : 0,
+        this.filter === null || this.filter.matches(String(src), String(des)) ? 1 : 0,
       );
       this.db = db;
       this.version = db.pragma('data_version', { simple: true }) as number;
@@ -127,7 +79,7 @@ export class DbReader {
         count: (db.prepare('SELECT count(*) FROM flows') as Database.Statement<[], number>).pluck(),
         rows: (
           db.prepare(
-            `SELECT ${FLOW_COLUMNS} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`,
+            `SELECT ${selectList(FLOW_COLUMNS)} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`,
           ) as Statements['rows']
         ).raw(true),
         search: (db.prepare(SEARCH_SQL) as Statements['search']).pluck(),
@@ -160,11 +112,11 @@ export class DbReader {
   }
 
   private orderStatement(q: ViewQuery): Database.Statement<Record<string, number | null>, string> {
-    const filtered = q.patterns.length > 0;
-    const key = `${q.sort.column.num}/${q.sort.desc}/${filtered}`;
+    const filtered = q.filter !== null;
+    const key = `${q.sort.key}/${q.sort.desc}/${filtered}`;
     let st = this.orderStmts.get(key);
     if (!st) {
-      const e = `(${q.sort.column.sql})`;
+      const e = `(${sortSql(q.sort.key)})`;
       const where = filtered ? 'WHERE spymate_shown(src_ip, des_ip)' : '';
       const sql = `SELECT flow_id FROM flows ${where} ORDER BY ${e} IS NULL, ${e} ${q.sort.desc ? 'DESC' : 'ASC'}, flow_id`;
       st = (this.db as Database.Database).prepare(sql).pluck() as Database.Statement<
@@ -186,9 +138,8 @@ export class DbReader {
         const meta = decodeMeta(stmts.meta.all());
         const st = this.orderStatement(q);
         const params: Record<string, number | null> = {};
-        if (q.sort.column.sql.includes('@clock')) params.clock = meta.clock;
-        if (q.sort.column.sql.includes('@start')) params.start = meta.monitorStart;
-        this.patterns = q.patterns;
+        if (sortSql(q.sort.key).includes('@clock')) params.clock = meta.clock;
+        this.filter = q.filter;
         return { ok: true, problem: null, meta, total: stmts.count.get() as number, order: st.all(params) };
       })();
     } catch (err) {
@@ -200,7 +151,7 @@ export class DbReader {
   rows(ids: readonly string[]): FlowRow[] {
     if (!this.stmts || ids.length === 0) return [];
     try {
-      return this.stmts.rows.all(JSON.stringify(ids)).map(toFlowRow);
+      return this.stmts.rows.all(JSON.stringify(ids)).map((t) => shapeRow(FLOW_COLUMNS, t));
     } catch {
       return [];
     }
@@ -223,7 +174,8 @@ export class DbReader {
       const rows = this.stmts.windows.all(flowId, limit);
       rows.reverse();
       const names = parseFeatureNames(this.stmts.featureNames.get()) ?? [];
-      return rows.map((r) => ({ ...r, features: parseFeatures(r.features, names) }));
+      const blob = WINDOW_COLUMNS.length;
+      return rows.map((t) => ({ ...shapeRow(WINDOW_COLUMNS, t), features: parseFeatures(t[blob] as Buffer, names) }));
     } catch {
       return [];
     }
@@ -240,10 +192,8 @@ export class DbReader {
 
 /** The UI opens the database after the filter thread has brought it to the current schema. */
 function prepareWindows(db: Database.Database): Statements['windows'] {
-  return db.prepare(
-    'SELECT start, end, packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty, features ' +
-      'FROM windows WHERE flow_id = ? ORDER BY start DESC LIMIT ?',
-  );
+  const sql = `SELECT ${selectList(WINDOW_COLUMNS)}, features FROM windows WHERE flow_id = ? ORDER BY start DESC LIMIT ?`;
+  return (db.prepare(sql) as Statements['windows']).raw(true);
 }
 
 /** A window's features (float64 bytes in the order of meta `feature_names`, the names once per database) by name. */

@@ -1,4 +1,4 @@
-import type { Meta, Snapshot } from './types';
+import type { Meta, Snapshot } from './view';
 
 /** Pure helpers for what the reader hands the UI (kept apart from the SQLite code). */
 
