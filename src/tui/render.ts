@@ -2,7 +2,7 @@ import path from 'node:path';
 import { formatDateTime, humanCount } from './columns';
 import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, mainLayout, tooSmall } from './layout';
 import { escapeTags, sparkRows } from './render-text';
-import { fittedColumns, selectedRow } from './state';
+import { fittedColumns, selectedRow } from './selectors';
 import type { UiState } from './ui-state';
 import { fit } from './table';
 import type { Meta } from '../store/view';

@@ -1,6 +1,7 @@
 import type { LabelLine } from './labels';
 import type { FlowReader } from '../store/view';
-import { drain, initialState, update, viewQuery, wantedIds } from './state';
+import { viewQuery, wantedIds } from './selectors';
+import { drain, initialState, update } from './state';
 import type { InitOptions, UiEvent, UiState } from './ui-state';
 
 /** How many windows the details view loads; the sparkline needs only one per screen column. */

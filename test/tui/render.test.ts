@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveColumns } from '../../src/tui/columns';
-import { overlayView, detailsLineCount, detailsLines } from '../../src/tui/overlays';
+import { overlayView } from '../../src/tui/overlays';
+import { detailsLineCount, detailsLines } from '../../src/tui/details-text';
 import { renderScreen } from '../../src/tui/render';
 import { sparkline } from '../../src/tui/render-text';
 import { update } from '../../src/tui/state';

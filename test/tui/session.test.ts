@@ -7,7 +7,7 @@ import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
 import { SqliteReader } from '../../src/store/sqlite-reader';
 import { Session } from '../../src/tui/session';
-import { visibleRows } from '../../src/tui/state';
+import { visibleRows } from '../../src/tui/selectors';
 import type { UiEvent } from '../../src/tui/ui-state';
 import type { FlowRow } from '../../src/store/view';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';

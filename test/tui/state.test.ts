@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drain, fittedColumns, selectedRow, update } from '../../src/tui/state';
+import { drain, update } from '../../src/tui/state';
+import { fittedColumns, selectedRow } from '../../src/tui/selectors';
 import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
-import { detailsLines, dialogRect } from '../../src/tui/overlays';
+import { dialogRect } from '../../src/tui/overlays';
+import { detailsLines } from '../../src/tui/details-text';
 import type { FlowRow } from '../../src/store/view';
 import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { ids, load, snapshot, state, type } from './helpers';
