@@ -1,4 +1,4 @@
--- spymate database, schema version 4 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 5 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -7,12 +7,21 @@ CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT
 );
--- meta keys: schema_version, source ('iface:eth0' | 'file:/path' | 'records:/path'),
+-- meta keys: schema_version, run (the id in `runs` of the run that wrote meta last), source ('iface:eth0' | 'file:/path' | 'records:/path'),
 -- monitor_start (epoch of the start of monitoring), clock, model, window_ms, timeout_s,
 -- keep_s, packets, drops, pps, flows, calls, windows, records_per_s, replay_position (0..1),
+-- finished_at (the clock when the run's source ended and its last records were stored; NULL while it runs),
 -- feature_names (JSON array: the names of the values in windows.features; a run with another
 -- list rewrites the stored features by name, src/store/flow-store.ts)
 -- (schema_version mirrors PRAGMA user_version, which is what migrations go by)
+
+-- One row per run of the monitor on this database (v5). A run's UI shows the rows its run wrote;
+-- `spymate-tui --db FILE` alone shows them all.
+CREATE TABLE IF NOT EXISTS runs (
+  id         INTEGER PRIMARY KEY,
+  started_at REAL NOT NULL,                -- wall clock
+  source     TEXT                          -- as meta 'source'
+);
 
 -- One row per call flow, deduplicated by flow ID (upserted as windows arrive).
 CREATE TABLE IF NOT EXISTS flows (
@@ -31,16 +40,25 @@ CREATE TABLE IF NOT EXISTS flows (
   bitrate        REAL NOT NULL DEFAULT 0,  -- bit/s over the last window
   windows        INTEGER NOT NULL DEFAULT 0,
   person_windows INTEGER NOT NULL DEFAULT 0,
-  presence       TEXT NOT NULL DEFAULT 'unknown', -- person | background | camera-off | unknown
+  presence       TEXT NOT NULL DEFAULT 'unknown', -- person | background | camera-off | no video | unknown: the local camera
   probability    REAL,                     -- P(person) of the final (smoothed, causal) prediction
   certainty      REAL,                     -- confidence in `presence`, 0..100
   timeout_at     REAL NOT NULL,            -- clock value at which the record times out
   ended          INTEGER NOT NULL DEFAULT 0,
   end_reason     TEXT,                     -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       REAL,                     -- clock when ended; the row leaves after keep_s
-  updated_at     REAL NOT NULL             -- clock of the last upsert
+  updated_at     REAL NOT NULL,            -- clock of the last upsert
+  run            INTEGER NOT NULL DEFAULT 0, -- the run that wrote the row last (v5; 0: before runs were kept)
+  presence_since REAL,                     -- start of the first window of the current presence run (v5)
+  -- the remote side's camera, judged from what the local side receives (v5): as presence, probability,
+  -- certainty and presence_since are for the local side's
+  remote_presence    TEXT NOT NULL DEFAULT 'unknown',
+  remote_probability REAL,
+  remote_certainty   REAL,
+  remote_since       REAL
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
+CREATE INDEX IF NOT EXISTS flows_run ON flows(run);
 
 -- Window history per flow, for the sparkline and the details view. A rowid table: rows are
 -- appended in time order; (flow_id, start) is unique, so a replayed window replaces itself.
@@ -57,5 +75,8 @@ CREATE TABLE IF NOT EXISTS windows (
   features    BLOB NOT NULL,               -- float64 little-endian values, in the order of meta 'feature_names'; NaN = no value (v3)
   certainty   REAL,                        -- confidence in `presence`, 0..100 (v2)
   raw_probability REAL,                    -- P(person) of the bare per-window classifier (v2)
+  run         INTEGER NOT NULL DEFAULT 0,  -- the run that wrote the window (v5)
+  remote_presence    INTEGER,              -- the remote side's camera: final prediction (v5)
+  remote_probability REAL,                 -- and its P(person) (v5)
   UNIQUE (flow_id, start)
 );

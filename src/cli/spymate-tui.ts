@@ -66,8 +66,10 @@ function nonNegative(name: string): (v: string) => number {
 /** Validates what can be validated before any thread starts: usage errors exit 2 and touch nothing. */
 function checkUsage(o: Opts, positional: string[]): void {
   const sources = [o.interface, o.file, o.records].filter((s) => s !== undefined).length;
-  if (sources === 0)
-    throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
+  if (sources === 0 && (o.db === undefined || o.headless))
+    throw usageError(
+      'give a source: -i IFACE (live), -f TRACE (replay) or --records FILE; or --db FILE alone to browse it (see --help)',
+    );
   if (sources > 1) throw usageError('give only one source: -i IFACE, -f TRACE or --records FILE');
   if (o.speed !== 1 && !o.file) throw usageError('--speed applies to -f TRACE only');
   if (o.bpf && !o.interface)
@@ -197,7 +199,34 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+/** `spymate-tui --db FILE` with no source: the UI over every run's rows in FILE, no engine. */
+async function browse(o: Opts, positional: string[]): Promise<number> {
+  const dbPath = path.resolve(o.db as string);
+  for (const [flag, given] of [
+    ['--out', o.out !== undefined],
+    ['--speed', o.speed !== 1],
+    ['--bpf', o.bpf !== ''],
+    ['--local', o.local.length > 0],
+  ] as const) {
+    if (given) throw usageError(`${flag} needs a source (-i, -f or --records); --db alone only shows what FILE holds`);
+  }
+  if (!fs.existsSync(dbPath)) throw usageError(`--db ${dbPath}: no such database (give a source to fill it)`);
+  const { startTui } = await import('../tui/app');
+  await startTui({
+    dbPath,
+    refreshS: o.refresh,
+    columns: [...positional, ...o.columns],
+    filters: o.filter,
+    sourceLabel: `db:${dbPath}`,
+    run: null,
+    labelsPath: null,
+    modelName: path.basename(o.model ?? 'none'),
+  });
+  return 0;
+}
+
 async function run(o: Opts, positional: string[]): Promise<number> {
+  if (!o.interface && !o.file && !o.records) return browse(o, positional);
   const dbPath = path.resolve(o.db ?? defaultDbPath());
   const outPath = o.out ? path.resolve(o.out) : null;
   let source: SourceSpec;
@@ -269,6 +298,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
           columns: [...positional, ...o.columns],
           filters: o.filter,
           sourceLabel,
+          run: monitor.run,
           labelsPath,
           modelName,
         });

@@ -82,8 +82,9 @@ class FlowState {
   slot = -1;
   pending = 0;
   shapes: ShapeCounts | null = null;
-  /** a call's outgoing media streams: is its camera on? */
+  /** a call's media streams, each way: is the local camera on (what it sends), the remote one (what it receives)? */
   video: SentVideo | null = null;
+  received: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
   win = -Infinity;
   /** highest window index already emitted (or, for a candidate, held) */
@@ -185,7 +186,8 @@ export class Pipeline {
       if (p.payloadLen > 0) {
         if (st.phase === CANDIDATE) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
         // (rolling the window may have just dropped a candidate)
-        else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
+        else if (st.phase === CALL)
+          (table.out ? st.video! : st.received!).add(ts, p.buf, p.payloadOff, p.payloadCapLen);
       }
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null)
@@ -322,7 +324,9 @@ export class Pipeline {
     this.stats.calls++;
     this.table.setList(f, LIST_CALL);
     if (st.video === null) st.video = new SentVideo();
-    st.video.reset(app === 'zoom');
+    if (st.received === null) st.received = new SentVideo();
+    st.video.reset(app === 'zoom', f.firstTs);
+    st.received.reset(app === 'zoom', f.firstTs);
     this.sink.callStart(f.info());
     const held = st.held;
     let next = held.length > 0 ? held[0].index : st.done + 1;
@@ -465,7 +469,8 @@ export class Pipeline {
       packets,
       bytes,
       features,
-      cameraOff: f.state.phase === CALL && f.state.video!.cameraOff(end),
+      sent: f.state.phase === CALL ? f.state.video!.sending(end) : 'video',
+      received: f.state.phase === CALL ? f.state.received!.sending(end) : 'video',
     };
     if (this.opts.labels) {
       const label = this.opts.labels.labelFor(start, end, this.traceStart);

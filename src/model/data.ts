@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extractTrace } from '../features/extract';
 import { loadLabels } from '../features/labels';
-import { FEATURE_NAMES } from '../features/names';
+import { FEATURE_NAMES, otherSide } from '../features/names';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
 import type { WindowRecord } from '../features/types';
 import { loadRules } from '../rules/load';
@@ -28,6 +28,11 @@ export interface DataOptions {
   /** inputs need labels (train/eval) or not (predict: traces without --labels, tables without a class column) */
   needLabels: boolean;
   notice: (line: string) => void;
+  /**
+   * whose camera a trace's windows are about: the local side's (what it sends, the default) or the
+   * remote side's (what the local side receives), as the monitor's two presence columns
+   */
+  side?: 'local' | 'remote';
   /** called after each input file is read */
   onFile?: (done: number) => void;
 }
@@ -85,7 +90,10 @@ function traceSequences(
 ): Sequence[] {
   const byFlow = new Map<string, WindowRecord[]>();
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
-  let cameraOff = 0;
+  const remote = o.side === 'remote';
+  // the remote side's values in the local side's places: `out_x` is then what the remote side sent
+  const mirror = remote ? FEATURE_NAMES.map((n) => FEATURE_NAMES.indexOf(otherSide(n))) : null;
+  let noPicture = 0;
   const summary = extractTrace(
     file,
     {
@@ -101,20 +109,22 @@ function traceSequences(
       callEnd: () => undefined,
       window: (w) => {
         // as in the monitor: with no video sent there is no presence to learn or to score
-        if (w.cameraOff) {
-          cameraOff++;
+        if ((remote ? w.received : w.sent) !== 'video') {
+          noPicture++;
           return;
         }
         let list = byFlow.get(w.flowID);
         if (!list) byFlow.set(w.flowID, (list = []));
-        list.push({ ...w, features: Float64Array.from(w.features) });
+        const features = mirror ? Float64Array.from(mirror, (i) => w.features[i]) : Float64Array.from(w.features);
+        list.push({ ...w, features });
       },
     },
   );
   for (const line of summary.warnings) o.notice(line);
-  if (cameraOff > 0)
+  if (noPicture > 0)
     o.notice(
-      `${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see README, "Camera off")`,
+      `${file}: ${noPicture} window${noPicture === 1 ? '' : 's'} in which the ${remote ? 'remote' : 'local'} side sent no video ` +
+        'left out (camera off, or no media: see docs/monitor.md, "Camera off")',
     );
   if (byFlow.size === 0)
     throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);

@@ -30,7 +30,11 @@ export interface FilterThreadData {
 
 /** filter thread → main thread */
 export type FilterMessage =
-  { kind: 'ready' } | { kind: 'stats'; stats: FilterStats } | WorkerFailure | { kind: 'done'; stats: FilterStats };
+  /** `run`: this run's id in the database, what its UI shows */
+  | { kind: 'ready'; run: number }
+  | { kind: 'stats'; stats: FilterStats }
+  | WorkerFailure
+  | { kind: 'done'; stats: FilterStats };
 
 /** Records per second over a sliding second. */
 class RateMeter {
@@ -50,10 +54,12 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
   let db: Database.Database | null;
   let store: FlowStore | null;
   let outFd: number | null = null;
+  let runId: number;
   try {
     db = openWriteDb(data.dbPath);
     store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
     store.writeRunMeta(data.run);
+    runId = store.run;
     if (data.outPath) outFd = openPrivate(data.outPath, 'a').fd;
   } catch (err) {
     post({ kind: 'error', ...describeFailure(err) });
@@ -127,7 +133,7 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
       data.port.close();
     }
   });
-  post({ kind: 'ready' });
+  post({ kind: 'ready', run: runId });
 }
 
 if (parentPort) {

@@ -43,6 +43,15 @@ export const FLOW_COLUMNS = [
   ['end_reason', 'text?'],
   ['ended_at', 'real?'],
   ['updated_at', 'real'],
+  /** start of the first window of the current presence run (v5) */
+  ['presence_since', 'real?'],
+  /** the remote side's camera, from what the local side receives (v5) */
+  ['remote_presence', 'text'],
+  ['remote_probability', 'real?'],
+  ['remote_certainty', 'real?'],
+  ['remote_since', 'real?'],
+  /** the run that wrote the row last (v5) */
+  ['run', 'int'],
 ] as const satisfies Columns;
 
 /** A `flows` row, column names as in db/schema.sql. */
@@ -65,6 +74,9 @@ export const WINDOW_COLUMNS = [
   ['probability', 'real?'],
   /** confidence in the final prediction, 0..100 (schema v2) */
   ['certainty', 'real?'],
+  /** the remote side's camera: final prediction and its P(person) (v5) */
+  ['remote_presence', 'int?'],
+  ['remote_probability', 'real?'],
 ] as const satisfies Columns;
 
 /** A `windows` row; `features` by name (decoded from the stored float64 bytes). */

@@ -18,6 +18,7 @@ const EMPTY_META: Meta = {
   windows: null,
   recordsPerS: null,
   replayPosition: null,
+  finishedAt: null,
 };
 
 const NUMERIC_META: Array<[keyof Meta, string]> = [
@@ -34,6 +35,7 @@ const NUMERIC_META: Array<[keyof Meta, string]> = [
   ['windows', 'windows'],
   ['recordsPerS', 'records_per_s'],
   ['replayPosition', 'replay_position'],
+  ['finishedAt', 'finished_at'],
 ];
 
 /** meta key/value rows → Meta; values that are not numbers where numbers are due read as absent. */
@@ -49,5 +51,5 @@ export function decodeMeta(rows: ReadonlyArray<{ key: string; value: string | nu
 }
 
 export function emptySnapshot(problem: string): Snapshot {
-  return { ok: false, problem, meta: EMPTY_META, total: 0, order: [] };
+  return { ok: false, problem, meta: EMPTY_META, total: 0, ended: 0, order: [] };
 }

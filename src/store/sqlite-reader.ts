@@ -12,6 +12,9 @@ const DERIVED_SQL: Record<(typeof DERIVED_SORTS)[number], string> = {
   duration: 'last_ts - first_ts',
   ringTime: 'media_ts - first_ts',
   endFlag: "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
+  // how long the presence has been what it is; ended calls last
+  since: 'CASE WHEN ended THEN NULL ELSE @clock - presence_since END',
+  remoteSince: 'CASE WHEN ended THEN NULL ELSE @clock - remote_since END',
   presenceShare:
     "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
 };
@@ -22,15 +25,18 @@ function sortSql(key: SortKey): string {
 
 /** `/` searches these fields: what a user may remember of a flow (a port by its digits: 4744 finds 47440). */
 const SEARCH_SQL =
-  'SELECT flow_id FROM flows WHERE instr(lower(flow_id), @t) OR instr(lower(src_ip), @t) OR instr(lower(des_ip), @t) ' +
-  'OR instr(lower(app), @t) OR instr(lower(presence), @t) OR instr(src_port, @t) OR instr(des_port, @t)';
+  'SELECT flow_id FROM flows WHERE (@run IS NULL OR run = @run) AND (instr(lower(flow_id), @t) OR instr(lower(src_ip), @t) ' +
+  'OR instr(lower(des_ip), @t) OR instr(lower(app), @t) OR instr(lower(presence), @t) OR instr(src_port, @t) OR instr(des_port, @t))';
+
+/** The rows of one run (`@run`), or all (NULL): the run's own count and how many of them ended. */
+const COUNT_SQL = 'SELECT count(*), coalesce(sum(ended), 0) FROM flows WHERE @run IS NULL OR run = @run';
 
 interface Statements {
   meta: Database.Statement<[], { key: string; value: string | null }>;
-  count: Database.Statement<[], number>;
+  count: Database.Statement<[{ run: number | null }], [number, number]>;
   rows: Database.Statement<[string], unknown[]>;
-  search: Database.Statement<[{ t: string }], string>;
-  windows: Database.Statement<[string, number], unknown[]>;
+  search: Database.Statement<[{ t: string; run: number | null }], string>;
+  windows: Database.Statement<[{ id: string; limit: number; run: number | null }], unknown[]>;
   featureNames: Database.Statement<[], string | undefined>;
 }
 
@@ -45,8 +51,10 @@ export class SqliteReader implements FlowReader {
   private stmts: Statements | null = null;
   private readonly orderStmts = new Map<string, Database.Statement<Record<string, number | null>, string>>();
   private version = -1;
-  /** the display filter the SQL function tests against, set for each query */
+  /** the display filter the SQL filter function tests against, set for each query */
   private filter: AddressFilter | null = null;
+  /** the run of the last query: searches and window histories keep to it */
+  private run: number | null = null;
 
   constructor(readonly dbPath: string) {}
 
@@ -76,7 +84,7 @@ export class SqliteReader implements FlowReader {
       this.version = db.pragma('data_version', { simple: true }) as number;
       this.stmts = {
         meta: db.prepare('SELECT key, value FROM meta'),
-        count: (db.prepare('SELECT count(*) FROM flows') as Database.Statement<[], number>).pluck(),
+        count: (db.prepare(COUNT_SQL) as Statements['count']).raw(true),
         rows: (
           db.prepare(
             `SELECT ${selectList(FLOW_COLUMNS)} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`,
@@ -112,13 +120,13 @@ export class SqliteReader implements FlowReader {
   }
 
   private orderStatement(q: ViewQuery): Database.Statement<Record<string, number | null>, string> {
-    const filtered = q.filter !== null;
-    const key = `${q.sort.key}/${q.sort.desc}/${filtered}`;
+    const key = `${q.sort.key}/${q.sort.desc}/${q.filter !== null}/${q.run !== null}`;
     let st = this.orderStmts.get(key);
     if (!st) {
       const e = `(${sortSql(q.sort.key)})`;
-      const where = filtered ? 'WHERE spymate_shown(src_ip, des_ip)' : '';
-      const sql = `SELECT flow_id FROM flows ${where} ORDER BY ${e} IS NULL, ${e} ${q.sort.desc ? 'DESC' : 'ASC'}, flow_id`;
+      const where = [q.run !== null ? 'run = @run' : '', q.filter !== null ? 'spymate_shown(src_ip, des_ip)' : ''];
+      const cond = where.filter((w) => w !== '').join(' AND ');
+      const sql = `SELECT flow_id FROM flows ${cond ? `WHERE ${cond}` : ''} ORDER BY ${e} IS NULL, ${e} ${q.sort.desc ? 'DESC' : 'ASC'}, flow_id`;
       st = (this.db as Database.Database).prepare(sql).pluck() as Database.Statement<
         Record<string, number | null>,
         string
@@ -139,8 +147,11 @@ export class SqliteReader implements FlowReader {
         const st = this.orderStatement(q);
         const params: Record<string, number | null> = {};
         if (sortSql(q.sort.key).includes('@clock')) params.clock = meta.clock;
+        if (q.run !== null) params.run = q.run;
         this.filter = q.filter;
-        return { ok: true, problem: null, meta, total: stmts.count.get() as number, order: st.all(params) };
+        this.run = q.run;
+        const [total, ended] = stmts.count.get({ run: q.run }) as [number, number];
+        return { ok: true, problem: null, meta, total, ended, order: st.all(params) };
       })();
     } catch (err) {
       return emptySnapshot(`cannot read ${this.dbPath}: ${(err as Error).message}`);
@@ -161,7 +172,7 @@ export class SqliteReader implements FlowReader {
   search(term: string): string[] {
     if (!this.stmts || term === '') return [];
     try {
-      return this.stmts.search.all({ t: term.toLowerCase() });
+      return this.stmts.search.all({ t: term.toLowerCase(), run: this.run });
     } catch {
       return [];
     }
@@ -171,7 +182,7 @@ export class SqliteReader implements FlowReader {
   recentWindows(flowId: string, limit: number): WindowRow[] {
     if (!this.stmts) return [];
     try {
-      const rows = this.stmts.windows.all(flowId, limit);
+      const rows = this.stmts.windows.all({ id: flowId, limit, run: this.run });
       rows.reverse();
       const names = parseFeatureNames(this.stmts.featureNames.get()) ?? [];
       const blob = WINDOW_COLUMNS.length;
@@ -192,7 +203,9 @@ export class SqliteReader implements FlowReader {
 
 /** The UI opens the database after the filter thread has brought it to the current schema. */
 function prepareWindows(db: Database.Database): Statements['windows'] {
-  const sql = `SELECT ${selectList(WINDOW_COLUMNS)}, features FROM windows WHERE flow_id = ? ORDER BY start DESC LIMIT ?`;
+  const sql =
+    `SELECT ${selectList(WINDOW_COLUMNS)}, features FROM windows ` +
+    'WHERE flow_id = @id AND (@run IS NULL OR run = @run) ORDER BY start DESC LIMIT @limit';
   return (db.prepare(sql) as Statements['windows']).raw(true);
 }
 

@@ -25,6 +25,8 @@ export interface Meta {
   windows: number | null;
   recordsPerS: number | null;
   replayPosition: number | null;
+  /** the clock when the source ended (a replay's last packet) and every record was stored; null while it runs */
+  finishedAt: number | null;
 }
 
 /**
@@ -38,14 +40,24 @@ export interface Snapshot {
   /** why the database could not be read (shown on the waiting screen), null when ok */
   problem: string | null;
   meta: Meta;
-  /** every flow in the database, whatever the filter */
+  /** every flow of the run shown (every flow with no run), whatever the filter */
   total: number;
+  /** how many of those have ended */
+  ended: number;
   /** the flows that pass the filter, in sort order */
   order: string[];
 }
 
 /** Orders that are not one column's value; their SQL lives with the reader that runs them. */
-export const DERIVED_SORTS = ['timeLeft', 'duration', 'ringTime', 'endFlag', 'presenceShare'] as const;
+export const DERIVED_SORTS = [
+  'timeLeft',
+  'duration',
+  'ringTime',
+  'endFlag',
+  'presenceShare',
+  'since',
+  'remoteSince',
+] as const;
 
 /** What the table can be sorted by: a `flows` column, or a value computed from one row (and the clock). */
 export type SortKey = FlowField | (typeof DERIVED_SORTS)[number];
@@ -57,6 +69,8 @@ export interface AddressFilter {
 
 /** What the table asks of the database: which flows (the display filter) in which order. */
 export interface ViewQuery {
+  /** the run whose rows to show (its id in the database), or null: every run's */
+  run: number | null;
   /** null: every flow */
   filter: AddressFilter | null;
   sort: { key: SortKey; desc: boolean };

@@ -1,7 +1,8 @@
 import { clamp } from './layout';
 import { applyFreeze, type SortSpec } from './table';
 import { fittedColumns, selectedIndex, tableRows } from './selectors';
-import type { FlowRow, Snapshot } from '../store/view';
+import type { FlowRow, Snapshot, WindowRow } from '../store/view';
+import { otherSideRow, otherSideWindow } from './sides';
 import type { LabelName } from './labels';
 import type { Effect, Mark, UiState } from './ui-state';
 
@@ -46,8 +47,25 @@ export function applySnapshot(s: UiState, snapshot: Snapshot): UiState {
 
 export function applyRows(s: UiState, rows: FlowRow[], replace: boolean): UiState {
   const map = replace ? new Map<string, FlowRow>() : new Map(s.rows);
-  for (const r of rows) map.set(r.flow_id, r);
+  for (const r of rows) map.set(r.flow_id, s.swapped.includes(r.flow_id) ? otherSideRow(r) : r);
   return closeEndedMarks({ ...s, rows: map });
+}
+
+export function applyWindows(s: UiState, flowId: string, windows: WindowRow[]): UiState {
+  return { ...s, windows: s.swapped.includes(flowId) ? windows.map(otherSideWindow) : windows, windowsFor: flowId };
+}
+
+/** The selected call seen from its other side (or back): which side is local is a guess the user can correct. */
+export function swapSides(s: UiState): UiState {
+  const id = s.selectedId;
+  const row = id === null ? undefined : s.rows.get(id);
+  if (id === null || !row) return { ...s, message: 'no flow selected' };
+  const swapped = s.swapped.includes(id) ? s.swapped.filter((x) => x !== id) : [...s.swapped, id];
+  const local = otherSideRow(row);
+  const rows = new Map(s.rows).set(id, local);
+  const windows = s.windowsFor === id ? s.windows.map(otherSideWindow) : s.windows;
+  const how = swapped.includes(id) ? 'sides swapped' : 'sides as the monitor saw them';
+  return { ...s, swapped, rows, windows, message: `${how}: local is ${local.src_ip}:${local.src_port}` };
 }
 
 /** A mark on a flow that has ended is closed at the flow's last packet. */

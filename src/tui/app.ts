@@ -15,6 +15,8 @@ export interface TuiOptions {
   /** --filter presets */
   filters: string[];
   sourceLabel: string;
+  /** the run whose rows to show; null: every row in the database (browsing history) */
+  run: number | null;
   /** where live labels are appended; null = ./spymate-labels.csv */
   labelsPath: string | null;
   modelName: string;
@@ -115,6 +117,7 @@ export function startTui(opts: TuiOptions): Promise<void> {
         unicode,
         refreshS: opts.refreshS,
         sourceLabel: opts.sourceLabel,
+        run: opts.run,
         modelName: opts.modelName,
         labelsPath,
         columns,

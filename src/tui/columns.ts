@@ -10,8 +10,12 @@ export interface ColumnContext {
 export interface ColumnDef {
   /** positional number on the command line: 0-14 are the Skype Traffic Detector's Table VI */
   num: number;
-  /** name on the command line and header text */
+  /** name on the command line */
   name: string;
+  /** the header text, when it says more than the name */
+  header?: string;
+  /** for a presence column: the presence word of a row, which colours the cell */
+  presence?: (row: FlowRow) => string;
   meaning: string;
   /** narrowest and widest the column is drawn; content wider than maxWidth is truncated */
   minWidth: number;
@@ -64,6 +68,23 @@ function sinceStart(ts: number, ctx: ColumnContext): number | null {
 function timeLeft(row: FlowRow, ctx: ColumnContext): number | null {
   if (row.ended) return 0;
   return ctx.clock === null ? null : Math.max(0, row.timeout_at - ctx.clock);
+}
+
+/** 45 → "45s", 245 → "4m05s", 7380 → "2h03m": how long, at a glance. */
+export function humanDuration(s: number): string {
+  const t = Math.max(0, Math.floor(s));
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${pad2(t % 60)}s`;
+  return `${Math.floor(t / 3600)}h${pad2(Math.floor((t % 3600) / 60))}m`;
+}
+
+/** How long a presence has been what it is now, on the pipeline's clock; "ended" once the call has. */
+function since(at: (row: FlowRow) => number | null): (row: FlowRow, ctx: ColumnContext) => string {
+  return (row, ctx) => {
+    if (row.ended) return 'ended';
+    const t = at(row);
+    return t === null || ctx.clock === null ? DASH : humanDuration(ctx.clock - t);
+  };
 }
 
 function ringTime(row: FlowRow): number | null {
@@ -125,7 +146,7 @@ const seconds = (v: number): string => v.toFixed(1);
 const DEFS: Def[] = [
   num(
     'certainty',
-    "the classifier's confidence in the flow's current presence label (0-100 %)",
+    "the classifier's confidence in presence (15), the local camera's label (0-100 %)",
     5,
     'certainty',
     (r) => r.certainty,
@@ -180,14 +201,19 @@ const DEFS: Def[] = [
     'endFlag',
     (r) => (r.ended ? (r.end_reason ?? 'yes') : DASH),
   ),
-  str(
-    'presence',
-    'person / background / unknown: the final (smoothed, causal) prediction for the last window',
-    10,
-    10,
-    'presence',
-    (r) => r.presence,
-  ),
+  {
+    ...str(
+      'presence',
+      "the local side's camera, from what it sends: person / background / camera-off (audio, no video) / no video " +
+        '(no media at all) / unknown: the final (smoothed, causal) prediction for the last window',
+      10,
+      10,
+      'presence',
+      (r) => r.presence,
+    ),
+    header: 'local cam',
+    presence: (r) => r.presence,
+  },
   str('app', 'rule that picked the flow as a call (zoom, teams, meet, webrtc, ...)', 6, 12, 'app', (r) => r.app),
   num(
     'packets',
@@ -223,6 +249,53 @@ const DEFS: Def[] = [
     (r) => r.probability,
     (v) => fixed(v, 2),
   ),
+  {
+    name: 'since',
+    meaning: 'how long the local camera\'s presence (15) has been what it is now; "ended" once the call has ended',
+    minWidth: 5,
+    maxWidth: 6,
+    align: 'right',
+    text: since((r) => r.presence_since),
+    sort: 'since',
+  },
+  {
+    ...str(
+      'remotePresence',
+      "the remote side's camera, from what the local side receives: the same words as presence (15)",
+      10,
+      10,
+      'remote_presence',
+      (r) => r.remote_presence,
+    ),
+    header: 'remote cam',
+    presence: (r) => r.remote_presence,
+  },
+  {
+    name: 'remoteSince',
+    meaning: 'how long remotePresence (24) has been what it is now',
+    header: 'r.since',
+    minWidth: 7,
+    maxWidth: 7,
+    align: 'right',
+    text: since((r) => r.remote_since),
+    sort: 'remoteSince',
+  },
+  num(
+    'remoteCertainty',
+    "the classifier's confidence in remotePresence (0-100 %)",
+    5,
+    'remote_certainty',
+    (r) => r.remote_certainty,
+    (v) => `${Math.round(v)}%`,
+  ),
+  num(
+    'run',
+    'the run of the monitor that wrote the row (a run shows its own; --db FILE alone shows every run)',
+    3,
+    'run',
+    (r) => r.run,
+    String,
+  ),
 ];
 
 export const COLUMNS: readonly ColumnDef[] = DEFS.map((d, i) => ({ ...d, num: i }));
@@ -240,6 +313,8 @@ export function columnByName(name: string): ColumnDef | undefined {
  */
 const DEFAULT_ORDER = [
   'presence',
+  'remotePresence',
+  'since',
   'certainty',
   'app',
   'srcIP',
@@ -262,6 +337,9 @@ const DEFAULT_ORDER = [
   'datetimeStart',
   'datetimeEnd',
   'probability',
+  'remoteSince',
+  'remoteCertainty',
+  'run',
 ];
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
@@ -292,6 +370,9 @@ export function resolveColumns(args: string[]): ColumnDef[] {
 /** The --list-columns text: number, name, meaning, one column a line. */
 export function formatColumnList(): string {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
-  const lines = COLUMNS.map((c) => `${String(c.num).padStart(2)}  ${c.name.padEnd(nameWidth)}  ${c.meaning}`);
+  const lines = COLUMNS.map(
+    (c) =>
+      `${String(c.num).padStart(2)}  ${c.name.padEnd(nameWidth)}  ${c.header ? `(header "${c.header}") ` : ''}${c.meaning}`,
+  );
   return lines.join('\n');
 }

@@ -27,6 +27,11 @@ export function detailsParts(s: UiState): DetailsParts {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
+  head.push(
+    s.swapped.includes(row.flow_id)
+      ? '   seen from its other side (s swaps back): srcIP is the side the monitor took as remote'
+      : '   s: see the call from its other side (local and remote camera trade places)',
+  );
   const wins = s.windowsFor === row.flow_id ? s.windows : [];
   head.push(
     '',

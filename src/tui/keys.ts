@@ -1,4 +1,15 @@
-import { applySnapshot, markTime, mark, moveTo, quit, rebuildView, searchFrom, setSort, sortNext } from './actions';
+import {
+  applySnapshot,
+  markTime,
+  mark,
+  moveTo,
+  quit,
+  rebuildView,
+  searchFrom,
+  setSort,
+  sortNext,
+  swapSides,
+} from './actions';
 import { detailsMaxScroll } from './details-text';
 import { clamp, detailsLayout } from './layout';
 import { fittedColumns, selectedIndex, selectedRow, tableRows } from './selectors';
@@ -227,6 +238,14 @@ export const KEYS: readonly KeyGroup[] = [
       { keys: ['home'], run: (s) => scrollDetails(s, () => 0) },
       { keys: ['end'], run: (s) => scrollDetails(s, (_, __, max) => max) },
     ],
+  },
+  {
+    context: 'details',
+    help: 'swap local and remote side',
+    doc:
+      "show the call from its other side: addresses and the two cameras trade places (when the monitor's guess of " +
+      'the local side was wrong, e.g. both peers on one address; `--local ADDR:PORT` fixes it for the whole run)',
+    commands: [{ keys: ['s'], run: swapSides }],
   },
   {
     context: 'details',

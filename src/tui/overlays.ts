@@ -1,7 +1,7 @@
 import { detailsParts, lineCount, partLines } from './details-text';
 import { helpLines, TOOLS_MENU } from './keys';
 import { centered, detailsLayout, inside, type DetailsCharts, type Rect } from './layout';
-import { escapeTags, sparkRows } from './render-text';
+import { charts, escapeTags } from './render-text';
 import type { DialogFocus, UiState } from './ui-state';
 import { fit } from './table';
 
@@ -151,9 +151,9 @@ function detailsSparkRows(s: UiState, rows: number): string[] {
   const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
   const head = new Array<string>(rows).fill('');
   if (!row || rows < 2) return head;
-  const [p, b] = sparkRows(s, row, s.width - 3);
-  head[0] = ` ${p}`;
-  head[1] = ` ${b}`;
+  const c = charts(s, row, s.width - 3, 1);
+  head[0] = ` ${c.presence[0]}`;
+  head[1] = ` ${c.bitrate[0]}`;
   return head;
 }
 

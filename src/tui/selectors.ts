@@ -1,19 +1,25 @@
 import { fitColumns, type FittedColumns } from './table';
 import { matchesAny } from './filter';
-import { mainLayout } from './layout';
+import { mainLayout, type MainLayout } from './layout';
 import type { FlowRow, ViewQuery } from '../store/view';
 import type { UiState } from './ui-state';
 
 /** What the screen and the reads derive from the UI state: pure reads of it. */
 
+/** Where things are on the main screen now: the table grows with the calls, the charts take the rest. */
+export function layoutOf(s: UiState): MainLayout {
+  return mainLayout(s.height, s.view.length);
+}
+
 export function tableRows(s: UiState): number {
-  return mainLayout(s.height).tableRows;
+  return layoutOf(s).tableRows;
 }
 
 /** What the table asks of the database now: the display filter and the sort. */
 export function viewQuery(s: UiState): ViewQuery {
   const patterns = s.patterns;
   return {
+    run: s.run,
     filter: patterns.length === 0 ? null : { matches: (src, des) => matchesAny(patterns, src, des) },
     sort: { key: s.sort.column.sort, desc: s.sort.desc },
   };

@@ -1,11 +1,11 @@
 import { columnByName, type ColumnDef } from './columns';
 import { dialogKey, dialogPress } from './filter-dialog';
-import { MENU_BAR, inside, mainLayout, tooSmall } from './layout';
+import { MENU_BAR, inside, tooSmall } from './layout';
 import { dialogHit, menuHit, menuRect } from './overlays';
 import { emptySnapshot } from '../store/meta';
-import { applyRows, applySnapshot, moveTo, quit, searchFrom, setSort, settle } from './actions';
+import { applyRows, applySnapshot, applyWindows, moveTo, quit, searchFrom, setSort, settle } from './actions';
 import { command, keyId, TOOLS_MENU } from './keys';
-import { fittedColumns, selectedIndex } from './selectors';
+import { fittedColumns, layoutOf, selectedIndex } from './selectors';
 import type { Effect, InitOptions, Key, UiEvent, UiState } from './ui-state';
 
 /**
@@ -40,6 +40,7 @@ export function initialState(o: InitOptions): UiState {
     windows: [],
     windowsFor: null,
     marks: [],
+    swapped: [],
     message: null,
     outbox: [],
     quit: false,
@@ -123,7 +124,7 @@ function onClick(s: UiState, x: number, y: number, now: number): UiState {
     return { ...s, dialog: { ...s.dialog, focus: 'input' } };
   }
   if (s.overlay !== 'none' && s.overlay !== 'search') return { ...s, overlay: 'none' };
-  const layout = mainLayout(s.height);
+  const layout = layoutOf(s);
   if (y === layout.menuY) {
     const item = MENU_BAR.find((m) => x >= m.x && x < m.x + m.label.length);
     if (item?.label === 'Tools') return { ...s, overlay: 'menu', menuIndex: 0 };
@@ -169,7 +170,7 @@ export function update(s: UiState, e: UiEvent): UiState {
     }
     case 'windows':
       if (s.paused && s.windowsFor === e.flowId) return s;
-      return { ...s, windows: e.rows, windowsFor: e.flowId };
+      return applyWindows(s, e.flowId, e.rows);
   }
 }
 

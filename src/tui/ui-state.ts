@@ -62,6 +62,8 @@ export interface InitOptions {
   unicode: boolean;
   refreshS: number;
   sourceLabel: string;
+  /** the run whose rows the table shows (its id in the database); null: every run's (history) */
+  run: number | null;
   modelName: string;
   labelsPath: string;
   /** the columns asked for, in order; as many as fit are shown */
@@ -101,6 +103,8 @@ export interface UiState extends InitOptions {
   windows: WindowRow[];
   windowsFor: string | null;
   marks: Mark[];
+  /** calls shown from their other side (details view: s), by flow ID */
+  swapped: readonly string[];
   /** one-shot line in the second status line, cleared by the next key */
   message: string | null;
   outbox: Effect[];

@@ -24,7 +24,8 @@ function record(i: number, label?: 0 | 1): WindowRecord {
     packets: 10 + i,
     bytes: 1000 + i,
     features,
-    cameraOff: false,
+    sent: 'video',
+    received: 'video',
   };
   if (label !== undefined) r.label = label;
   return r;

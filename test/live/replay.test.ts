@@ -47,7 +47,7 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
   assert.equal(fs.statSync(db).mode & 0o777, 0o600);
 });
 
-test('replaying the same trace twice into one database leaves the same rows', async () => {
+test('replaying the same trace twice into one database leaves the same rows, now the second run\'s', async () => {
   const db = path.join(dir, 'twice.db');
   const first = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
   assert.equal(first.code, 0, first.stderr);
@@ -55,8 +55,12 @@ test('replaying the same trace twice into one database leaves the same rows', as
   const second = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
   assert.equal(second.code, 0, second.stderr);
   const twice = readDb(db);
-  assert.deepEqual(twice.flows, once.flows);
-  assert.deepEqual(twice.windows, once.windows);
+  const runs = (rows: Array<Record<string, unknown>>): unknown[] => [...new Set(rows.map((r) => r.run))];
+  assert.deepEqual([runs(once.flows), runs(once.windows)], [[1], [1]]);
+  assert.deepEqual([runs(twice.flows), runs(twice.windows)], [[2], [2]], 'the second run took every row over');
+  const withoutRun = (rows: Array<Record<string, unknown>>) => rows.map(({ run: _, ...rest }) => rest);
+  assert.deepEqual(withoutRun(twice.flows), withoutRun(once.flows));
+  assert.deepEqual(withoutRun(twice.windows), withoutRun(once.windows));
 });
 
 test('--out appends NDJSON (0600, also when the file was there and readable by others); --records loads it into another database with the same rows', async () => {

@@ -12,7 +12,7 @@ import { FlowStore, type RunMeta } from '../../src/store/flow-store';
 import { openWriteDb } from '../../src/store/migrate';
 import { batch, startRec, windowRec } from '../../src/testkit/records';
 
-const ALL: ViewQuery = { filter: null, sort: { key: 'flow_id', desc: false } };
+const ALL: ViewQuery = { run: null, filter: null, sort: { key: 'flow_id', desc: false } };
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

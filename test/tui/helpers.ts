@@ -16,6 +16,7 @@ export function snapshot(
   return {
     ok: true,
     problem: null,
+    ended: 0,
     meta: decodeMeta(Object.entries(meta).map(([key, value]) => ({ key, value: String(value) }))),
     total,
     order,
@@ -42,6 +43,7 @@ export function state(over: Partial<InitOptions> = {}): UiState {
     unicode: true,
     refreshS: 1,
     sourceLabel: 'file:call.pcapng',
+    run: 1,
     modelName: 'presence-rf',
     labelsPath: '/tmp/labels.csv',
     columns: resolveColumns([]),

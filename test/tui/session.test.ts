@@ -7,7 +7,7 @@ import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
 import { SqliteReader } from '../../src/store/sqlite-reader';
 import { Session } from '../../src/tui/session';
-import { visibleRows } from '../../src/tui/selectors';
+import { fittedColumns, visibleRows } from '../../src/tui/selectors';
 import type { UiEvent } from '../../src/tui/ui-state';
 import type { FlowRow } from '../../src/store/view';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
@@ -35,6 +35,7 @@ function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: strin
       unicode: true,
       refreshS: 1,
       sourceLabel: 'file:x',
+      run: 1,
       modelName: 'm',
       labelsPath: path.join(dir, 'l.csv'),
       columns: resolveColumns(columns),
@@ -75,7 +76,9 @@ function calls(): FlowRow[] {
 test('the database sorts: by bytes by default, largest first; by any column asked', (t) => {
   const { session } = rig(t, calls());
   assert.deepEqual(session.state.view, ['a', 'b', 'c']);
-  session.dispatch({ type: 'click', x: 22, y: 1, now: 0 }); // the "app" header at 120 columns
+  const app = fittedColumns(session.state).shown.find((c) => c.def.name === 'app');
+  assert.ok(app);
+  session.dispatch({ type: 'click', x: app.x + 1, y: 1, now: 0 }); // the "app" header
   assert.equal(session.state.sort.column.name, 'app');
   assert.deepEqual(session.state.view, ['a', 'c', 'b']);
   session.dispatch({ type: 'key', key: { name: 's', ch: 'S' }, now: 0 });
@@ -126,18 +129,24 @@ test('every column sorts in the database as its values read, missing values last
       session.state = { ...session.state, sort: { column: col, desc }, queryVersion: session.state.queryVersion + 1 };
       session.dispatch({ type: 'resize', width: 120, height: 30 });
       const shown = session.state.view.map((id) => col.text(rows.find((r) => r.flow_id === id) as FlowRow, ctx));
-      const present = shown.filter((v) => v !== '-');
+      // an ended call has no `since`: it says so, and sorts with the missing values
+      const missing = (v: string): boolean => v === '-' || (/^(remoteS|s)ince$/.test(col.name) && v === 'ended');
+      const present = shown.filter((v) => !missing(v));
       const numeric = col.align === 'right';
+      const duration = (v: string): number =>
+        [...v.matchAll(/(\d+)([hms])/g)].reduce((t, [, n, u]) => t + Number(n) * { h: 3600, m: 60, s: 1 }[u]!, 0);
       const val = (v: string): number | string =>
-        /^\d{4}-/.test(v) ? Date.parse(v) : numeric ? parseFloat(v.replace(/[^0-9.-]/g, '')) : v;
+        /^\d{4}-/.test(v)
+          ? Date.parse(v)
+          : /^\d+[hm]\d|^\d+s$/.test(v)
+            ? duration(v)
+            : numeric
+              ? parseFloat(v.replace(/[^0-9.-]/g, ''))
+              : v;
       const sorted = present.slice().sort((x, y) => (val(x) < val(y) ? -1 : val(x) > val(y) ? 1 : 0));
       if (desc) sorted.reverse();
       assert.deepEqual(present, sorted, `${col.name} ${desc ? 'desc' : 'asc'}: ${shown.join(' | ')}`);
-      assert.deepEqual(
-        shown.slice(present.length).every((v) => v === '-'),
-        true,
-        `${col.name}: missing values last`,
-      );
+      assert.deepEqual(shown.slice(present.length).every(missing), true, `${col.name}: missing values last`);
     }
   }
 });
