@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseCidr, type Cidr } from '../flow/local';
+import { parseLocal, type Cidr } from '../flow/local';
 import { collect, intInRange } from './program';
 import { usageError } from '../util/errors';
 import { loadDataSet, parseFeatureList } from '../model/data';
@@ -36,9 +36,13 @@ export function addDataOptions(cmd: Command): Command {
       intInRange('--window', 100, 900),
     )
     .option('--rules <FILE>', 'flow rules for traces (default: the shipped rules/)')
-    .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect)
     .option(
-      '--local-each <CIDR>',
+      '--local <CIDR|ADDR:PORT>',
+      'which side is ours (in/out direction): addresses, or one endpoint when both peers share an address; repeatable',
+      collect,
+    )
+    .option(
+      '--local-each <CIDR|ADDR:PORT>',
       "ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call's other direction)",
       collect,
     );
@@ -47,7 +51,7 @@ export function addDataOptions(cmd: Command): Command {
 function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
   return (list ?? []).map((c) => {
     try {
-      return parseCidr(c);
+      return parseLocal(c);
     } catch (err) {
       throw usageError(`${flag} ${c}: ${(err as Error).message}`);
     }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_MODEL_PATH } from '../model/load';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
-import { parseCidr } from '../flow/local';
+import { parseLocal } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
 import { createLabelsFile } from '../tui/labels';
 import { parseIpPattern } from '../tui/filter';
@@ -17,6 +17,7 @@ import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
 import { EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
+import { plural } from '../util/plural';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
 
 const DEFAULT_KEEP_S = 60;
@@ -45,6 +46,10 @@ interface Opts {
   powerSave?: boolean;
   maxFlows: number;
 }
+
+/** What commander hands over: the options without a default may be missing. */
+type Given = Omit<Opts, 'bpf' | 'filter' | 'local' | 'columns'> &
+  Partial<Pick<Opts, 'bpf' | 'filter' | 'local' | 'columns'>>;
 
 /** 'max' is Infinity: commander treats a parser's null as "no value". */
 function parseSpeed(v: string): number {
@@ -76,7 +81,7 @@ function checkUsage(o: Opts, positional: string[]): void {
     throw usageError('--bpf applies to -i IFACE only (filter a trace with tcpdump -r T -w OUT EXPR)');
   for (const c of o.local) {
     try {
-      parseCidr(c);
+      parseLocal(c);
     } catch (err) {
       throw usageError(`--local: ${(err as Error).message}`);
     }
@@ -117,14 +122,15 @@ function summaryLine(s: MonitorSummary): string {
   const m = s.meter;
   const rate = s.seconds > 0 ? Math.round(s.filter.records / s.seconds) : 0;
   return (
-    `spymate-tui: ${m.packets} packets, ${m.drops} dropped, ${m.flows} flows, ${m.calls} calls, ` +
-    `${m.windows} windows, ${s.filter.records} records (${rate} records/s) in ${s.seconds.toFixed(1)} s`
+    `spymate-tui: ${plural(m.packets, 'packet')}, ${m.drops} dropped, ${plural(m.flows, 'flow')}, ` +
+    `${plural(m.calls, 'call')}, ${plural(m.windows, 'window')}, ${plural(s.filter.records, 'record')} ` +
+    `(${rate} records/s) in ${s.seconds.toFixed(1)} s`
   );
 }
 
 async function main(argv: string[]): Promise<number> {
   const program = newProgram('spymate-tui', 'Live monitor of video calls and of whether a person is on camera.')
-    .usage('[-i IFACE | -f TRACE | --records FILE] [options] [COLUMN...]')
+    .usage('[-i IFACE | -f TRACE | --records FILE | --db FILE] [options] [COLUMN...]')
     .argument(
       '[COLUMN...]',
       'columns to show: numbers (0-14 = Skype Traffic Detector Table VI) or names; see --list-columns',
@@ -133,10 +139,13 @@ async function main(argv: string[]): Promise<number> {
     .option('-f, --file <TRACE>', 'replay a pcap or pcapng trace')
     .option('--records <FILE>', 'show saved classified records (NDJSON written by --out)')
     .option('--speed <N|max>', 'replay speed for -f (1 = real time)', parseSpeed, 1)
-    .option('--bpf <EXPR>', 'libpcap filter expression (live)', '')
+    .option('--bpf <EXPR>', 'libpcap filter expression (live)')
     .option('--rules <FILE>', 'flow rules (default: the shipped rules/)')
     .option('--model <FILE>', 'presence model (default: the shipped model)')
-    .option('--db <FILE>', `SQLite database file (default: ${defaultDbPath()})`)
+    .option(
+      '--db <FILE>',
+      `SQLite database file (default: ${defaultDbPath()}); alone, without a source: show every run's calls in it`,
+    )
     .option('--window <MS>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
     .option(
       '--timeout <S>',
@@ -150,23 +159,22 @@ async function main(argv: string[]): Promise<number> {
       '--filter <PATTERN>',
       'preset IP filter, repeatable: 24.62.*  10.0.0.0/8  2001:db8::/32  192.168.1.15',
       collect,
-      [],
     )
-    .option('--local <CIDR>', 'addresses that are ours (in/out direction); repeatable', collect, [])
+    .option(
+      '--local <CIDR|ADDR:PORT>',
+      'which side is ours (in/out direction): addresses, or one endpoint when both peers share an address; repeatable',
+      collect,
+    )
     .option('--out <FILE>', 'also append every classified record to FILE as NDJSON')
     .option('--headless', 'no UI: NDJSON records on stdout')
     .option('--list-columns', 'list the columns and exit')
-    .option(
-      '--columns <LIST>',
-      'columns to show, comma-separated (as COLUMN...)',
-      (v: string, prev: string[] = []) =>
-        prev.concat(
-          v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      [],
+    .option('--columns <LIST>', 'columns to show, comma-separated (as COLUMN...)', (v: string, prev: string[] = []) =>
+      prev.concat(
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     )
     .option(
       '--buffer-size <MIB>',
@@ -187,7 +195,15 @@ async function main(argv: string[]): Promise<number> {
     .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see README.`);
 
   let code = 0;
-  program.action(async (positional: string[], o: Opts) => {
+  program.action(async (positional: string[], given: Given) => {
+    // repeatable options and --bpf have no default in the help: an empty one says nothing
+    const o: Opts = {
+      ...given,
+      bpf: given.bpf ?? '',
+      filter: given.filter ?? [],
+      local: given.local ?? [],
+      columns: given.columns ?? [],
+    };
     if (o.listColumns) {
       process.stdout.write(formatColumnList() + '\n');
       return;

@@ -12,5 +12,11 @@ runMain('spymate', async () => {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  // no command: the help, on stderr as for any other usage error, and its exit code
+  if (process.argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 2;
+  }
   await parseProgram(program, process.argv);
+  return 0;
 });

@@ -13,7 +13,7 @@ import { FEATURE_NAMES, REMOTE_FEATURE_NAMES } from '../features/names';
 import { Pipeline } from '../features/pipeline';
 import type { PipelineSink, Sending, WindowRecord } from '../features/types';
 import type { EndReason, FlowInfo } from '../flow/types';
-import { parseCidr } from '../flow/local';
+import { parseLocal } from '../flow/local';
 import { loadRules } from '../rules/load';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
@@ -140,7 +140,7 @@ class Meter {
   setUp(): void {
     const d = this.data;
     const rules = loadRules(d.rulesPath ?? undefined);
-    const local = d.local.map((c) => parseCidr(c));
+    const local = d.local.map((c) => parseLocal(c));
     const modelPath = d.modelPath ?? DEFAULT_MODEL_PATH;
     if (d.modelPath || fs.existsSync(modelPath)) {
       this.model = loadModel(modelPath, { windowMs: d.windowMs, featureNames: FEATURE_NAMES });

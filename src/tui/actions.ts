@@ -89,8 +89,15 @@ export function mark(s: UiState, flowId: string, label: LabelName | null, t: num
   const out: Effect[] =
     open && t > open.since ? [{ kind: 'label', line: { start: open.since, end: t, label: open.label } }] : [];
   if (label !== null) marks.push({ flowId, label, since: t });
-  // a new mark shows as MARK in the status bar; saying it again would push the rest off the line
-  const message = label !== null ? null : open ? `stopped marking flow ${flowId}` : 'no mark to stop on this flow';
+  // a new mark shows as MARK in the status bar; the first one also says where the labels go
+  const message =
+    label !== null
+      ? s.marks.length === 0 && !open
+        ? `labels go to ${s.labelsPath}`
+        : null
+      : open
+        ? `stopped marking flow ${flowId}`
+        : 'no mark to stop on this flow';
   return { ...s, marks, outbox: s.outbox.concat(out), message };
 }
 

@@ -1,7 +1,7 @@
 import { UserError, usageError } from '../util/errors';
 import { resolveColumns } from './columns';
 import { parseIpPattern, type IpPattern } from './filter';
-import { appendLabels, defaultLabelsPath } from './labels';
+import { appendLabels, defaultLabelsTarget, type LabelsTarget } from './labels';
 import { SqliteReader } from '../store/sqlite-reader';
 import { TerminalScreen } from './screen';
 import { Session } from './session';
@@ -60,7 +60,10 @@ export function startTui(opts: TuiOptions): Promise<void> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const labelsPath = opts.labelsPath ?? defaultLabelsPath();
+  // decided here, as the user the UI runs as (the monitor has dropped root by now)
+  const labels: LabelsTarget =
+    opts.labelsPath !== null ? { file: opts.labelsPath, privateDir: null } : defaultLabelsTarget(opts.dbPath);
+  const labelsPath = labels.file;
   const color = colorWanted(process.env);
   const unicode = unicodeWanted(process.env);
   const reader = new SqliteReader(opts.dbPath);
@@ -123,7 +126,7 @@ export function startTui(opts: TuiOptions): Promise<void> {
         columns,
         patterns,
       },
-      (lines) => appendLabels(labelsPath, lines),
+      (lines) => appendLabels(labels, lines),
     );
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);

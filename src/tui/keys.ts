@@ -81,6 +81,8 @@ function openDetails(s: UiState): UiState {
 function markSelected(s: UiState, label: 'person' | 'background' | null, now: number): UiState {
   const row = selectedRow(s);
   if (!row) return { ...s, message: 'select a flow to mark' };
+  // a mark labels what is happening now: a call that has ended has no now (a replay that is over neither)
+  if (row.ended && label !== null) return { ...s, message: 'this call has ended: marks label live calls only' };
   return mark(s, row.flow_id, label, markTime(s, now));
 }
 

@@ -6,6 +6,7 @@ import { fittedColumns, layoutOf, selectedRow } from './selectors';
 import type { UiState } from './ui-state';
 import { fit } from './table';
 import type { Meta } from '../store/view';
+import { plural } from '../util/plural';
 
 /**
  * The main screen as `height` lines of blessed-tagged text, each `width` cells wide: a pure
@@ -182,11 +183,6 @@ function statusLine(s: UiState): string {
   const where = `${pos}${clock}`;
   const source = fit(shortSource(s.sourceLabel), Math.max(8, s.width - rest.length - where.length - 3)).trimEnd();
   return ` ${source}${where}  ${rest}`;
-}
-
-/** "1 call", "3 calls". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function markText(s: UiState): string | null {

@@ -58,7 +58,8 @@ export class Session {
       } catch (err) {
         this.apply({
           type: 'notice',
-          text: `cannot write labels to ${this.state.labelsPath}: ${(err as Error).message}`,
+          // the way out first: a long path is cut at the end of the line
+          text: `labels not saved (${errorCode(err)}); --out FILE puts them beside FILE: ${this.state.labelsPath}`,
         });
       }
     }
@@ -106,4 +107,10 @@ export class Session {
     const limit = this.state.overlay === 'details' ? DETAILS_WINDOWS : Math.max(1, this.state.width);
     this.apply({ type: 'windows', flowId: id, rows: this.reader.recentWindows(id, limit) });
   }
+}
+
+/** `EACCES` and the like: what a user can look up, in few characters. */
+function errorCode(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? e.message;
 }

@@ -47,7 +47,7 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
   assert.equal(fs.statSync(db).mode & 0o777, 0o600);
 });
 
-test('replaying the same trace twice into one database leaves the same rows, now the second run\'s', async () => {
+test("replaying the same trace twice into one database leaves the same rows, now the second run's", async () => {
   const db = path.join(dir, 'twice.db');
   const first = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db]);
   assert.equal(first.code, 0, first.stderr);

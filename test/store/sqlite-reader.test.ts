@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { SqliteReader } from '../../src/store/sqlite-reader';
 import type { ViewQuery } from '../../src/store/view';
-import { appendLabels, createLabelsFile } from '../../src/tui/labels';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore, type RunMeta } from '../../src/store/flow-store';
@@ -89,27 +88,6 @@ test('the reader does not block the writer, sees only commits, and knows when no
   assert.equal(ck[0].busy, 0);
   reader.close();
   db.close();
-});
-
-test('labels files are created 0600 with the header once, then appended to', () => {
-  const file = path.join(tmp(), 'call.labels.csv');
-  appendLabels(file, [{ start: T0, end: T0 + 2.5, label: 'person' }]);
-  appendLabels(file, [{ start: T0 + 2.5, end: T0 + 9, label: 'background' }]);
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  assert.equal(
-    fs.readFileSync(file, 'utf8'),
-    `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`,
-  );
-});
-
-test('a labels file created ahead (before the monitor drops root) gets the header once, then the lines', () => {
-  const file = path.join(tmp(), 'ahead.labels.csv');
-  createLabelsFile(file);
-  createLabelsFile(file);
-  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n');
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  appendLabels(file, [{ start: 1, end: 2, label: 'person' }]);
-  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n1.000,2.000,person\n');
 });
 
 test('window features written by the filter thread are read back by name in the details view', () => {

@@ -215,7 +215,7 @@ test('a mark closes when its flow ends, even off screen; a labels file that fail
   failing.db.meta({ clock: T0 + 110 });
   failing.session.refresh();
   failing.keys('x');
-  assert.match(failing.session.state.message ?? '', /cannot write labels to .*l\.csv: EACCES/);
+  assert.match(failing.session.state.message ?? '', /^labels not saved \(EACCES[^)]*\); --out FILE .*l\.csv$/);
 });
 
 test('the sparkline loads a screen width of windows; the details view the whole history', (t) => {

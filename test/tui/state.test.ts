@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { drain, update } from '../../src/tui/state';
+import { renderScreen } from '../../src/tui/render';
 import { fittedColumns, selectedRow } from '../../src/tui/selectors';
 import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
@@ -294,4 +295,17 @@ test('Left/Right scroll the columns that did not fit; the first column stays', (
   assert.equal(names(s)[names(s).length - 1], 'run', 'stops with the last column on screen');
   s = type(s, '<left>'.repeat(40));
   assert.deepEqual(names(s), start);
+});
+
+test('marking a call that has ended says it cannot, in one line that fits 80 columns; the first mark says where labels go', () => {
+  const rows = [flowRow({ flow_id: 'done', ended: 1, end_reason: 'end-of-trace' })];
+  const s = type(load(state({ width: 80, height: 24 }), rows), '1');
+  assert.deepEqual(s.marks, []);
+  assert.deepEqual(s.outbox, []);
+  assert.equal(s.message, 'this call has ended: marks label live calls only');
+  const line = renderScreen(s)[23];
+  assert.ok(line.includes(s.message ?? '?'), line);
+  const live = type(load(state({ width: 80, height: 24 }), [flowRow({ flow_id: 'on' })]), '1');
+  assert.equal(live.marks.length, 1);
+  assert.equal(live.message, 'labels go to /tmp/labels.csv');
 });

@@ -290,7 +290,9 @@ test('a labels file that cannot be written is said in the status bar, and the UI
   db.meta({ clock: T0 + 110 });
   await new Promise((r) => setTimeout(r, 400));
   term.keys('x');
-  await term.waitFor(/cannot write labels to \/nonexistent-dir\/call\.labels\.csv: ENOENT/);
+  await term.waitFor(
+    /labels not saved \(ENOENT\); --out FILE puts them beside FILE: \/nonexistent-dir\/call\.labels\.csv/,
+  );
   term.keys('Down');
   await term.waitFor(/^-- call-b: /m);
 });
@@ -418,7 +420,7 @@ test(
     assert.match(screen, / 1 call \|/);
     term.keys('q');
     const after = await term.waitFor(/EXIT=0/, 15000);
-    assert.match(after, /spymate-tui: \d+ packets, 0 dropped, \d+ flows, [1-9]\d* calls/);
+    assert.match(after, /spymate-tui: \d+ packets, 0 dropped, \d+ flows?, [1-9]\d* calls?/);
     assert.equal(term.display('#{alternate_on} #{cursor_flag}'), '0 1');
   },
 );

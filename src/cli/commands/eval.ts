@@ -10,7 +10,7 @@ import { evaluationLines, learningCurveLines, perSequenceLines } from '../termin
 import { UserError } from '../../util/errors';
 
 interface EvalFlags extends DataFlags {
-  model: string;
+  model?: string;
   json?: boolean;
   predictions?: string;
   report?: string;
@@ -21,14 +21,14 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('score a presence model on labelled data it was not trained on')
     .argument('<DATA...>', 'traces (with --labels), CSV or ARFF files of window features')
-    .option('--model <FILE>', 'presence model (default: the shipped one)', DEFAULT_MODEL_PATH)
+    .option('--model <FILE>', 'presence model (default: the shipped one)')
     .option('--json', 'print one JSON object with the scores on stdout')
     .option('--predictions <OUT.csv>', 'write per-window time, flow, truth, raw, final, probability')
     .option('--report <OUT.html>', 'write a self-contained HTML page: timeline, learning curve, confusion matrix');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: EvalFlags) => {
-    const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
+    const { model, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, true, 'evaluating');
     const e = evaluateOutcomes(runs);
     if (e.windows === 0)
       throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);

@@ -5,7 +5,7 @@ import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
 import { predictionsCsv } from '../../model/predictions';
 
 interface PredictFlags extends DataFlags {
-  model: string;
+  model?: string;
   output?: string;
 }
 
@@ -14,12 +14,12 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('per-window presence predictions for the calls in traces (or feature CSV/ARFF)')
     .argument('<TRACE...>', 'traces (pcap/pcapng), or CSV/ARFF files of window features')
-    .option('--model <FILE>', 'presence model (default: the shipped one)', DEFAULT_MODEL_PATH)
+    .option('--model <FILE>', 'presence model (default: the shipped one)')
     .option('-o, --output <OUT.csv>', 'write the predictions here (mode 0600) instead of stdout');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: PredictFlags) => {
-    const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
+    const { data, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, false, 'predicting');
     const csv = predictionsCsv(
       runs,
       data.sequences.some((s) => s.labels.some((l) => l >= 0)),
