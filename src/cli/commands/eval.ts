@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, runModelOnFiles, type DataFlags } from '../data-options';
+import { addDataOptions, notice, runModelOnFiles, type DataFlags } from '../data-options';
 import { DEFAULT_MODEL_PATH, writePrivate } from '../../model/load';
 import { evaluateOutcomes } from '../../model/metrics';
+import { ownTrainingInputs } from '../../model/overlap';
 import { predictionsCsv } from '../../model/predictions';
 import { reportHtml } from '../report';
 import { evaluationLines, learningCurveLines, perSequenceLines } from '../terminal';
@@ -28,7 +29,15 @@ export function registerEval(program: Command): void {
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: EvalFlags) => {
-    const { model, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, true, 'evaluating');
+    const { model, data, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, true, 'evaluating');
+    const own = ownTrainingInputs(model.meta, data.inputs);
+    if (own.length > 0)
+      notice(
+        `warning: ${trainedOnLine(
+          own.map((i) => i.file),
+          data.inputs.length,
+        )}`,
+      );
     const e = evaluateOutcomes(runs);
     if (e.windows === 0)
       throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
@@ -62,4 +71,15 @@ export function registerEval(program: Command): void {
       lines.push('', 'learning curve (from training):', ...learningCurveLines(model.meta.learningCurve));
     process.stdout.write(lines.join('\n') + '\n');
   });
+}
+
+/** One line: which inputs the model was trained on (the first two by name), so their score is not a held-out one. */
+function trainedOnLine(files: readonly string[], inputs: number): string {
+  const names = [...new Set(files)];
+  if (files.length === 1)
+    return `${names[0]} is one of this model's training inputs: its score is not a held-out figure`;
+  const named =
+    names.length <= 2 ? names.join(' and ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+  const which = files.length === inputs ? `all ${inputs} inputs` : `${files.length} of ${inputs} inputs`;
+  return `${which} (${named}) are this model's training inputs: the scores on them are not held-out figures`;
 }
