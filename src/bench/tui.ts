@@ -175,6 +175,7 @@ export const benchSection: BenchSection = {
             width: 120,
             height: 30,
             color: true,
+            dim: true,
             unicode: true,
             refreshS: 1,
             sourceLabel: 'file:bench.pcapng',

@@ -115,6 +115,7 @@ export function startTui(opts: TuiOptions): Promise<void> {
       reader,
       {
         width: screen.width,
+        dim: color && screen.colors >= 16,
         height: screen.height,
         color,
         unicode,

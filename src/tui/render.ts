@@ -93,7 +93,7 @@ function tableLines(s: UiState): string[] {
     let used = 0;
     // an ended call is dimmed whole; a live one's presence cells keep their colour, in the selection
     // bar too (inverse video makes it the cell's background there)
-    const dim = row.ended && s.color;
+    const dim = row.ended && s.dim;
     const cells = shown.map((c) => {
       const text = fit(c.def.text(row, s.ctx), c.width, c.def.align);
       used = c.x + c.width;

@@ -59,6 +59,8 @@ export interface InitOptions {
   width: number;
   height: number;
   color: boolean;
+  /** ended calls can be drawn in grey (colour, and a terminal with 16 colours or more) */
+  dim: boolean;
   unicode: boolean;
   refreshS: number;
   sourceLabel: string;

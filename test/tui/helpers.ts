@@ -40,6 +40,7 @@ export function state(over: Partial<InitOptions> = {}): UiState {
     width: 120,
     height: 30,
     color: true,
+    dim: true,
     unicode: true,
     refreshS: 1,
     sourceLabel: 'file:call.pcapng',

@@ -161,8 +161,10 @@ test('the selected row keeps the colour of its presence; an ended call is dimmed
   assert.match(raw[2], /^\{inverse\}\{green-fg\}person +\{\/green-fg\}/, 'selected, and green');
   assert.match(raw[3], /^\{grey-fg\}background +ended gone/, 'dimmed, no presence colour');
   assert.match(plain(raw)[3], /^background +ended gone/);
-  const noColor = plain(renderScreen({ ...s, color: false }));
+  const noColor = renderScreen({ ...s, color: false, dim: false });
   assert.match(noColor[3], /^background +ended gone/, 'without colour the word says it');
+  // a terminal of 8 colours has no grey (it would be drawn black): the word alone says it there
+  assert.match(renderScreen({ ...s, dim: false })[3], /^\{cyan-fg\}background/);
 });
 
 test('sparkline: last values win, blanks for missing, ASCII without UTF-8', () => {

@@ -32,6 +32,7 @@ function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: strin
       width: 120,
       height: 30,
       color: false,
+      dim: false,
       unicode: true,
       refreshS: 1,
       sourceLabel: 'file:x',
