@@ -33,6 +33,13 @@ forbidden.push(
     to: { path: `^src/(?!(${LAYERS.join('|')})/)` },
   },
   {
+    name: 'no-unknown-src-folder-importing',
+    comment: 'a src/ folder outside LAYERS is unchecked: give it a place in LAYERS (.dependency-cruiser.cjs)',
+    severity: 'error',
+    from: { path: `^src/(?!(${LAYERS.join('|')})/)` },
+    to: {},
+  },
+  {
     name: 'src-never-imports-tests',
     severity: 'error',
     from: { path: '^src/' },

@@ -44,7 +44,7 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
     run: { source: 'bench', model: 'none', windowMs: 500 },
     port: port2,
   };
-  const w = new Worker(path.join(ctx.root, 'dist/src/store/filter-thread.js'), {
+  const w = new Worker(path.join(ctx.root, 'dist/src/monitor/filter-thread.js'), {
     workerData: data,
     transferList: [port2],
   });

@@ -73,9 +73,9 @@ export function newDecodedPacket(): DecodedPacket {
     ipVersion: 4,
     proto: 0,
     src: new Uint32Array(4),
-    dst: new Uint32Array(4),
+    des: new Uint32Array(4),
     srcPort: 0,
-    dstPort: 0,
+    desPort: 0,
     tcpFlags: 0,
     fragment: false,
     buf: EMPTY,
@@ -175,11 +175,11 @@ function decodeIpv4(raw: RawPacket, p: number, end: number, out: DecodedPacket):
   src[1] = 0;
   src[2] = 0;
   src[3] = 0;
-  const dst = out.dst;
-  dst[0] = u32be(b, p + 16);
-  dst[1] = 0;
-  dst[2] = 0;
-  dst[3] = 0;
+  const des = out.des;
+  des[0] = u32be(b, p + 16);
+  des[1] = 0;
+  des[2] = 0;
+  des[3] = 0;
   const nonFirstFragment = (u16be(b, p + 6) & 0x1fff) !== 0;
   const ipEnd = p + ipLen;
   decodeTransport(b, p + hdrLen, ipEnd < end ? ipEnd : end, ipLen - hdrLen, nonFirstFragment, out);
@@ -211,11 +211,11 @@ function decodeIpv6(raw: RawPacket, p: number, end: number, out: DecodedPacket):
   src[1] = u32be(b, p + 12);
   src[2] = u32be(b, p + 16);
   src[3] = u32be(b, p + 20);
-  const dst = out.dst;
-  dst[0] = u32be(b, p + 24);
-  dst[1] = u32be(b, p + 28);
-  dst[2] = u32be(b, p + 32);
-  dst[3] = u32be(b, p + 36);
+  const des = out.des;
+  des[0] = u32be(b, p + 24);
+  des[1] = u32be(b, p + 28);
+  des[2] = u32be(b, p + 32);
+  des[3] = u32be(b, p + 36);
   const ipEnd = p + ipLen;
   const capEnd = ipEnd < end ? ipEnd : end;
   let next = b[p + 6];
@@ -261,7 +261,7 @@ function decodeTransport(
   out.buf = b;
   out.fragment = nonFirstFragment;
   out.srcPort = 0;
-  out.dstPort = 0;
+  out.desPort = 0;
   out.tcpFlags = 0;
   if (l4Len < 0) l4Len = 0;
   let hdrLen = 0;
@@ -272,7 +272,7 @@ function decodeTransport(
       // length 6, TCP flags 14); sizes are known from IP either way.
       if (l4 + 4 <= capEnd) {
         out.srcPort = u16be(b, l4);
-        out.dstPort = u16be(b, l4 + 2);
+        out.desPort = u16be(b, l4 + 2);
       }
       if (proto === IPPROTO_UDP) {
         hdrLen = 8;

@@ -44,10 +44,10 @@ export interface DecodedPacket {
   /** IP protocol number of the transport (after IPv6 extension headers) */
   proto: number;
   src: Uint32Array;
-  dst: Uint32Array;
+  des: Uint32Array;
   /** 0 when not UDP/TCP or a non-first fragment */
   srcPort: number;
-  dstPort: number;
+  desPort: number;
   /** TCP flags byte, 0 for UDP */
   tcpFlags: number;
   /** true for IPv4/IPv6 fragments other than the first: ports are unknown */

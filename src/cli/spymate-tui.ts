@@ -2,7 +2,7 @@
 /**
  * spymate-tui: the live monitor. A source (-i IFACE | -f TRACE | --records FILE) runs through the
  * meter worker and the filter thread into SQLite; the terminal UI reads it, or --headless streams
- * the NDJSON records on stdout. Contract: DESIGN.md "CLI".
+ * the NDJSON records on stdout. Contract: docs/design.md, "Command lines".
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -192,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
       intInRange('--max-flows', 1000, 10_000_000),
       DEFAULT_MAX_FLOWS,
     )
-    .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see README.`);
+    .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see docs/design.md.`);
 
   let code = 0;
   program.action(async (positional: string[], given: Given) => {
@@ -267,7 +267,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   const modelPath = o.model ? path.resolve(o.model) : null;
   // Live labels go next to the --out records. As root that file is made now, before the monitor
   // drops to the invoking user, who could not create it in a root-owned directory later. Without
-  // --out the UI creates ./spymate-labels.csv at the first mark (README "Live labelling").
+  // --out the UI creates ./spymate-labels.csv at the first mark (docs/tui.md, "Live labelling").
   const labelsPath = outPath && !o.headless ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null;
   if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { UserError } from '../util/errors';
 
-/** Label times below this are seconds from the trace's first packet, not epoch seconds (DESIGN). */
+/** Label times below this are seconds from the trace's first packet, not epoch seconds (docs/design.md, "Labels"). */
 const RELATIVE_BELOW = 1e9;
 /** Window edges computed as k·W/1000 may sit a rounding error outside a label boundary. */
 const EPS = 1e-6;
@@ -45,7 +45,7 @@ function parseLabel(s: string): 0 | 1 | null {
   return null;
 }
 
-/** Reads a labels file (DESIGN: CSV `start,end,label`, optional header, # comments). */
+/** Reads a labels file (docs/design.md: CSV `start,end,label`, optional header, # comments). */
 export function loadLabels(path: string): LabelSet {
   let text: string;
   try {

@@ -1,7 +1,7 @@
 /**
  * The per-window features, in the order of WindowRecord.features. Each measure exists for
  * three directions: `in` (remote → local), `out` (local → remote) and `all` (both).
- * Sizes are IP packet lengths (link-independent); times are seconds. README documents each one.
+ * Sizes are IP packet lengths (link-independent); times are seconds. docs/extract.md documents each one.
  *
  * The Spy Your Mate report's twelve features are `{in,out,all}_avg_interval`,
  * `{in,out,all}_avg_size`, `{in,out,all}_packets` and `{in,out,all}_bytes` (its "bit rate",

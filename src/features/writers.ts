@@ -5,7 +5,7 @@ import type { WindowRecord } from './types';
 export type OutputFormat = 'csv' | 'ndjson' | 'arff';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'ndjson', 'arff'];
 
-/** The leading columns of a window record (DESIGN "Window records"), then FEATURE_NAMES, then `label`. */
+/** The leading columns of a window record (docs/design.md, "Window records"), then FEATURE_NAMES, then `label`. */
 export const RECORD_COLUMNS = [
   'flowID',
   'app',
@@ -123,7 +123,7 @@ function arffString(s: string): string {
 /** WEKA's ARFF: string attributes for the identifiers, numeric for the rest, class {0,1}. */
 function arffHeader(labelled: boolean): string {
   const lines = [
-    '% spymate window features: one row per (call flow, window); see README',
+    '% spymate window features: one row per (call flow, window); see docs/design.md',
     '@relation spymate-windows',
     '',
   ];

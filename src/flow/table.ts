@@ -20,10 +20,10 @@ const TOUCH_S = 0.25;
  * `state` belongs to whoever owns the table (the pipeline keeps its windows and rule state there).
  */
 export class Flow<T = unknown> {
-  readonly aw = new Uint32Array(4);
-  readonly bw = new Uint32Array(4);
-  aPort = 0;
-  bPort = 0;
+  readonly srcAddr = new Uint32Array(4);
+  readonly desAddr = new Uint32Array(4);
+  srcPort = 0;
+  desPort = 0;
   version: 4 | 6 = 4;
   proto = 0;
   hash = 0;
@@ -77,12 +77,12 @@ export class Flow<T = unknown> {
 
   /** Address strings are made once per flow, when someone first asks. */
   get srcIP(): string {
-    if (this.srcText === '') this.srcText = formatAddr(this.aw, this.version);
+    if (this.srcText === '') this.srcText = formatAddr(this.srcAddr, this.version);
     return this.srcText;
   }
 
   get desIP(): string {
-    if (this.desText === '') this.desText = formatAddr(this.bw, this.version);
+    if (this.desText === '') this.desText = formatAddr(this.desAddr, this.version);
     return this.desText;
   }
 
@@ -90,9 +90,9 @@ export class Flow<T = unknown> {
     return {
       flowID: this.id,
       srcIP: this.srcIP,
-      srcPort: this.aPort,
+      srcPort: this.srcPort,
       desIP: this.desIP,
-      desPort: this.bPort,
+      desPort: this.desPort,
       protocol: this.protocol,
       firstTs: this.firstTs,
       lastTs: this.lastTs,
@@ -118,9 +118,9 @@ function endpointLess(xw: Uint32Array, xp: number, yw: Uint32Array, yp: number):
  * time in µs. The same trace gives the same IDs; the same 5-tuple reused later gives a new one.
  */
 export function flowId(f: Flow<unknown>): string {
-  const aFirst = endpointLess(f.aw, f.aPort, f.bw, f.bPort);
-  const lo = aFirst ? f.aw : f.bw;
-  const hi = aFirst ? f.bw : f.aw;
+  const srcFirst = endpointLess(f.srcAddr, f.srcPort, f.desAddr, f.desPort);
+  const lo = srcFirst ? f.srcAddr : f.desAddr;
+  const hi = srcFirst ? f.desAddr : f.srcAddr;
   const us = Math.round(f.firstTs * 1e6);
   return hash64Hex([
     f.version,
@@ -129,12 +129,12 @@ export function flowId(f: Flow<unknown>): string {
     lo[1],
     lo[2],
     lo[3],
-    aFirst ? f.aPort : f.bPort,
+    srcFirst ? f.srcPort : f.desPort,
     hi[0],
     hi[1],
     hi[2],
     hi[3],
-    aFirst ? f.bPort : f.aPort,
+    srcFirst ? f.desPort : f.srcPort,
     Math.floor(us / 0x100000000),
     us >>> 0,
   ]);
@@ -179,20 +179,20 @@ export class FlowTable<T> {
   /** Finds (or creates) the flow of a UDP/TCP packet; sets `out` and `created`. */
   get(p: DecodedPacket): Flow<T> {
     const src = p.src;
-    const dst = p.dst;
+    const des = p.des;
     const sp = p.srcPort;
-    const dp = p.dstPort;
-    const h = ((endpointHash(src, sp) + endpointHash(dst, dp)) ^ (p.proto * 0x01000193)) >>> 0;
+    const dp = p.desPort;
+    const h = ((endpointHash(src, sp) + endpointHash(des, dp)) ^ (p.proto * 0x01000193)) >>> 0;
     let f = this.buckets[h & this.mask];
     while (f !== null) {
       if (f.hash === h && f.proto === p.proto && f.version === p.ipVersion) {
-        if (f.aPort === sp && f.bPort === dp && sameAddr(f.aw, src) && sameAddr(f.bw, dst)) {
+        if (f.srcPort === sp && f.desPort === dp && sameAddr(f.srcAddr, src) && sameAddr(f.desAddr, des)) {
           this.out = true;
           this.created = false;
           if (p.ts - f.touchedTs > TOUCH_S) this.touch(f, p.ts);
           return f;
         }
-        if (f.aPort === dp && f.bPort === sp && sameAddr(f.aw, dst) && sameAddr(f.bw, src)) {
+        if (f.srcPort === dp && f.desPort === sp && sameAddr(f.srcAddr, des) && sameAddr(f.desAddr, src)) {
           this.out = false;
           this.created = false;
           if (p.ts - f.touchedTs > TOUCH_S) this.touch(f, p.ts);
@@ -207,11 +207,11 @@ export class FlowTable<T> {
   private insert(p: DecodedPacket, h: number): Flow<T> {
     if (this.size >= this.maxFlows) this.evictIdlest();
     const f = this.pool.pop() ?? new Flow<T>(this.newState());
-    const srcLocal = localSide(p.src, p.srcPort, p.dst, p.dstPort, p.ipVersion, this.local) === 'a';
-    f.aw.set(srcLocal ? p.src : p.dst);
-    f.bw.set(srcLocal ? p.dst : p.src);
-    f.aPort = srcLocal ? p.srcPort : p.dstPort;
-    f.bPort = srcLocal ? p.dstPort : p.srcPort;
+    const srcLocal = localSide(p.src, p.srcPort, p.des, p.desPort, p.ipVersion, this.local) === 'a';
+    f.srcAddr.set(srcLocal ? p.src : p.des);
+    f.desAddr.set(srcLocal ? p.des : p.src);
+    f.srcPort = srcLocal ? p.srcPort : p.desPort;
+    f.desPort = srcLocal ? p.desPort : p.srcPort;
     f.version = p.ipVersion;
     f.proto = p.proto;
     f.hash = h;

@@ -47,7 +47,7 @@ export function parseSchedule(text: string): Segment[] {
 }
 
 /**
- * Labels CSV (DESIGN.md): epoch seconds. `t0` is the epoch of video time 0 (first y4m frame);
+ * Labels CSV (docs/design.md, "Labels"): epoch seconds. `t0` is the epoch of video time 0 (first y4m frame);
  * intervals are clipped to [from, to], the span actually captured.
  */
 export function labelsCsv(schedule: Segment[], t0: number, from: number, to: number): string {

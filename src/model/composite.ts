@@ -8,7 +8,7 @@ import type { Composite } from './types';
  * encoder's headroom. Below its bitrate cap, frames grow with a person (bytes up). At its cap —
  * sensor noise already fills the budget — bytes stay flat, and the empty room's frame sizes vary
  * *more* than with a person. Each alone flips direction between calls; their ratio rises with a
- * person in both regimes (README "model": within-call AUC 0.89–1.00 in 7 of the 8 lab calls,
+ * person in both regimes (docs/results.md: within-call AUC 0.89–1.00 in 7 of the 8 lab calls,
  * same direction, where no extracted feature is consistent).
  */
 export function compositesFor(features: readonly string[]): Composite[] {

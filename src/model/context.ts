@@ -30,7 +30,7 @@ export function derivedNames(features: readonly string[], absolute = false, leve
 /**
  * Columns whose level carries over between calls because it has no unit: the burst (≈ frame)
  * size CV and alternation of each direction. Bytes, packets and sizes scale with the codec and cap
- * (README "model": their levels do not transfer); these do not, and before a call has shown both
+ * (docs/results.md: their levels do not transfer); these do not, and before a call has shown both
  * states their level is the only hint of which one it is in.
  */
 export function shapeLevelColumns(columns: readonly string[]): number[] {

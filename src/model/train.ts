@@ -32,7 +32,7 @@ export interface TrainOptions {
 }
 
 /**
- * Defaults chosen on the synthetic held-out benchmark (README "model"): see src/lab/experiments/synth.ts;
+ * Defaults chosen on the synthetic held-out benchmark (docs/results.md): see src/lab/experiments/synth.ts;
  * `frameRegularity` and `shapeLevels` on the lab recordings (src/lab/experiments/loo.ts) — they never apply to
  * the 12-feature form.
  */

@@ -8,7 +8,7 @@
  * calls (i, j), take the features that separate i's states well on their own (balanced accuracy
  * ≥ SEPARATES with a threshold midway between i's class medians) and score those same thresholds
  * on j. The transfer is the worst pair's mean score; levels are used when it reaches
- * LEVELS_TRANSFER. Measured on synthetic held-out triples (README "model"): with one setup per call
+ * LEVELS_TRANSFER. Measured on synthetic held-out triples (docs/results.md): with one setup per call
  * it mostly keeps relative features (91.6 % → 91.7 %); with a shared setup it adds levels
  * (92.2 % → 95.6 %).
  */

@@ -1,6 +1,6 @@
 /**
  * The presence model: what `spymate train` writes, what `eval`/`predict` and the live meter load.
- * The model file is a contract (DESIGN "Files"): one JSON file, versioned, self-describing.
+ * The model file is a contract (docs/design.md, "Model file"): one JSON file, versioned, self-describing.
  */
 
 export const MODEL_FORMAT = 'spymate-model';

@@ -26,11 +26,11 @@ function staticVerdict(c: Condition, f: FlowKey): Verdict {
     case 'proto':
       return f.proto === c.proto ? YES : NO;
     case 'port': {
-      const hit = onSide(c.side, portIn(f.aPort, c.ranges), portIn(f.bPort, c.ranges));
+      const hit = onSide(c.side, portIn(f.srcPort, c.ranges), portIn(f.desPort, c.ranges));
       return hit !== c.negate ? YES : NO;
     }
     case 'net': {
-      const hit = onSide(c.side, c.nets.has(f.aw, f.version), c.nets.has(f.bw, f.version));
+      const hit = onSide(c.side, c.nets.has(f.srcAddr, f.version), c.nets.has(f.desAddr, f.version));
       return hit !== c.negate ? YES : NO;
     }
     default:

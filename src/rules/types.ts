@@ -20,14 +20,14 @@ export interface Rule {
   conditions: readonly Condition[];
 }
 
-/** The 5-tuple view of a flow that rules read (src/flow/table.ts Flow has it): a = local side. */
+/** The 5-tuple view of a flow that rules read (src/flow/table.ts Flow has it): src = local side, des = remote. */
 export interface FlowKey {
   proto: number;
   version: 4 | 6;
-  aw: Uint32Array;
-  bw: Uint32Array;
-  aPort: number;
-  bPort: number;
+  srcAddr: Uint32Array;
+  desAddr: Uint32Array;
+  srcPort: number;
+  desPort: number;
 }
 
 /** Mean packets/s of a flow over its last `seconds`; NaN while the flow is younger than that. */

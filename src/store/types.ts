@@ -55,7 +55,7 @@ export type LiveRecord = WindowOut | FlowEventOut;
 /** Counters of the meter (source side), carried on every batch so the filter thread can write meta. */
 export interface MeterStats {
   packets: number;
-  /** packets the kernel or the meter dropped (see README: what is counted) */
+  /** packets the kernel or the meter dropped (see docs/monitor.md, "Drops": what is counted) */
   drops: number;
   /** packets per second over the last second */
   pps: number;

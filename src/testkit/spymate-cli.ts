@@ -40,7 +40,7 @@ export function labLocalIp(name: string): string {
 }
 
 /**
- * DATA arguments for a lab recording as the README's training command gives them: peer A's
+ * DATA arguments for a lab recording as the training command of docs/lab.md gives them: peer A's
  * labelled direction, and with `remote` also peer B's (calls with one remote peer only: with two,
  * an address cannot tell one remote's flow from the other's).
  */

@@ -142,7 +142,7 @@ function str(
 
 const seconds = (v: number): string => v.toFixed(1);
 
-/** In number order: the position in this list is the column's number (a contract, DESIGN.md). */
+/** In number order: the position in this list is the column's number (a contract: docs/design.md, "Columns"). */
 const DEFS: Def[] = [
   num(
     'certainty',

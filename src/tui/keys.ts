@@ -169,7 +169,7 @@ export const KEYS: readonly KeyGroup[] = [
   {
     context: 'main',
     help: 'pause the table; the database moves on',
-    doc: 'pause: the table and sparklines stay still while the database moves on (the status bar stays live); `p` resumes at the latest data',
+    doc: 'pause: the table and charts stay still while the database moves on (the status bar stays live); `p` resumes at the latest data',
     commands: [
       {
         keys: ['p'],

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export type LabelName = 'person' | 'background';
 
-/** One ground-truth interval in the DESIGN labels format (`start,end,label`, epoch seconds). */
+/** One ground-truth interval in the labels format of docs/design.md (`start,end,label`, epoch seconds). */
 export interface LabelLine {
   start: number;
   end: number;

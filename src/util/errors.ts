@@ -1,4 +1,4 @@
-/** Exit codes are part of the CLI contract (DESIGN.md): 0 ok, 1 runtime failure, 2 usage error. */
+/** Exit codes are part of the CLI contract (docs/design.md, "Exit codes"): 0 ok, 1 runtime failure, 2 usage error. */
 export const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 

@@ -67,10 +67,10 @@ function ours(file: string): Array<View | null> {
       decodePacket(raw, d)
         ? {
             src: formatAddr(d.src, d.ipVersion),
-            dst: formatAddr(d.dst, d.ipVersion),
+            dst: formatAddr(d.des, d.ipVersion),
             ipLen: d.ipLen,
             sport: d.srcPort,
-            dport: d.dstPort,
+            dport: d.desPort,
             flags: d.tcpFlags,
             fragment: d.fragment,
           }

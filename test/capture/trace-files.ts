@@ -54,7 +54,7 @@ export function countFlows(file: string, proto: 6 | 17): Map<string, FlowCount> 
   while (src.next(raw)) {
     if (!decodePacket(raw, d) || d.proto !== proto || d.fragment) continue;
     const a = `${formatAddr(d.src, d.ipVersion)}:${d.srcPort}`;
-    const b = `${formatAddr(d.dst, d.ipVersion)}:${d.dstPort}`;
+    const b = `${formatAddr(d.des, d.ipVersion)}:${d.desPort}`;
     const key = a < b ? `${a} <-> ${b}` : `${b} <-> ${a}`;
     const f = flows.get(key) ?? { packets: 0, bytes: 0 };
     f.packets++;

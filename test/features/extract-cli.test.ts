@@ -8,7 +8,7 @@ import { udpPacket, tcpPacket, writePcap, writePcapng, TCP_ACK } from '../../src
 import { FEATURE_NAMES } from '../../src/features/names';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../../src/features/pipeline';
 import { OUTPUT_FORMATS } from '../../src/features/writers';
-import { nullDeviceIn } from '../../src/testkit/temp';
+import { nullDeviceIn } from '../../src/testkit/null-device';
 import { syntheticCall } from '../../src/testkit/synthetic';
 
 const CLI = path.resolve(__dirname, '../../src/cli/spymate.js');

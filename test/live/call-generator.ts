@@ -1,7 +1,7 @@
 /**
  * A bounded UDP generator shaped like one side of a video call, run as a program inside a test's
  * network namespace:  node call-generator.js '{"from":..,"to":..,"sport":..,"dport":..,"seconds":..,"fromA":true}'
- * It sends, in real time, the packets of test/features/synthetic.ts's call that go in one
+ * It sends, in real time, the packets of src/testkit/synthetic.ts's call that go in one
  * direction: ~30 video frames/s as bursts of RTP packets (bigger bursts while the "person" is on
  * camera: first half), 50 audio packets/s, RTCP. It stops after `seconds`.
  */

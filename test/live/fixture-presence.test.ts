@@ -75,7 +75,7 @@ test(
       if ((w.presence === 'person') === truth.person) right++;
     }
     assert.ok(scored >= 200, `only ${scored} windows lie inside a label interval`);
-    // README documents 96.7 % leave-one-out for this recording; allow for the forest's seed and batching
+    // docs/results.md gives 96.7 % leave-one-out for this recording; allow for the forest's seed and batching
     assert.ok(right / scored >= 0.9, `presence followed the labels in ${right}/${scored} windows`);
     // and it changes with them: both states are predicted
     assert.ok(windows.some((w) => w.presence === 'person') && windows.some((w) => w.presence === 'background'));

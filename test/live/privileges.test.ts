@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { canReach, chownForDrop, dropTarget } from '../../src/capture/privileges';
 import { defaultDbPath } from '../../src/store/paths';
-import { nullDeviceIn } from '../../src/testkit/temp';
+import { nullDeviceIn } from '../../src/testkit/null-device';
 import { isRoot, tmpDir } from './run-cli';
 
 const ROOT_ONLY = isRoot() ? false : 'the drop target is only computed when running as root';

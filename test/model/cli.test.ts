@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { nullDeviceIn } from '../../src/testkit/temp';
+import { nullDeviceIn } from '../../src/testkit/null-device';
 import { spymate, tmpDir } from '../../src/testkit/spymate-cli';
 import { synthCall, synthCsv } from '../../src/lab/experiments/synth';
 

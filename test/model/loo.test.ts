@@ -7,7 +7,7 @@ import { labDataArgs, labRecordings, spymate, tmpDir } from '../../src/testkit/s
 /**
  * The lab's leave-one-recording-out figures, end to end through the CLI: `spymate train` on both
  * directions of every other complete recording (as the shipped model is trained), `spymate eval
- * --json` on the one left out (README "model" table). The model never sees the recording it is
+ * --json` on the one left out (docs/results.md table). The model never sees the recording it is
  * scored on. office-vp8 is the call frame regularity lifted from 68.4 % to 87.7 %; living-vp9 scored
  * 76.6 % when seven recordings were all there was to train on, 95.3 % with twenty-eight.
  */

@@ -10,7 +10,7 @@ import { meanAccuracy, oneSetupRotations, setups, SYM_DIR } from '../../src/lab/
 /**
  * The acceptance procedure of the models issue (train on two calls in the Spy Your Mate CSV form,
  * `eval --json` on a third, default options) on real lab WebRTC calls, three per sender setup.
- * Floors are the figures measured when the calls were recorded (README "Limits"), less a point.
+ * Floors are the figures measured when the calls were recorded (docs/results.md, "Limits"), less a point.
  */
 const FLOORS: Record<string, number> = {
   'vp8-quiet': 0.95, // measured 96.4 %

@@ -1,7 +1,7 @@
 /**
  * Leave-one-recording-out on the lab calls: `node dist/src/lab/experiments/loo.js [DIR] [--only REGEX] [--TRAIN-OPTION V] ...`
  * (train options by their TrainOptions name, e.g. `--min-leaf 30`, `--shape-levels false`; `--only` keeps the input features whose name matches, e.g. `^out_` for the outbound ones;
- * `--markdown` prints the README table; trains on both directions of the other calls, as the shipped
+ * `--markdown` prints the table of docs/results.md; trains on both directions of the other calls, as the shipped
  * model is (`--local-only`: peer A's camera only);
  * `--model FILE` scores that model on every recording instead, e.g. the shipped one on new lab calls).
  * For each NAME.pcapng[.gz] with NAME.labels.csv and NAME.json in DIR (default test/fixtures/calls), trains on
@@ -111,7 +111,7 @@ function merged(sets: DataSet[]): DataSet {
 
 /**
  * Accuracy before a call's first change of state and after it: until then nothing relative to
- * the call's own history can tell which state it is in (the warm-up the README discusses).
+ * the call's own history can tell which state it is in (the warm-up docs/results.md discusses).
  */
 function warmUp(runs: readonly SequenceRun[]): string {
   const n = [0, 0];

@@ -1,7 +1,7 @@
 /**
  * How the defaults were chosen: compares training options on many held-out synthetic triples
  * (train on calls 3s+1 and 3s+2, score the causal final predictions on call 3s+3).
- * `node dist/src/lab/experiments/tune.js [N] [FIRST] [shared]` — figures in README (model section); `shared`:
+ * `node dist/src/lab/experiments/tune.js [N] [FIRST] [shared]` — figures in docs/results.md; `shared`:
  * the three calls of a triple come from one sender setup.
  */
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../../model/train';

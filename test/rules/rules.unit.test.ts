@@ -109,13 +109,13 @@ test('loadRules: a file, a directory of *.rules in name order, and clear errors'
 
 test('first matching rule names the app; an earlier undecided rule makes the flow wait', () => {
   const rs = new RuleSet(parseRules('slow: udp port=5000 rate>=1000pps/1s\nfast: udp port=5000\n', 't'), ['t']);
-  const key = { proto: 17, version: 4 as const, aw: Uint32Array.of(1, 0, 0, 0), bw: Uint32Array.of(2, 0, 0, 0), aPort: 5000, bPort: 9 };
+  const key = { proto: 17, version: 4 as const, srcAddr: Uint32Array.of(1, 0, 0, 0), desAddr: Uint32Array.of(2, 0, 0, 0), srcPort: 5000, desPort: 9 };
   const shapes = new ShapeCounts();
   assert.equal(rs.decide(key, shapes, () => NaN), undefined, 'slow is still undecided');
   assert.equal(rs.decide(key, shapes, () => 10), 'fast', 'slow said no');
   assert.equal(rs.decide(key, shapes, () => 2000), 'slow');
-  assert.equal(rs.decide({ ...key, aPort: 1 }, shapes, () => 10), null);
-  assert.equal(rs.candidate({ ...key, aPort: 1 }), false);
+  assert.equal(rs.decide({ ...key, srcPort: 1 }, shapes, () => 10), null);
+  assert.equal(rs.candidate({ ...key, srcPort: 1 }), false);
 });
 
 /** Runs packets through a pipeline with the shipped rules; returns the apps of the calls found. */
@@ -182,7 +182,7 @@ test('DNS, NTP, QUIC to 443, an HTTP download and random UDP are not calls', () 
 
 test('shape=stun+dtls needs both; each is decided after at most 64 inspected packets', () => {
   const rs = new RuleSet(parseRules('setup: udp shape=stun+dtls\n', 't'), ['t']);
-  const key = { proto: 17, version: 4 as const, aw: Uint32Array.of(1, 0, 0, 0), bw: Uint32Array.of(2, 0, 0, 0), aPort: 1, bPort: 2 };
+  const key = { proto: 17, version: 4 as const, srcAddr: Uint32Array.of(1, 0, 0, 0), desAddr: Uint32Array.of(2, 0, 0, 0), srcPort: 1, desPort: 2 };
   const s = new ShapeCounts();
   const add = (b: Buffer) => s.add(b, 0, b.length, b.length);
   add(stunPayload(4));

@@ -292,9 +292,9 @@ test('flows past the table cap evict the idlest; a flood of 1M random 5-tuples s
     if (i % 200 === 0) p.onPacket(call(ts));
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     flood.src[0] = seed;
-    flood.dst[0] = (seed * 7) >>> 0;
+    flood.des[0] = (seed * 7) >>> 0;
     flood.srcPort = seed & 0xffff;
-    flood.dstPort = seed >>> 16 || 1;
+    flood.desPort = seed >>> 16 || 1;
     flood.ts = ts;
     p.onPacket(flood);
     if ((i & 1023) === 0) maxActive = Math.max(maxActive, p.activeFlows);

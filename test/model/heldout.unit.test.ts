@@ -5,7 +5,7 @@ import { heldOut } from '../../src/lab/experiments/heldout';
 
 /**
  * The acceptance scenario on synthetic calls: train on two, score the causal final predictions
- * on a held-out third, with default options, over many seeds (README reports the figures).
+ * on a held-out third, with default options, over many seeds (docs/results.md reports the figures).
  */
 const SEEDS = 12;
 

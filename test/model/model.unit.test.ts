@@ -9,7 +9,7 @@ import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/t
 import type { Algorithm, DataSet, Sequence } from '../../src/model/types';
 import { UserError } from '../../src/util/errors';
 import { mulberry32 as rng } from '../../src/util/rng';
-import { tmpDir } from '../../src/testkit/spymate-cli';
+import { tempDir } from '../../src/testkit/temp';
 
 /** A call whose first feature jumps 4× with a person; the second is noise. */
 function separable(seed: number, n = 600): Sequence {
@@ -115,7 +115,7 @@ test('training data with one class only is a clear error', () => {
 });
 
 test('the model file is versioned and checked on load: version, feature set, window length', () => {
-  const dir = tmpDir();
+  const dir = tempDir('model');
   const m = trainModel(dataSet([separable(1), separable(2)]), DEFAULT_TRAIN_OPTIONS, 'test');
   const file = path.join(dir, 'm.json');
   saveModel(file, m);
@@ -148,7 +148,7 @@ test('the model file is versioned and checked on load: version, feature set, win
 test('prediction runs at ≥ 50 000 windows/s (12 features, logreg and rf)', () => {
   for (const algo of ['logreg', 'rf'] as Algorithm[]) {
     const m = trainModel(dataSet([separable(1), separable(2)]), { ...DEFAULT_TRAIN_OPTIONS, algo }, 'speed');
-    const dir = tmpDir();
+    const dir = tempDir('model');
     saveModel(path.join(dir, 'm.json'), m);
     const p = loadModel(path.join(dir, 'm.json')).createPredictor(['bytes', 'noise']);
     const x = Float64Array.of(1000, 5);

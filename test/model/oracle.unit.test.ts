@@ -6,7 +6,7 @@ import { mulberry32 as rng } from '../../src/util/rng';
 
 /**
  * The product brief names ml-cart and ml-random-forest as the model packages. Their exhaustive
- * split search is too slow to train on real data (README "model"), so src/model/forest.ts is our
+ * split search is too slow to train on real data (docs/models.md), so src/model/forest.ts is our
  * own histogram CART/forest; the libraries serve as oracles here: on data small enough for them,
  * our trees must be as good as theirs and choose the same split where the answer is clear.
  */

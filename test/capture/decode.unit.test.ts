@@ -39,10 +39,10 @@ function summary(d: DecodedPacket) {
   return {
     v: d.ipVersion,
     src: formatAddr(d.src, d.ipVersion),
-    dst: formatAddr(d.dst, d.ipVersion),
+    dst: formatAddr(d.des, d.ipVersion),
     proto: d.proto,
     sport: d.srcPort,
-    dport: d.dstPort,
+    dport: d.desPort,
     ipLen: d.ipLen,
     payloadLen: d.payloadLen,
     payloadCapLen: d.payloadCapLen,
@@ -191,7 +191,7 @@ test('IPv4 options move the transport header', () => {
   assert.equal(p.ip![0] & 15, 7);
   const { ok, d } = decode(frameOf(p, 1), 1);
   assert.equal(ok, true);
-  assert.deepEqual([d.srcPort, d.dstPort, d.ipLen, d.payloadLen], [1234, 5678, 28 + 8 + 77, 77]);
+  assert.deepEqual([d.srcPort, d.desPort, d.ipLen, d.payloadLen], [1234, 5678, 28 + 8 + 77, 77]);
 });
 
 test('IPv4 fragments: the first keeps its ports; later ones are marked and never read as UDP', () => {
@@ -201,14 +201,14 @@ test('IPv4 fragments: the first keeps its ports; later ones are marked and never
   assert.equal(frags.length, 3);
   const first = decode(frameOf(frags[0], 1), 1).d;
   assert.deepEqual(
-    [first.fragment, first.srcPort, first.dstPort, first.proto, first.payloadLen],
+    [first.fragment, first.srcPort, first.desPort, first.proto, first.payloadLen],
     [false, 5004, 5006, 17, 3000],
   );
   assert.equal(first.payloadCapLen, 1480 - 8);
   for (const f of frags.slice(1)) {
     const { ok, d } = decode(frameOf(f, 1), 1);
     assert.equal(ok, true);
-    assert.deepEqual([d.fragment, d.srcPort, d.dstPort, d.proto], [true, 0, 0, 17]);
+    assert.deepEqual([d.fragment, d.srcPort, d.desPort, d.proto], [true, 0, 0, 17]);
     assert.equal(d.payloadLen, d.ipLen - 20);
   }
 });
@@ -230,7 +230,7 @@ test('IPv6 extension headers (hop-by-hop, routing, destination options, AH) are 
   const { ok, d } = decode(frameOf(p, 1), 1);
   assert.equal(ok, true);
   assert.deepEqual(
-    [d.proto, d.srcPort, d.dstPort, d.tcpFlags, d.payloadLen, d.ipLen],
+    [d.proto, d.srcPort, d.desPort, d.tcpFlags, d.payloadLen, d.ipLen],
     [6, 443, 61000, TCP_ACK | TCP_FIN, 200, 40 + extLen + 20 + 200],
   );
 });
@@ -249,12 +249,12 @@ test('IPv6 fragment header: the first fragment keeps ports, later ones are marke
   assert.equal(frags.length, 3);
   const first = decode(frameOf(frags[0], 1), 1).d;
   assert.deepEqual(
-    [first.fragment, first.proto, first.srcPort, first.dstPort, first.payloadLen],
+    [first.fragment, first.proto, first.srcPort, first.desPort, first.payloadLen],
     [false, 17, 3478, 3479, 2500],
   );
   for (const f of frags.slice(1)) {
     const d = decode(frameOf(f, 1), 1).d;
-    assert.deepEqual([d.fragment, d.proto, d.srcPort, d.dstPort], [true, 17, 0, 0]);
+    assert.deepEqual([d.fragment, d.proto, d.srcPort, d.desPort], [true, 17, 0, 0]);
   }
 });
 
@@ -291,11 +291,11 @@ test('snaplen 96 and 128: sizes come from the wire and IP lengths, payloadCapLen
   );
   const cut10 = decode(t, 1, 14 + 20 + 10).d;
   assert.deepEqual(
-    [cut10.proto, cut10.srcPort, cut10.dstPort, cut10.tcpFlags, cut10.ipLen, cut10.payloadLen, cut10.payloadCapLen],
+    [cut10.proto, cut10.srcPort, cut10.desPort, cut10.tcpFlags, cut10.ipLen, cut10.payloadLen, cut10.payloadCapLen],
     [6, 1, 2, 0, 540, 500, 0],
   );
   const cut3 = decode(t, 1, 14 + 20 + 3).d;
-  assert.deepEqual([cut3.srcPort, cut3.dstPort, cut3.payloadLen], [0, 0, 500]);
+  assert.deepEqual([cut3.srcPort, cut3.desPort, cut3.payloadLen], [0, 0, 500]);
   const cut14 = decode(t, 1, 14 + 20 + 14).d;
   assert.equal(cut14.tcpFlags, TCP_ACK);
 });

@@ -16,7 +16,8 @@ import {
   TracePacket,
   udpPacket,
 } from '../../src/testkit/trace-writer';
-import { prng, tempDir } from './trace-files';
+import { mulberry32 as prng } from '../../src/util/rng';
+import { tempDir } from '../../src/testkit/temp';
 
 function packets(): TracePacket[] {
   const out: TracePacket[] = [];

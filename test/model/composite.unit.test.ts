@@ -10,7 +10,7 @@ import { mulberry32 as rng } from '../../src/util/rng';
 import { loadModel, saveModel } from '../../src/model/load';
 import { DEFAULT_TRAIN_OPTIONS, trainModel, wholeSpans } from '../../src/model/train';
 import type { DataSet, Sequence } from '../../src/model/types';
-import { tmpDir } from '../../src/testkit/spymate-cli';
+import { tempDir } from '../../src/testkit/temp';
 import { SYM_FEATURES } from '../../src/lab/experiments/synth';
 
 test('frame regularity is added per direction when the inputs have frame bytes and frame CV, never for the 12-feature CSV form', () => {
@@ -65,7 +65,7 @@ function accuracyOn(seq: Sequence, frameRegularity: boolean): number {
 }
 
 // On calls this clean the forest separates the regimes without the composite too; its value shows
-// on the lab recordings (test/model/loo.test.ts, README). This checks the composite path end to end.
+// on the lab recordings (test/model/loo.test.ts, docs/results.md). This checks the composite path end to end.
 test('with frame regularity a model trained on both regimes classifies new calls of each', () => {
   for (const atCap of [false, true]) {
     const acc = accuracyOn(call(9, atCap), true);
@@ -78,7 +78,7 @@ test('a model with composites survives save/load, maps inputs by name in any ord
   const m = trainModel(train, { ...DEFAULT_TRAIN_OPTIONS, trees: 8 }, 'test');
   assert.equal(m.context.composites?.length, 1);
   assert.ok(m.normalisation.derived.includes('out_frame_regularity:place'));
-  const dir = tmpDir();
+  const dir = tempDir('model');
   const file = path.join(dir, 'm.json');
   saveModel(file, m);
   const seq = call(5, true);
@@ -153,7 +153,7 @@ test('shape levels: the level of each dimensionless burst measure is given and o
     ctx.push(x, out);
   assert.ok(Math.abs(out[names.indexOf('b:level')] - (Math.asinh(4) + Math.asinh(8)) / 2) < 1e-12);
   assert.equal(names.indexOf('a:level'), -1);
-  const file = path.join(tmpDir(), 'm.json');
+  const file = path.join(tempDir('model'), 'm.json');
   const bad = JSON.parse(JSON.stringify(m)) as typeof m;
   bad.context.levels = [99];
   fs.writeFileSync(file, JSON.stringify(bad));
