@@ -63,7 +63,13 @@ export function notice(line: string): void {
 }
 
 /** Reads DATA with a progress bar over the inputs (traces can take a while). */
-export function readData(files: string[], f: DataFlags, needLabels: boolean, windowMs?: number): DataSet {
+export function readData(
+  files: string[],
+  f: DataFlags,
+  needLabels: boolean,
+  windowMs?: number,
+  side: 'local' | 'both' = 'local',
+): DataSet {
   const bar = progress('reading', files.length);
   try {
     return loadDataSet(files, {
@@ -75,6 +81,7 @@ export function readData(files: string[], f: DataFlags, needLabels: boolean, win
       local: cidrs(f.local),
       localEach: f.localEach && cidrs(f.localEach, '--local-each'),
       needLabels,
+      side,
       notice,
       onFile: (k) => bar.update(k),
     });
@@ -99,9 +106,11 @@ export function runModelOnFiles(
   f: DataFlags,
   needLabels: boolean,
   verb: string,
+  /** 'both': each call of a trace for the local camera and for the remote one (predict) */
+  side: 'local' | 'both' = 'local',
 ): ModelRun {
   const model = loadModel(modelFile, f.window !== undefined ? { windowMs: f.window } : undefined);
-  const data = readData(files, f, needLabels, model.windowMs ?? undefined);
+  const data = readData(files, f, needLabels, model.windowMs ?? undefined, side);
   const index = featureIndex(model.features, data.features, modelFile);
   const windowS = (data.windowMs ?? model.windowMs ?? 500) / 1000;
   const bar = progress(verb, data.sequences.length);

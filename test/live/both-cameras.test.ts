@@ -7,6 +7,7 @@ import { parseCidr } from '../../src/flow/local';
 import { loadDataSet } from '../../src/model/data';
 import { projectRoot } from '../../src/rules/paths';
 import { ndjsonRecords, runCli, tmpDir } from './run-cli';
+import { spymate } from '../../src/testkit/spymate-cli';
 
 /**
  * The remote camera is judged as the local one would be from the other end: the monitor's
@@ -75,3 +76,25 @@ test(
     x.rows.forEach((r, i) => assert.deepEqual([...r], [...y.rows[i]], `window ${i}`));
   },
 );
+
+test("spymate predict writes both cameras: the remote_* columns from one end are the other end's own", { skip }, () => {
+  const { a, b } = peers();
+  const dir = tmpDir('both-cameras-predict');
+  const predict = (local: string): Map<string, string[]> => {
+    const r = spymate(['predict', TRACE, '--local', local], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const [head, ...rows] = r.stdout.trim().split('\n');
+    assert.equal(
+      head,
+      'time,flow,raw,final,probability,certainty,remote_raw,remote_final,remote_probability,remote_certainty',
+    );
+    return new Map(rows.map((l) => l.split(',')).map((c) => [c[0], c.slice(2)]));
+  };
+  const fromA = predict(a);
+  const fromB = predict(b);
+  assert.ok(fromA.size > 200);
+  for (const [t, cells] of fromA) {
+    const other = fromB.get(t) as string[];
+    assert.deepEqual(cells.slice(4), other.slice(0, 4), `window at ${t}`);
+  }
+});

@@ -19,7 +19,7 @@ export function registerPredict(program: Command): void {
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: PredictFlags) => {
-    const { data, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, false, 'predicting');
+    const { data, runs } = runModelOnFiles(f.model ?? DEFAULT_MODEL_PATH, files, f, false, 'predicting', 'both');
     const csv = predictionsCsv(
       runs,
       data.sequences.some((s) => s.labels.some((l) => l >= 0)),
