@@ -10,7 +10,7 @@ import { bitrateSeries, presenceSeries } from '../tui/chart-series';
 import { DetailsChartsView } from '../tui/details-charts';
 import { detailsLayout } from '../tui/layout';
 import { overlayView } from '../tui/overlays';
-import { SqliteReader } from '../store/sqlite-reader';
+import { DbReader } from '../tui/reader';
 import { renderScreen } from '../tui/render';
 import { Session } from '../tui/session';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../testkit/fixture-db';
@@ -167,7 +167,7 @@ export const benchSection: BenchSection = {
     try {
       const file = path.join(dir, 'tui.db');
       const db = fill(file);
-      const reader = new SqliteReader(file);
+      const reader = new DbReader(file);
       const session = (columns: string[], filters: string[]): Session =>
         new Session(
           reader,
@@ -183,7 +183,7 @@ export const benchSection: BenchSection = {
             modelName: 'bench',
             labelsPath: path.join(dir, 'labels.csv'),
             columns: resolveColumns(columns),
-            patterns: filters.map(parseIpPattern),
+            patterns: filters.map((f) => parseIpPattern(f)),
           },
           () => undefined,
         );

@@ -18,7 +18,7 @@ import { loadRules } from '../rules/load';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
 import { BatchBuilder } from '../store/batch';
-import { parseRecordLine, quotedKeys } from '../store/ndjson';
+import { isSummaryLine, parseRecordLine, quotedKeys } from '../store/ndjson';
 import type { FlowEventOut, LiveRecord, MeterStats, WindowOut, WorkerFailure } from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../capture/decode';
 import { LiveCapture } from '../capture/live';
@@ -435,7 +435,8 @@ class Meter {
         n++;
         if (this.stopped) break;
         const line = text.trim();
-        if (!line) continue;
+        // a --headless stream saved whole ends with its summary, which is no record
+        if (!line || isSummaryLine(line)) continue;
         const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
         if (this.monitorStart === null) this.monitorStart = r.start;
         if (r.end > this.clock) this.clock = r.end;

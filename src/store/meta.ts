@@ -1,25 +1,6 @@
-import type { Meta, Snapshot } from './view';
+import { EMPTY_META, type Meta } from './view-types';
 
 /** Pure helpers for what the reader hands the UI (kept apart from the SQLite code). */
-
-const EMPTY_META: Meta = {
-  source: null,
-  monitorStart: null,
-  clock: null,
-  model: null,
-  windowMs: null,
-  timeoutS: null,
-  keepS: null,
-  packets: null,
-  drops: null,
-  pps: null,
-  flows: null,
-  calls: null,
-  windows: null,
-  recordsPerS: null,
-  replayPosition: null,
-  finishedAt: null,
-};
 
 const NUMERIC_META: Array<[keyof Meta, string]> = [
   ['monitorStart', 'monitor_start'],
@@ -48,8 +29,4 @@ export function decodeMeta(rows: ReadonlyArray<{ key: string; value: string | nu
     (meta as unknown as Record<string, number | null>)[field] = Number.isFinite(n) ? n : null;
   }
   return meta;
-}
-
-export function emptySnapshot(problem: string): Snapshot {
-  return { ok: false, problem, meta: EMPTY_META, total: 0, ended: 0, order: [] };
 }

@@ -117,3 +117,15 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
   }
   throw new UserError(`${where}: 'event' must be "window", "start" or "end", got ${JSON.stringify(event)}`);
 }
+
+/**
+ * The last line of a sensor's or exporter's --headless stream: {"event":"summary",...} with what
+ * the PostgreSQL store and the IPFIX exporter did. Not a record: --records skips it.
+ */
+export function summaryToJson(summary: Record<string, unknown>): string {
+  return JSON.stringify({ event: 'summary', ...summary });
+}
+
+export function isSummaryLine(line: string): boolean {
+  return line.startsWith('{"event":"summary"');
+}

@@ -2,25 +2,22 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { featureValues, parseFeatureNames } from './features-blob';
 import { FLOW_COLUMNS, selectList, shapeRow, WINDOW_COLUMNS } from './flow-columns';
-import { decodeMeta, emptySnapshot } from './meta';
-import type { AddressFilter, FlowReader, FlowRow, Snapshot, SortKey, ViewQuery, WindowRow } from './view';
-import { DERIVED_SORTS } from './view';
+import { decodeMeta } from './meta';
+import { sortSql } from './sort-sql';
+import { emptySnapshot, type FlowRow, type Snapshot, type SortKey, type WindowRow } from './view-types';
 
-/** SQL of the orders that are not a column (@clock: the pipeline's clock); NULL sorts last. */
-const DERIVED_SQL: Record<(typeof DERIVED_SORTS)[number], string> = {
-  timeLeft: 'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END',
-  duration: 'last_ts - first_ts',
-  ringTime: 'media_ts - first_ts',
-  endFlag: "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
-  // how long the presence has been what it is; ended calls last
-  since: 'CASE WHEN ended THEN NULL ELSE @clock - presence_since END',
-  remoteSince: 'CASE WHEN ended THEN NULL ELSE @clock - remote_since END',
-  presenceShare:
-    "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
-};
+/** The display filter: which flows the table shows, by their two addresses. */
+export interface AddressFilter {
+  matches(srcIp: string, desIp: string): boolean;
+}
 
-function sortSql(key: SortKey): string {
-  return (DERIVED_SQL as Record<string, string>)[key] ?? key;
+/** What the table asks of the database: a run's flows (the display filter) in which order. */
+export interface SqliteQuery {
+  /** the run whose rows to show (its id in the database), or null: every run's */
+  run: number | null;
+  /** null: every flow */
+  filter: AddressFilter | null;
+  sort: { key: SortKey; desc: boolean };
 }
 
 /** `/` searches these fields: what a user may remember of a flow (a port by its digits: 4744 finds 47440). */
@@ -46,7 +43,7 @@ interface Statements {
  * the few milliseconds of one query, so the filter thread's WAL writes are never blocked.
  * Filtering and sorting run in SQLite; JavaScript sees the IDs in order and the rows on screen.
  */
-export class SqliteReader implements FlowReader {
+export class SqliteReader {
   private db: Database.Database | null = null;
   private stmts: Statements | null = null;
   private readonly orderStmts = new Map<string, Database.Statement<Record<string, number | null>, string>>();
@@ -119,7 +116,7 @@ export class SqliteReader implements FlowReader {
     }
   }
 
-  private orderStatement(q: ViewQuery): Database.Statement<Record<string, number | null>, string> {
+  private orderStatement(q: SqliteQuery): Database.Statement<Record<string, number | null>, string> {
     const key = `${q.sort.key}/${q.sort.desc}/${q.filter !== null}/${q.run !== null}`;
     let st = this.orderStmts.get(key);
     if (!st) {
@@ -137,7 +134,7 @@ export class SqliteReader implements FlowReader {
   }
 
   /** Meta, the total, and the IDs of the flows to show, in order: one consistent read. */
-  read(q: ViewQuery): Snapshot {
+  read(q: SqliteQuery): Snapshot {
     const problem = this.open();
     if (problem !== null || !this.stmts || !this.db) return emptySnapshot(problem ?? 'database not open');
     const stmts = this.stmts;

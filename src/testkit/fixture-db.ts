@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { projectRoot } from '../rules/paths';
 import { featureBytes } from '../store/features-blob';
 import { WINDOW_COLUMNS } from '../store/flow-columns';
-import type { FlowRow, WindowRow } from '../store/view';
+import type { FlowRow, WindowRow } from '../store/view-types';
 
 /**
  * Databases for the TUI tests: made from the real db/schema.sql, in WAL mode like the filter

@@ -1,7 +1,7 @@
 import { clamp } from './layout';
 import { applyFreeze, type SortSpec } from './table';
 import { fittedColumns, selectedIndex, tableRows } from './selectors';
-import type { FlowRow, Snapshot, WindowRow } from '../store/view';
+import { rowKey, type FlowRow, type Snapshot, type WindowRow } from '../store/view-types';
 import { otherSideRow, otherSideWindow } from './sides';
 import type { LabelName } from './labels';
 import type { Effect, Mark, UiState } from './ui-state';
@@ -47,7 +47,7 @@ export function applySnapshot(s: UiState, snapshot: Snapshot): UiState {
 
 export function applyRows(s: UiState, rows: FlowRow[], replace: boolean): UiState {
   const map = replace ? new Map<string, FlowRow>() : new Map(s.rows);
-  for (const r of rows) map.set(r.flow_id, s.swapped.includes(r.flow_id) ? otherSideRow(r) : r);
+  for (const r of rows) map.set(rowKey(r), s.swapped.includes(rowKey(r)) ? otherSideRow(r) : r);
   return closeEndedMarks({ ...s, rows: map });
 }
 

@@ -1,5 +1,5 @@
 import { usageError } from '../util/errors';
-import type { FlowRow, SortKey } from '../store/view';
+import type { FlowRow, SortKey } from '../store/view-types';
 
 /** What a column needs besides its row: the start of monitoring and the pipeline's clock. */
 export interface ColumnContext {
@@ -61,13 +61,21 @@ export function formatDateTime(epochS: number): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-function sinceStart(ts: number, ctx: ColumnContext): number | null {
-  return ctx.monitorStart === null ? null : ts - ctx.monitorStart;
+/** A row of the view over many sensors counts from its own sensor's start and clock. */
+function sinceStart(ts: number, row: FlowRow, ctx: ColumnContext): number | null {
+  const start = row.sensor_start !== undefined ? row.sensor_start : ctx.monitorStart;
+  return start === null ? null : ts - start;
+}
+
+/** The pipeline's clock for a row: its own sensor's in the view over many sensors. */
+function clockOf(row: FlowRow, ctx: ColumnContext): number | null {
+  return row.sensor_clock !== undefined ? row.sensor_clock : ctx.clock;
 }
 
 function timeLeft(row: FlowRow, ctx: ColumnContext): number | null {
   if (row.ended) return 0;
-  return ctx.clock === null ? null : Math.max(0, row.timeout_at - ctx.clock);
+  const clock = clockOf(row, ctx);
+  return clock === null ? null : Math.max(0, row.timeout_at - clock);
 }
 
 /** 45 → "45s", 245 → "4m05s", 7380 → "2h03m": how long, at a glance. */
@@ -83,7 +91,8 @@ function since(at: (row: FlowRow) => number | null): (row: FlowRow, ctx: ColumnC
   return (row, ctx) => {
     if (row.ended) return 'ended';
     const t = at(row);
-    return t === null || ctx.clock === null ? DASH : humanDuration(ctx.clock - t);
+    const clock = clockOf(row, ctx);
+    return t === null || t === undefined || clock === null ? DASH : humanDuration(clock - t);
   };
 }
 
@@ -173,7 +182,7 @@ const DEFS: Def[] = [
     'seconds from the start of monitoring to the first packet',
     7,
     'first_ts',
-    (r, c) => sinceStart(r.first_ts, c),
+    (r, c) => sinceStart(r.first_ts, r, c),
     seconds,
   ),
   num(
@@ -181,7 +190,7 @@ const DEFS: Def[] = [
     'seconds from the start of monitoring to the last packet',
     7,
     'last_ts',
-    (r, c) => sinceStart(r.last_ts, c),
+    (r, c) => sinceStart(r.last_ts, r, c),
     seconds,
   ),
   num('duration', 'endTime - startTime, seconds', 7, 'duration', (r) => r.last_ts - r.first_ts, seconds),
@@ -250,6 +259,17 @@ const DEFS: Def[] = [
     (v) => fixed(v, 2),
   ),
   {
+    ...str(
+      'sensor',
+      'capture host that stored the flow (the view over --store postgres://...)',
+      6,
+      20,
+      // SQLite holds one host's flows: the key sorts nothing there (store/sort-sql.ts)
+      'sensor',
+      (r) => r.sensor ?? DASH,
+    ),
+  },
+  {
     name: 'since',
     meaning: 'how long the local camera\'s presence (15) has been what it is now; "ended" once the call has ended',
     minWidth: 5,
@@ -272,7 +292,7 @@ const DEFS: Def[] = [
   },
   {
     name: 'remoteSince',
-    meaning: 'how long remotePresence (24) has been what it is now',
+    meaning: 'how long remotePresence (25) has been what it is now',
     header: 'r.since',
     minWidth: 7,
     maxWidth: 7,
@@ -293,7 +313,8 @@ const DEFS: Def[] = [
     'the run of the monitor that wrote the row (a run shows its own; --db FILE alone shows every run)',
     3,
     'run',
-    (r) => r.run,
+    // the view over many sensors keeps no runs
+    (r) => (r.sensor === undefined ? r.run : null),
     String,
   ),
 ];
@@ -344,17 +365,28 @@ const DEFAULT_ORDER = [
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
 
+/** What the PostgreSQL store does not keep yet: last in the view over many sensors, where they read unknown. */
+const SQLITE_ONLY = new Set(['remotePresence', 'since', 'remoteSince', 'remoteCertainty', 'run']);
+
+/** The view over many sensors: presence, certainty, then the sensor, then the rest. */
+const VIEW_COLUMNS: readonly ColumnDef[] = [
+  ...['presence', 'certainty', 'sensor'].map((n) => columnByName(n) as ColumnDef),
+  ...DEFAULT_COLUMNS.filter((c) => !['presence', 'certainty'].includes(c.name) && !SQLITE_ONLY.has(c.name)),
+  ...DEFAULT_COLUMNS.filter((c) => SQLITE_ONLY.has(c.name)),
+];
+
 /**
  * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.
  * Each argument is a number or a name (case-insensitive), or a comma list of them.
- * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit).
+ * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit), with `sensor` third in the
+ * view over many sensors.
  */
-export function resolveColumns(args: string[]): ColumnDef[] {
+export function resolveColumns(args: string[], sensors = false): ColumnDef[] {
   const tokens = args
     .flatMap((a) => a.split(','))
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  if (tokens.length === 0) return [...DEFAULT_COLUMNS];
+  if (tokens.length === 0) return [...(sensors ? VIEW_COLUMNS : DEFAULT_COLUMNS)];
   const out: ColumnDef[] = [];
   for (const t of tokens) {
     const col = /^\d+$/.test(t) ? COLUMNS[Number(t)] : columnByName(t);

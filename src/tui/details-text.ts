@@ -2,6 +2,7 @@ import { COLUMNS, formatDateTime, humanBitrate } from './columns';
 import { detailsLayout } from './layout';
 import { fit } from './table';
 import type { UiState } from './ui-state';
+import { rowKey } from '../store/view-types';
 
 /**
  * The text of the details view: every column of the selected flow, its window history and the
@@ -28,11 +29,11 @@ export function detailsParts(s: UiState): DetailsParts {
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
   head.push(
-    s.swapped.includes(row.flow_id)
+    s.swapped.includes(rowKey(row))
       ? '   seen from its other side (s swaps back): srcIP is the side the monitor took as remote'
       : '   s: see the call from its other side (local and remote camera trade places)',
   );
-  const wins = s.windowsFor === row.flow_id ? s.windows : [];
+  const wins = s.windowsFor === rowKey(row) ? s.windows : [];
   head.push(
     '',
     `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`,

@@ -14,6 +14,7 @@ import { detailsMaxScroll } from './details-text';
 import { clamp, detailsLayout } from './layout';
 import { fittedColumns, selectedIndex, selectedRow, tableRows } from './selectors';
 import type { Key, UiState } from './ui-state';
+import { rowKey } from '../store/view-types';
 
 /**
  * The keys, once: this table drives the key handler (state.ts), the Tools menu and the help screen
@@ -83,7 +84,7 @@ function markSelected(s: UiState, label: 'person' | 'background' | null, now: nu
   if (!row) return { ...s, message: 'select a flow to mark' };
   // a mark labels what is happening now: a call that has ended has no now (a replay that is over neither)
   if (row.ended && label !== null) return { ...s, message: 'this call has ended: marks label live calls only' };
-  return mark(s, row.flow_id, label, markTime(s, now));
+  return mark(s, rowKey(row), label, markTime(s, now));
 }
 
 function scrollDetails(s: UiState, to: (s: UiState, page: number, max: number) => number): UiState {

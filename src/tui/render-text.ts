@@ -1,6 +1,6 @@
 import { humanBitrate, humanDuration } from './columns';
 import type { UiState } from './ui-state';
-import type { FlowRow } from '../store/view';
+import { rowKey, type FlowRow } from '../store/view-types';
 
 /** Text helpers for blessed tag strings and one-line charts. */
 
@@ -65,7 +65,7 @@ const VALUE = 9;
  */
 export function charts(s: UiState, row: FlowRow, width: number, rows: number): Charts {
   const room = Math.max(1, width - LABEL - VALUE - 1);
-  const wins = s.windowsFor === row.flow_id ? s.windows.slice(-room) : [];
+  const wins = s.windowsFor === rowKey(row) ? s.windows.slice(-room) : [];
   const rates = wins.map((x) => x.bitrate);
   const maxRate = rates.reduce((a, b) => Math.max(a, b), 0);
   const block = (name: readonly string[], bars: string[], latest: string, color: 'green' | 'yellow'): string[] =>

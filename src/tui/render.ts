@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { formatDateTime, humanCount } from './columns';
+import { formatDateTime, humanCount, humanDuration } from './columns';
 import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, tooSmall } from './layout';
 import { charts, escapeTags } from './render-text';
 import { fittedColumns, layoutOf, selectedRow } from './selectors';
 import type { UiState } from './ui-state';
 import { fit } from './table';
-import type { Meta } from '../store/view';
+import type { Meta, SensorStatus } from '../store/view-types';
 import { plural } from '../util/plural';
 
 /**
@@ -166,9 +166,10 @@ function shortSource(label: string): string {
 function statusLine(s: UiState): string {
   const meta: Meta = (s.pending ?? s.snapshot).meta;
   const model = `model ${(meta.model ?? s.modelName).replace(/\.json$/, '')}`;
-  if (s.run === null) return ` ${shortSource(s.sourceLabel)}  every run's calls (history)  ${model}`;
-  const replay = !s.sourceLabel.startsWith('iface:');
-  // a replay runs on the trace's clock: say where it is in the trace, and when it is over
+  if (s.run === null && !s.sensors) return ` ${shortSource(s.sourceLabel)}  every run's calls (history)  ${model}`;
+  // a replay runs on the trace's clock (the view over many sensors on as many clocks: none shown)
+  const replay = !s.sensors && !s.sourceLabel.startsWith('iface:');
+  // say where a replay is in the trace, and when it is over
   const clock = replay && meta.clock !== null ? ` @${formatDateTime(meta.clock).slice(11)}` : '';
   const done = meta.finishedAt !== null;
   const pos = done ? ' done' : meta.replayPosition === null ? '' : ` ${Math.round(meta.replayPosition * 100)}%`;
@@ -181,8 +182,25 @@ function statusLine(s: UiState): string {
     .filter((p) => p !== null)
     .join('  ');
   const where = `${pos}${clock}`;
-  const source = fit(shortSource(s.sourceLabel), Math.max(8, s.width - rest.length - where.length - 3)).trimEnd();
+  const label = s.snapshot.sensors ? sensorsText(s.snapshot.sensors) : shortSource(s.sourceLabel);
+  const source = fit(label, Math.max(8, s.width - rest.length - where.length - 3)).trimEnd();
   return ` ${source}${where}  ${rest}`;
+}
+
+/**
+ * The view over many sensors: each sensor and the time of its last report; one that stopped
+ * reporting while running says QUIET and for how long, one that ended says so.
+ */
+export function sensorsText(sensors: readonly SensorStatus[]): string {
+  if (sensors.length === 0) return 'no sensor yet';
+  const one = (x: SensorStatus): string => {
+    if (x.state === 'stopped') return `${x.name} stopped ${formatDateTime(x.reportedAt).slice(11)}`;
+    if (x.quiet) return `${x.name} QUIET ${humanDuration(x.agoS)}`;
+    return `${x.name} ${formatDateTime(x.reportedAt).slice(11)}`;
+  };
+  // the quiet ones first: what needs seeing must not be cut off at the right
+  const order = [...sensors].sort((a, b) => Number(b.quiet) - Number(a.quiet));
+  return order.map(one).join(', ');
 }
 
 function markText(s: UiState): string | null {

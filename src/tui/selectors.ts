@@ -1,7 +1,7 @@
 import { fitColumns, type FittedColumns } from './table';
-import { matchesAny } from './filter';
 import { mainLayout, type MainLayout } from './layout';
-import type { FlowRow, ViewQuery } from '../store/view';
+import type { FlowRow } from '../store/view-types';
+import type { ViewQuery } from './view-reader';
 import type { UiState } from './ui-state';
 
 /** What the screen and the reads derive from the UI state: pure reads of it. */
@@ -15,14 +15,9 @@ export function tableRows(s: UiState): number {
   return layoutOf(s).tableRows;
 }
 
-/** What the table asks of the database now: the display filter and the sort. */
+/** What the table asks of the store now: the run, the display filter and the sort. */
 export function viewQuery(s: UiState): ViewQuery {
-  const patterns = s.patterns;
-  return {
-    run: s.run,
-    filter: patterns.length === 0 ? null : { matches: (src, des) => matchesAny(patterns, src, des) },
-    sort: { key: s.sort.column.sort, desc: s.sort.desc },
-  };
+  return { run: s.run, patterns: s.patterns, sort: s.sort };
 }
 
 /** The flow IDs on screen now. */

@@ -1,5 +1,5 @@
 import type { LabelLine } from './labels';
-import type { FlowReader } from '../store/view';
+import type { ViewReader } from './view-reader';
 import { viewQuery, wantedIds } from './selectors';
 import { drain, initialState, update } from './state';
 import type { InitOptions, UiEvent, UiState } from './ui-state';
@@ -20,7 +20,7 @@ export class Session {
   private wasPaused = false;
 
   constructor(
-    private readonly reader: FlowReader,
+    private readonly reader: ViewReader,
     init: InitOptions,
     /** writes closed label intervals; a thrown error is shown in the status bar */
     private readonly writeLabels: (lines: LabelLine[]) => void,

@@ -1,5 +1,5 @@
 import { otherSide } from '../features/names';
-import type { FlowRow, WindowRow } from '../store/view';
+import type { FlowRow, WindowRow } from '../store/view-types';
 
 /**
  * A call seen from its other side, for calls whose local side was guessed wrong (both peers on one

@@ -2,7 +2,7 @@ import { columnByName, type ColumnDef } from './columns';
 import { dialogKey, dialogPress } from './filter-dialog';
 import { MENU_BAR, inside, tooSmall } from './layout';
 import { dialogHit, menuHit, menuRect } from './overlays';
-import { emptySnapshot } from '../store/meta';
+import { emptySnapshot } from '../store/view-types';
 import { applyRows, applySnapshot, applyWindows, moveTo, quit, searchFrom, setSort, settle } from './actions';
 import { command, keyId, TOOLS_MENU } from './keys';
 import { fittedColumns, layoutOf, selectedIndex } from './selectors';

@@ -2,7 +2,7 @@ import type { ColumnContext, ColumnDef } from './columns';
 import type { IpPattern } from './filter';
 import type { LabelLine, LabelName } from './labels';
 import type { SortSpec } from './table';
-import type { FlowRow, Snapshot, WindowRow } from '../store/view';
+import type { FlowRow, Snapshot, WindowRow } from '../store/view-types';
 
 /**
  * The UI's state and the events that change it (see state.ts for update()). Only types here, so
@@ -70,8 +70,10 @@ export interface InitOptions {
   labelsPath: string;
   /** the columns asked for, in order; as many as fit are shown */
   columns: ColumnDef[];
-  /** the display filter: a row shows when srcIP or desIP matches one */
+  /** the display filter: a row shows when srcIP or desIP (or, in the view over many sensors, its sensor) matches one */
   patterns: IpPattern[];
+  /** the view over many sensors (--store postgres://...): the filter also takes sensor names */
+  sensors?: boolean;
 }
 
 export interface UiState extends InitOptions {

@@ -4,14 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqliteReader } from '../../src/store/sqlite-reader';
-import type { ViewQuery } from '../../src/store/view';
+import type { SqliteQuery } from '../../src/store/sqlite-reader';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore, type RunMeta } from '../../src/store/flow-store';
 import { openWriteDb } from '../../src/store/migrate';
 import { batch, startRec, windowRec } from '../../src/testkit/records';
 
-const ALL: ViewQuery = { run: null, filter: null, sort: { key: 'flow_id', desc: false } };
+const ALL: SqliteQuery = { run: null, filter: null, sort: { key: 'flow_id', desc: false } };
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

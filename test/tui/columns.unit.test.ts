@@ -51,8 +51,18 @@ test('columns are chosen by number or name, comma lists allowed, in the order gi
     ['presence', 'srcIP', 'bitrate'],
   );
   const all = resolveColumns([]);
-  assert.equal(all.length, COLUMNS.length);
+  // every column but `sensor`, which only the view over many sensors fills (third there)
+  assert.deepEqual(
+    COLUMNS.filter((c) => !all.includes(c)).map((c) => c.name),
+    ['sensor'],
+  );
   assert.equal(all[0].name, 'presence', 'by default presence leads');
+  const view = resolveColumns([], true);
+  assert.equal(view.length, COLUMNS.length);
+  assert.deepEqual(
+    view.slice(0, 4).map((c) => c.name),
+    ['presence', 'certainty', 'sensor', 'app'],
+  );
 });
 
 test('an unknown column is a usage error listing the valid ones', () => {
@@ -76,17 +86,17 @@ test('--list-columns prints number, name and meaning of every column', () => {
   assert.match(lines[13], /^13 {2}ringTime +seconds from the flow's first packet/);
   // every word the presence columns can show, and whose camera each is
   assert.match(lines[15], /^15 {2}presence +\(header "local cam"\) the local side's camera.*camera-off.*no video/);
-  assert.match(lines[24], /^24 {2}remotePresence +\(header "remote cam"\) the remote side's camera/);
+  assert.match(lines[25], /^25 {2}remotePresence +\(header "remote cam"\) the remote side's camera/);
 });
 
-test('the columns added for both cameras and since when come after the existing ones: 0-22 keep their numbers', () => {
+test("the columns added for both cameras and since when come after the existing ones (and the sensor's): 0-23 keep their numbers", () => {
   assert.deepEqual(
     COLUMNS.slice(15, 23).map((c) => c.name),
     ['presence', 'app', 'packets', 'bytes', 'bitrate', 'presenceShare', 'windows', 'probability'],
   );
   assert.deepEqual(
     COLUMNS.slice(23).map((c) => c.name),
-    ['since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'],
+    ['sensor', 'since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'],
   );
 });
 

@@ -2,7 +2,7 @@ import { resolveColumns } from '../../src/tui/columns';
 import { decodeMeta } from '../../src/store/meta';
 import { initialState, update } from '../../src/tui/state';
 import type { InitOptions, UiEvent, UiState } from '../../src/tui/ui-state';
-import type { FlowRow, Snapshot } from '../../src/store/view';
+import type { FlowRow, Snapshot } from '../../src/store/view-types';
 import { replayMeta } from '../../src/testkit/fixture-db';
 
 /** Pure-state test helpers: a state, a snapshot, and keys typed into update(). */

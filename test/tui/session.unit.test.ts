@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
-import { SqliteReader } from '../../src/store/sqlite-reader';
+import { DbReader } from '../../src/tui/reader';
 import { Session } from '../../src/tui/session';
 import { fittedColumns, visibleRows } from '../../src/tui/selectors';
 import type { UiEvent } from '../../src/tui/ui-state';
-import type { FlowRow } from '../../src/store/view';
+import type { FlowRow } from '../../src/store/view-types';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 
 /** The UI without a terminal on a real SQLite database: filtering, sorting, search, pause. */
@@ -24,7 +24,7 @@ interface Rig {
 function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: string[] = [], fail = false): Rig {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-session-'));
   const db = new FixtureDb(path.join(dir, 'spymate.db')).meta(replayMeta()).flows(rows);
-  const reader = new SqliteReader(db.file);
+  const reader = new DbReader(db.file);
   const labels: LabelLine[] = [];
   const session = new Session(
     reader,

@@ -7,7 +7,7 @@ import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
 import { dialogRect } from '../../src/tui/overlays';
 import { detailsLines } from '../../src/tui/details-text';
-import type { FlowRow } from '../../src/store/view';
+import type { FlowRow } from '../../src/store/view-types';
 import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { ids, load, snapshot, state, type } from './helpers';
 
