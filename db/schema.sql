@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS flows (
   remote_since       REAL
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
-CREATE INDEX IF NOT EXISTS flows_run ON flows(run);
+-- a run's rows, and how many ended, counted from the index alone at each refresh of the UI
+CREATE INDEX IF NOT EXISTS flows_run ON flows(run, ended);
 
 -- Window history per flow, for the sparkline and the details view. A rowid table: rows are
 -- appended in time order; (flow_id, start) is unique, so a replayed window replaces itself.

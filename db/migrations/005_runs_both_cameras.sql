@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 ALTER TABLE flows ADD COLUMN run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE flows ADD COLUMN presence_since REAL;
-CREATE INDEX IF NOT EXISTS flows_run ON flows(run);
+CREATE INDEX IF NOT EXISTS flows_run ON flows(run, ended);
 ALTER TABLE windows ADD COLUMN run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE flows ADD COLUMN remote_presence TEXT NOT NULL DEFAULT 'unknown';
 ALTER TABLE flows ADD COLUMN remote_probability REAL;

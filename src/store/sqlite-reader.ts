@@ -25,12 +25,19 @@ const SEARCH_SQL =
   'SELECT flow_id FROM flows WHERE (@run IS NULL OR run = @run) AND (instr(lower(flow_id), @t) OR instr(lower(src_ip), @t) ' +
   'OR instr(lower(des_ip), @t) OR instr(lower(app), @t) OR instr(lower(presence), @t) OR instr(src_port, @t) OR instr(des_port, @t))';
 
-/** The rows of one run (`@run`), or all (NULL): the run's own count and how many of them ended. */
-const COUNT_SQL = 'SELECT count(*), coalesce(sum(ended), 0) FROM flows WHERE @run IS NULL OR run = @run';
+/**
+ * A run's rows and how many of them ended: two counts of the index flows_run(run, ended), never the
+ * table (summing `ended` over the rows cost 2 ms a refresh at 10 000 flows, the index 0.4 ms).
+ */
+const COUNT_RUN_SQL =
+  'SELECT (SELECT count(*) FROM flows WHERE run = @run), (SELECT count(*) FROM flows WHERE run = @run AND ended = 1)';
+/** Every run's (the history): read only when the file changed, which it does not while browsed. */
+const COUNT_ALL_SQL = 'SELECT count(*), (SELECT count(*) FROM flows WHERE ended = 1) FROM flows';
 
 interface Statements {
   meta: Database.Statement<[], { key: string; value: string | null }>;
-  count: Database.Statement<[{ run: number | null }], [number, number]>;
+  countRun: Database.Statement<[{ run: number }], [number, number]>;
+  countAll: Database.Statement<[], [number, number]>;
   rows: Database.Statement<[string], unknown[]>;
   search: Database.Statement<[{ t: string; run: number | null }], string>;
   windows: Database.Statement<[{ id: string; limit: number; run: number | null }], unknown[]>;
@@ -81,7 +88,8 @@ export class SqliteReader {
       this.version = db.pragma('data_version', { simple: true }) as number;
       this.stmts = {
         meta: db.prepare('SELECT key, value FROM meta'),
-        count: (db.prepare(COUNT_SQL) as Statements['count']).raw(true),
+        countRun: (db.prepare(COUNT_RUN_SQL) as Statements['countRun']).raw(true),
+        countAll: (db.prepare(COUNT_ALL_SQL) as Statements['countAll']).raw(true),
         rows: (
           db.prepare(
             `SELECT ${selectList(FLOW_COLUMNS)} FROM flows WHERE flow_id IN (SELECT value FROM json_each(?))`,
@@ -121,7 +129,8 @@ export class SqliteReader {
     let st = this.orderStmts.get(key);
     if (!st) {
       const e = `(${sortSql(q.sort.key)})`;
-      const where = [q.run !== null ? 'run = @run' : '', q.filter !== null ? 'spymate_shown(src_ip, des_ip)' : ''];
+      // +run: a scan with a filter, not the index (a run usually holds most rows: the index would cost a lookup each)
+      const where = [q.run !== null ? '+run = @run' : '', q.filter !== null ? 'spymate_shown(src_ip, des_ip)' : ''];
       const cond = where.filter((w) => w !== '').join(' AND ');
       const sql = `SELECT flow_id FROM flows ${cond ? `WHERE ${cond}` : ''} ORDER BY ${e} IS NULL, ${e} ${q.sort.desc ? 'DESC' : 'ASC'}, flow_id`;
       st = (this.db as Database.Database).prepare(sql).pluck() as Database.Statement<
@@ -147,7 +156,10 @@ export class SqliteReader {
         if (q.run !== null) params.run = q.run;
         this.filter = q.filter;
         this.run = q.run;
-        const [total, ended] = stmts.count.get({ run: q.run }) as [number, number];
+        const [total, ended] = (q.run === null ? stmts.countAll.get() : stmts.countRun.get({ run: q.run })) as [
+          number,
+          number,
+        ];
         return { ok: true, problem: null, meta, total, ended, order: st.all(params) };
       })();
     } catch (err) {
