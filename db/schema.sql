@@ -1,4 +1,4 @@
--- spymate database, schema version 5 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 6 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS meta (
 -- list rewrites the stored features by name, src/store/flow-store.ts)
 -- (schema_version mirrors PRAGMA user_version, which is what migrations go by)
 
--- One row per run of the monitor on this database (v5). A run's UI shows the rows its run wrote;
+-- One row per run of the monitor on this database (v6). A run's UI shows the rows its run wrote;
 -- `spymate-tui --db FILE` alone shows them all.
 CREATE TABLE IF NOT EXISTS runs (
   id         INTEGER PRIMARY KEY,
@@ -48,9 +48,11 @@ CREATE TABLE IF NOT EXISTS flows (
   end_reason     TEXT,                     -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       REAL,                     -- clock when ended; the row leaves after keep_s
   updated_at     REAL NOT NULL,            -- clock of the last upsert
-  run            INTEGER NOT NULL DEFAULT 0, -- the run that wrote the row last (v5; 0: before runs were kept)
-  presence_since REAL,                     -- start of the first window of the current presence run (v5)
-  -- the remote side's camera, judged from what the local side receives (v5): as presence, probability,
+  call_certainty REAL,                     -- how sure the pick as a call is, 0..1: 1 for a rule (v5)
+  call_reason    TEXT,                     -- why it is a call: rule file:line, or the call classifier's score (v5)
+  run            INTEGER NOT NULL DEFAULT 0, -- the run that wrote the row last (v6; 0: before runs were kept)
+  presence_since REAL,                     -- start of the first window of the current presence run (v6)
+  -- the remote side's camera, judged from what the local side receives (v6): as presence, probability,
   -- certainty and presence_since are for the local side's
   remote_presence    TEXT NOT NULL DEFAULT 'unknown',
   remote_probability REAL,
@@ -76,8 +78,8 @@ CREATE TABLE IF NOT EXISTS windows (
   features    BLOB NOT NULL,               -- float64 little-endian values, in the order of meta 'feature_names'; NaN = no value (v3)
   certainty   REAL,                        -- confidence in `presence`, 0..100 (v2)
   raw_probability REAL,                    -- P(person) of the bare per-window classifier (v2)
-  run         INTEGER NOT NULL DEFAULT 0,  -- the run that wrote the window (v5)
-  remote_presence    INTEGER,              -- the remote side's camera: final prediction (v5)
-  remote_probability REAL,                 -- and its P(person) (v5)
+  run         INTEGER NOT NULL DEFAULT 0,  -- the run that wrote the window (v6)
+  remote_presence    INTEGER,              -- the remote side's camera: final prediction (v6)
+  remote_probability REAL,                 -- and its P(person) (v6)
   UNIQUE (flow_id, start)
 );

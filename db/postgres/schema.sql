@@ -65,6 +65,8 @@ CREATE TABLE flows (
   end_reason     text,                      -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       double precision,
   updated_at     double precision NOT NULL, -- pipeline time of the latest record in this state
+  call_certainty double precision,          -- how sure the pick as a call is, 0..1: 1 for a rule (v2)
+  call_reason    text,                      -- why it is a call: rule file:line, or the call classifier's score (v2)
   PRIMARY KEY (sensor, flow_id)
 );
 -- the view reads live flows and recently ended ones, not the history

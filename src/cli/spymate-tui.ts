@@ -41,6 +41,7 @@ interface Opts extends HostOpts {
   bpf: string;
   rules?: string;
   model?: string;
+  callModel?: string;
   db?: string;
   window: number;
   timeout: number;
@@ -118,6 +119,7 @@ function checkUsage(o: Opts, positional: string[], given: (key: keyof HostOpts) 
   for (const [flag, p] of [
     ['--rules', o.rules],
     ['--model', o.model],
+    ['--call-model', o.callModel],
   ] as const) {
     if (p !== undefined && !fs.existsSync(p)) throw usageError(`${flag} ${p}: no such file`);
   }
@@ -154,6 +156,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--bpf <EXPR>', 'libpcap filter expression (live)')
     .option('--rules <FILE>', 'flow rules (default: the shipped rules/)')
     .option('--model <FILE>', 'presence model (default: the shipped model)')
+    .option(
+      '--call-model <FILE>',
+      'call classifier for the flows no rule names (default: the shipped rules/call-model.json)',
+    )
     .option(
       '--db <FILE>',
       `SQLite database file (default: ${defaultDbPath()}); alone, without a source: show every run's calls in it`,
@@ -298,6 +304,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
     windowMs: o.window,
     rulesPath: o.rules ? path.resolve(o.rules) : null,
     modelPath,
+    callModelPath: o.callModel ? path.resolve(o.callModel) : null,
     modelName,
     local: o.local,
     timeoutS: o.timeout,

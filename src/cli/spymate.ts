@@ -5,6 +5,7 @@ import { registerExtract } from './commands/extract';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerPredict } from './commands/predict';
+import { registerTrainCalls } from './commands/train-calls';
 
 runMain('spymate', async () => {
   const program = newProgram('spymate', 'Extract video-call window features, train and evaluate presence models.');
@@ -12,6 +13,7 @@ runMain('spymate', async () => {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerTrainCalls(program);
   // no command: the help, on stderr as for any other usage error, and its exit code
   if (process.argv.length <= 2) {
     process.stderr.write(program.helpInformation());

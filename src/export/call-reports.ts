@@ -2,12 +2,6 @@ import type { EndReason } from '../flow/types';
 import type { LiveRecord, WindowOut } from '../store/types';
 import { END_ACTIVE, END_DETECTED, END_FORCED, END_IDLE, END_RESOURCES, type IpfixRecord } from './ipfix';
 
-/**
- * Call certainty of a flow: rules are all this branch has, and a rule hit is certain. The flow
- * classifier (issue 14) gives flows a certainty of their own; it goes here when it is merged.
- */
-const RULE_CERTAINTY = 100;
-
 const END_REASON: Record<EndReason, number> = {
   fin: END_DETECTED,
   rst: END_DETECTED,
@@ -107,7 +101,8 @@ export class CallReports {
       app: c.app,
       presence: w?.presence ?? 'unknown',
       probability: w?.probability ?? null,
-      callCertainty: RULE_CERTAINTY,
+      // the records' call certainty is 0..1 (1 for a rule's call, docs/calls.md); the element is 0..100
+      callCertainty: Math.round((w ?? f).callCertainty * 100),
       cameraOff: w?.presence === 'camera-off',
     };
     c.sentPackets += c.packets;

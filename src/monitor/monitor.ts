@@ -32,6 +32,8 @@ export interface MonitorOptions {
   windowMs: number;
   rulesPath: string | null;
   modelPath: string | null;
+  /** the call classifier's model; null: the shipped one when present */
+  callModelPath: string | null;
   modelName: string;
   local: string[];
   timeoutS: number;
@@ -186,6 +188,7 @@ export class Monitor {
       windowMs: o.windowMs,
       rulesPath: o.rulesPath,
       modelPath: o.modelPath,
+      callModelPath: o.callModelPath,
       local: o.local,
       timeoutS: o.timeoutS,
       maxFlows: o.maxFlows,

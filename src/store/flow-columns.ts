@@ -43,6 +43,12 @@ export const FLOW_COLUMNS = [
   ['end_reason', 'text?'],
   ['ended_at', 'real?'],
   ['updated_at', 'real'],
+  /**
+   * how sure the pick as a call is, 0..1 (1: a rule), and why: the rule's file:line, or the call
+   * classifier's score and statistics; null in rows stored before they existed (schema 5)
+   */
+  ['call_certainty', 'real?'],
+  ['call_reason', 'text?'],
   /** start of the first window of the current presence run (v5) */
   ['presence_since', 'real?'],
   /** the remote side's camera, from what the local side receives (v5) */

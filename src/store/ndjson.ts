@@ -18,7 +18,8 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
   let s =
     `{"event":"${r.event}","flowID":${JSON.stringify(r.flowID)},"app":${JSON.stringify(r.app)},` +
     `"srcIP":"${r.srcIP}","srcPort":${r.srcPort},"desIP":"${r.desIP}","desPort":${r.desPort},` +
-    `"protocol":"${r.protocol}","start":${num(r.start)},"end":${num(r.end)},"packets":${r.packets},"bytes":${r.bytes}`;
+    `"protocol":"${r.protocol}","start":${num(r.start)},"end":${num(r.end)},"packets":${r.packets},"bytes":${r.bytes}` +
+    `,"callCertainty":${num(r.callCertainty)}`;
   if (r.event === 'window') {
     const f = r.features;
     for (let i = 0; i < quotedNames.length; i++) s += `,${quotedNames[i]}:${num(f[i])}`;
@@ -29,6 +30,7 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
       `,"remotePresence":"${r.remotePresence}","remoteProbability":${r.remoteProbability === null ? 'null' : num(r.remoteProbability)}` +
       `,"remoteCertainty":${r.remoteCertainty === null ? 'null' : num(r.remoteCertainty)}}`;
   } else {
+    if (r.callReason !== undefined) s += `,"callReason":${JSON.stringify(r.callReason)}`;
     s += r.reason ? `,"reason":"${r.reason}"}` : '}';
   }
   return s;
@@ -81,6 +83,8 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
     end: field<number>(rec, 'end', 'number', where),
     packets: field<number>(rec, 'packets', 'number', where),
     bytes: field<number>(rec, 'bytes', 'number', where),
+    // records written before call certainty existed came from the rules alone
+    callCertainty: nullableNumber(rec, 'callCertainty') ?? 1,
   };
   if (event === 'window') {
     const features = new Float64Array(featureNames.length);
@@ -113,7 +117,8 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
     if (event === 'end' && (typeof reason !== 'string' || !END_REASONS.has(reason))) {
       throw new UserError(`${where}: end event without a known 'reason' (one of ${[...END_REASONS].join(', ')})`);
     }
-    return event === 'end' ? { ...base, event, reason: reason as EndReason } : { ...base, event };
+    if (event === 'end') return { ...base, event, reason: reason as EndReason };
+    return typeof rec.callReason === 'string' ? { ...base, event, callReason: rec.callReason } : { ...base, event };
   }
   throw new UserError(`${where}: 'event' must be "window", "start" or "end", got ${JSON.stringify(event)}`);
 }

@@ -269,6 +269,14 @@ const DEFS: Def[] = [
       (r) => r.sensor ?? DASH,
     ),
   },
+  num(
+    'callCertainty',
+    "how sure it is a call (0-100 %): 100 % when a rule named it, the call classifier's probability otherwise",
+    5,
+    'call_certainty',
+    (r) => r.call_certainty ?? null,
+    (v) => `${Math.round(v * 100)}%`,
+  ),
   {
     name: 'since',
     meaning: 'how long the local camera\'s presence (15) has been what it is now; "ended" once the call has ended',
@@ -292,7 +300,7 @@ const DEFS: Def[] = [
   },
   {
     name: 'remoteSince',
-    meaning: 'how long remotePresence (25) has been what it is now',
+    meaning: 'how long remotePresence (26) has been what it is now',
     header: 'r.since',
     minWidth: 7,
     maxWidth: 7,
@@ -358,6 +366,7 @@ const DEFAULT_ORDER = [
   'datetimeStart',
   'datetimeEnd',
   'probability',
+  'callCertainty',
   'remoteSince',
   'remoteCertainty',
   'run',

@@ -28,6 +28,7 @@ export function detailsParts(s: UiState): DetailsParts {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
+  head.push(`   why a call: ${row.call_reason ?? 'not recorded (a database from before spymate said why)'}`);
   head.push(
     s.swapped.includes(rowKey(row))
       ? '   seen from its other side (s swaps back): srcIP is the side the monitor took as remote'

@@ -299,3 +299,19 @@ test('the remote camera is stored beside the local one: presence, probability, c
   );
   db.close();
 });
+
+test("a call's certainty and why it is one are stored from its start event", () => {
+  const file = tmpDb();
+  const { db, store } = newStore(file);
+  const learnt = { ...startRec('c', T0), app: 'call', callCertainty: 0.87, callReason: 'classifier: P(call) 0.87' };
+  store.apply(batch(T0 + 5, [learnt, { ...startRec('r', T0), callReason: 'rules/73-imo.rules:6' }]), 0);
+  const rows = db.prepare('SELECT flow_id, call_certainty, call_reason FROM flows ORDER BY flow_id').all();
+  assert.deepEqual(
+    rows.map((r) => ({ ...(r as object) })),
+    [
+      { flow_id: 'c', call_certainty: 0.87, call_reason: 'classifier: P(call) 0.87' },
+      { flow_id: 'r', call_certainty: 1, call_reason: 'rules/73-imo.rules:6' },
+    ],
+  );
+  db.close();
+});

@@ -86,17 +86,17 @@ test('--list-columns prints number, name and meaning of every column', () => {
   assert.match(lines[13], /^13 {2}ringTime +seconds from the flow's first packet/);
   // every word the presence columns can show, and whose camera each is
   assert.match(lines[15], /^15 {2}presence +\(header "local cam"\) the local side's camera.*camera-off.*no video/);
-  assert.match(lines[25], /^25 {2}remotePresence +\(header "remote cam"\) the remote side's camera/);
+  assert.match(lines[26], /^26 {2}remotePresence +\(header "remote cam"\) the remote side's camera/);
 });
 
-test("the columns added for both cameras and since when come after the existing ones (and the sensor's): 0-23 keep their numbers", () => {
+test('the columns added for both cameras and since when come after the existing ones (and sensor, callCertainty): 0-24 keep their numbers', () => {
   assert.deepEqual(
     COLUMNS.slice(15, 23).map((c) => c.name),
     ['presence', 'app', 'packets', 'bytes', 'bitrate', 'presenceShare', 'windows', 'probability'],
   );
   assert.deepEqual(
     COLUMNS.slice(23).map((c) => c.name),
-    ['sensor', 'since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'],
+    ['sensor', 'callCertainty', 'since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'],
   );
 });
 

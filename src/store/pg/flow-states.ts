@@ -75,6 +75,8 @@ export class FlowStates {
       end_reason: null,
       ended_at: null,
       updated_at: r.end,
+      call_certainty: r.callCertainty,
+      call_reason: r.event === 'start' ? (r.callReason ?? null) : null,
     };
   }
 
@@ -129,6 +131,8 @@ export class FlowStates {
     f.end_reason = null;
     f.ended_at = null;
     f.updated_at = Math.max(f.updated_at, r.end);
+    f.call_certainty = r.callCertainty;
+    f.call_reason = r.callReason ?? null;
     this.touch(r.flowID, h);
   }
 

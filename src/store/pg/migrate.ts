@@ -10,7 +10,7 @@ import type { PgTarget } from './target';
  * gets db/postgres/schema.sql (the current schema); a newer one is refused. All of it in one
  * transaction under an advisory lock: sensors that start together create the tables once.
  */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** pg_advisory_xact_lock key: any fixed number; this one spells "spym". */
 const MIGRATION_LOCK = 0x7370796d;
@@ -44,11 +44,19 @@ export async function migratePg(client: Client, target: PgTarget): Promise<numbe
         `${target.display}: schema version ${from} is newer than this spymate knows (${PG_SCHEMA_VERSION}); upgrade spymate on this host`,
       );
     }
-    // Version 1 is the first: there is nothing older to migrate from yet. Version 2 will bring
-    // db/postgres/migrations/002_*.sql, applied here when `from` is 1.
     if (from === 0) {
       await client.query(fs.readFileSync(path.join(pgDir(), 'schema.sql'), 'utf8'));
       await client.query('INSERT INTO spymate_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
+    } else if (from < PG_SCHEMA_VERSION) {
+      // db/postgres/migrations/NNN_*.sql brings a database from version NNN - 1 to NNN
+      const dir = path.join(pgDir(), 'migrations');
+      const files = fs.readdirSync(dir);
+      for (let v = from + 1; v <= PG_SCHEMA_VERSION; v++) {
+        const name = files.find((n) => n.startsWith(`${String(v).padStart(3, '0')}_`) && n.endsWith('.sql'));
+        if (name === undefined) throw new Error(`db/postgres/migrations has no file for schema version ${v}`);
+        await client.query(fs.readFileSync(path.join(dir, name), 'utf8'));
+        await client.query('INSERT INTO spymate_schema (version) VALUES ($1)', [v]);
+      }
     }
     await client.query('COMMIT');
     return from;

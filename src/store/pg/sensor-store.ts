@@ -89,6 +89,8 @@ const FLOW_FIELDS: ReadonlyArray<keyof FlowState> = [
   'end_reason',
   'ended_at',
   'updated_at',
+  'call_certainty',
+  'call_reason',
 ];
 const FLOW_COLUMNS = `sensor, ${FLOW_FIELDS.join(', ')}`;
 
@@ -435,7 +437,7 @@ export class SensorStore {
   private encodeFlows(taken: ReadonlyArray<{ row: FlowState }>): Buffer {
     const w = new CopyWriter(taken.length * 256);
     for (const { row: f } of taken) {
-      w.row(24)
+      w.row(26)
         .text(this.o.sensor)
         .text(f.flow_id)
         .text(f.app)
@@ -459,7 +461,9 @@ export class SensorStore {
         .bool(f.ended)
         .textOrNull(f.end_reason)
         .float8OrNull(f.ended_at)
-        .float8(f.updated_at);
+        .float8(f.updated_at)
+        .float8OrNull(f.call_certainty ?? null)
+        .textOrNull(f.call_reason ?? null);
     }
     return Buffer.concat([COPY_HEADER, w.take(), COPY_TRAILER]);
   }

@@ -46,7 +46,8 @@ const INT8_OID = 20;
 
 const FLOW_FIELDS =
   'flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts, media_ts, packets, bytes, bitrate, ' +
-  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at, sensor';
+  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at, sensor, ' +
+  'call_certainty, call_reason';
 
 /** The flows on show, with their sensor's clock and start (the columns that count from them). */
 const VISIBLE = `WITH v AS (

@@ -1,4 +1,4 @@
--- schema version 5: runs, both cameras, since when. Every flow and window row carries the run that
+-- schema version 6: runs, both cameras, since when. Every flow and window row carries the run that
 -- wrote it last, so a run's UI shows its own rows and its timeout sweep and pruning touch only
 -- them (rows written before have run 0); the remote side's camera is judged too; a presence has a
 -- start (`since` in the UI).
