@@ -19,7 +19,10 @@ function run(prog: 'spymate' | 'spymate-tui', args: string[]): { code: number | 
 const HELPS: Array<['spymate' | 'spymate-tui', string[]]> = [
   ['spymate-tui', ['--help']],
   ['spymate', ['--help']],
-  ...['extract', 'train', 'eval', 'predict'].map((c): ['spymate', string[]] => ['spymate', [c, '--help']]),
+  ...['extract', 'train', 'eval', 'predict', 'train-calls'].map((c): ['spymate', string[]] => [
+    'spymate',
+    [c, '--help'],
+  ]),
 ];
 
 test('help texts: no empty defaults, one default per option, placeholders in capitals', () => {

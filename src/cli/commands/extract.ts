@@ -162,7 +162,7 @@ export function registerExtract(program: Command): void {
       DEFAULT_MAX_FLOWS,
     )
     .option('-q, --quiet', 'no summary line on stderr')
-    .option('--call-model <file>', 'call classifier for the flows no rule names (default: the shipped one)')
+    .option('--call-model <FILE>', 'call classifier for the flows no rule names (default: the shipped one)')
     .option('--no-call-model', 'rules only: no call classifier')
     .option(
       '--explain',
