@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseCidr, type Cidr } from '../flow/local';
+import { parseLocal, type Cidr } from '../flow/local';
 import { collect, intInRange } from './program';
 import { errorLine, usageError } from '../util/errors';
 import { loadDataSet, parseFeatureList } from '../model/data';
@@ -36,9 +36,13 @@ export function addDataOptions(cmd: Command): Command {
       intInRange('--window', 100, 900),
     )
     .option('--rules <FILE>', 'flow rules for traces (default: the shipped rules/)')
-    .option('--local <CIDR>', 'which addresses are ours (in/out direction); repeatable', collect)
     .option(
-      '--local-each <CIDR>',
+      '--local <CIDR|ADDR:PORT>',
+      'which side is ours (in/out direction): addresses, or one endpoint when both peers share an address; repeatable',
+      collect,
+    )
+    .option(
+      '--local-each <CIDR|ADDR:PORT>',
       "ours in one trace only: repeat, paired in order with the traces (traces from different hosts, or a call's other direction)",
       collect,
     );
@@ -47,7 +51,7 @@ export function addDataOptions(cmd: Command): Command {
 function cidrs(list: string[] | undefined, flag = '--local'): Cidr[] {
   return (list ?? []).map((c) => {
     try {
-      return parseCidr(c);
+      return parseLocal(c);
     } catch (err) {
       throw usageError(`${flag} ${c}: ${(err as Error).message}`);
     }
@@ -68,7 +72,13 @@ export function notice(line: string): void {
 }
 
 /** Reads DATA with a progress bar over the inputs (traces can take a while). */
-export function readData(files: string[], f: DataFlags, needLabels: boolean, windowMs?: number): DataSet {
+export function readData(
+  files: string[],
+  f: DataFlags,
+  needLabels: boolean,
+  windowMs?: number,
+  side: 'local' | 'both' = 'local',
+): DataSet {
   const bar = progress('reading', files.length);
   try {
     return loadDataSet(files, {
@@ -80,6 +90,7 @@ export function readData(files: string[], f: DataFlags, needLabels: boolean, win
       local: cidrs(f.local),
       localEach: f.localEach && cidrs(f.localEach, '--local-each'),
       needLabels,
+      side,
       notice,
       onFile: (k) => bar.update(k),
     });
@@ -104,9 +115,11 @@ export function runModelOnFiles(
   f: DataFlags,
   needLabels: boolean,
   verb: string,
+  /** 'both': each call of a trace for the local camera and for the remote one (predict) */
+  side: 'local' | 'both' = 'local',
 ): ModelRun {
   const model = loadModel(modelFile, f.window !== undefined ? { windowMs: f.window } : undefined);
-  const data = readData(files, f, needLabels, model.windowMs ?? undefined);
+  const data = readData(files, f, needLabels, model.windowMs ?? undefined, side);
   const index = featureIndex(model.features, data.features, modelFile);
   const windowS = (data.windowMs ?? model.windowMs ?? 500) / 1000;
   const bar = progress(verb, data.sequences.length);

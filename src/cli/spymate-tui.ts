@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_MODEL_PATH } from '../model/load';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
-import { parseCidr } from '../flow/local';
+import { parseLocal } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
 import { parsePattern } from '../tui/filter';
 import type { SourceSpec } from '../monitor/meter-worker';
@@ -21,6 +21,7 @@ import { releaseDeadTerminal } from '../util/terminal';
 import { refuseSameFile } from '../features/output';
 import { dbFiles } from '../store/migrate';
 import type { MeterStats } from '../store/types';
+import { plural } from '../util/plural';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
 import { parsePgUrl } from '../store/pg/target';
 import {
@@ -63,6 +64,10 @@ interface Opts extends HostOpts {
   maxFlows: number;
 }
 
+/** What commander hands over: the options without a default may be missing. */
+type Given = Omit<Opts, 'bpf' | 'filter' | 'local' | 'columns'> &
+  Partial<Pick<Opts, 'bpf' | 'filter' | 'local' | 'columns'>>;
+
 /** 'max' is Infinity: commander treats a parser's null as "no value". */
 function parseSpeed(v: string): number {
   if (v === 'max') return Infinity;
@@ -83,15 +88,18 @@ function nonNegative(name: string): (v: string) => number {
 /** Validates what can be validated before any thread starts: usage errors exit 2 and touch nothing. */
 function checkUsage(o: Opts, positional: string[], given: (key: keyof HostOpts) => boolean): void {
   const sources = [o.interface, o.file, o.records].filter((s) => s !== undefined).length;
-  if (sources === 0 && o.store === undefined)
-    throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
+  // no source: the view over PostgreSQL (--store), or an SQLite file's history (--db alone)
+  if (sources === 0 && o.store === undefined && (o.db === undefined || o.headless))
+    throw usageError(
+      'give a source: -i IFACE (live), -f TRACE (replay) or --records FILE; or --db FILE alone to browse it (see --help)',
+    );
   if (sources > 1) throw usageError('give only one source: -i IFACE, -f TRACE or --records FILE');
   if (o.speed !== 1 && !o.file) throw usageError('--speed applies to -f TRACE only');
   if (o.bpf && !o.interface)
     throw usageError('--bpf applies to -i IFACE only (filter a trace with tcpdump -r T -w OUT EXPR)');
   for (const c of o.local) {
     try {
-      parseCidr(c);
+      parseLocal(c);
     } catch (err) {
       throw usageError(`--local: ${(err as Error).message}`);
     }
@@ -142,8 +150,9 @@ function summaryLine(s: MonitorSummary): string {
   const m = s.meter;
   const rate = s.seconds > 0 ? Math.round(s.filter.records / s.seconds) : 0;
   return (
-    `spymate-tui: ${m.packets} packets, ${dropsText(m)}, ${m.flows} flows, ${m.calls} calls, ` +
-    `${m.windows} windows, ${s.filter.records} records (${rate} records/s) in ${s.seconds.toFixed(1)} s`
+    `spymate-tui: ${plural(m.packets, 'packet')}, ${dropsText(m)}, ${plural(m.flows, 'flow')}, ` +
+    `${plural(m.calls, 'call')}, ${plural(m.windows, 'window')}, ${plural(s.filter.records, 'record')} ` +
+    `(${rate} records/s) in ${s.seconds.toFixed(1)} s`
   );
 }
 
@@ -159,7 +168,7 @@ function dropsText(m: MeterStats): string {
 
 async function main(argv: string[]): Promise<number> {
   const program = newProgram('spymate-tui', 'Live monitor of video calls and of whether a person is on camera.')
-    .usage('[-i IFACE | -f TRACE | --records FILE] [options] [COLUMN...]')
+    .usage('[-i IFACE | -f TRACE | --records FILE | --db FILE] [options] [COLUMN...]')
     .argument(
       '[COLUMN...]',
       'columns to show: numbers (0-14 = Skype Traffic Detector Table VI) or names; see --list-columns',
@@ -168,14 +177,17 @@ async function main(argv: string[]): Promise<number> {
     .option('-f, --file <TRACE>', 'replay a pcap or pcapng trace')
     .option('--records <FILE>', 'show saved classified records (NDJSON written by --out)')
     .option('--speed <N|max>', 'replay speed for -f (1 = real time)', parseSpeed, 1)
-    .option('--bpf <EXPR>', 'libpcap filter expression (live)', '')
+    .option('--bpf <EXPR>', 'libpcap filter expression (live)')
     .option('--rules <FILE>', 'flow rules (default: the shipped rules/)')
     .option('--model <FILE>', 'presence model (default: the shipped model)')
     .option(
       '--call-model <FILE>',
       'call classifier for the flows no rule names (default: the shipped rules/call-model.json)',
     )
-    .option('--db <FILE>', `SQLite database file (default: ${defaultDbPath()})`)
+    .option(
+      '--db <FILE>',
+      `SQLite database file (default: ${defaultDbPath()}); alone, without a source: show every run's calls in it`,
+    )
     .option('--window <MS>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
     .option(
       '--timeout <S>',
@@ -189,23 +201,22 @@ async function main(argv: string[]): Promise<number> {
       '--filter <PATTERN>',
       'preset IP filter, repeatable: 24.62.*  10.0.0.0/8  2001:db8::/32  192.168.1.15',
       collect,
-      [],
     )
-    .option('--local <CIDR>', 'addresses that are ours (in/out direction); repeatable', collect, [])
+    .option(
+      '--local <CIDR|ADDR:PORT>',
+      'which side is ours (in/out direction): addresses, or one endpoint when both peers share an address; repeatable',
+      collect,
+    )
     .option('--out <FILE>', 'also append every classified record to FILE as NDJSON')
     .option('--headless', 'no UI: NDJSON records on stdout')
     .option('--list-columns', 'list the columns and exit')
-    .option(
-      '--columns <LIST>',
-      'columns to show, comma-separated (as COLUMN...)',
-      (v: string, prev: string[] = []) =>
-        prev.concat(
-          v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      [],
+    .option('--columns <LIST>', 'columns to show, comma-separated (as COLUMN...)', (v: string, prev: string[] = []) =>
+      prev.concat(
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     )
     .option(
       '--buffer-size <MIB>',
@@ -227,7 +238,15 @@ async function main(argv: string[]): Promise<number> {
 
   addHostOptions(program);
   let code = 0;
-  program.action(async (positional: string[], o: Opts) => {
+  program.action(async (positional: string[], given: Given) => {
+    // repeatable options and --bpf have no default in the help: an empty one says nothing
+    const o: Opts = {
+      ...given,
+      bpf: given.bpf ?? '',
+      filter: given.filter ?? [],
+      local: given.local ?? [],
+      columns: given.columns ?? [],
+    };
     if (o.listColumns) {
       process.stdout.write(formatColumnList() + '\n');
       return;
@@ -244,7 +263,34 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+/** `spymate-tui --db FILE` with no source: the UI over every run's rows in FILE, no engine. */
+async function browse(o: Opts, positional: string[]): Promise<number> {
+  const dbPath = path.resolve(o.db as string);
+  for (const [flag, given] of [
+    ['--out', o.out !== undefined],
+    ['--speed', o.speed !== 1],
+    ['--bpf', o.bpf !== ''],
+    ['--local', o.local.length > 0],
+  ] as const) {
+    if (given) throw usageError(`${flag} needs a source (-i, -f or --records); --db alone only shows what FILE holds`);
+  }
+  if (!fs.existsSync(dbPath)) throw usageError(`--db ${dbPath}: no such database (give a source to fill it)`);
+  const { startTui } = await import('../tui/app');
+  await startTui({
+    dbPath,
+    refreshS: o.refresh,
+    columns: [...positional, ...o.columns],
+    filters: o.filter,
+    sourceLabel: `db:${dbPath}`,
+    run: null,
+    labelsPath: null,
+    modelName: path.basename(o.model ?? 'none'),
+  });
+  return 0;
+}
+
 async function run(o: Opts, positional: string[]): Promise<number> {
+  if (!o.interface && !o.file && !o.records) return browse(o, positional);
   const dbPath = path.resolve(o.db ?? defaultDbPath());
   const outPath = o.out ? path.resolve(o.out) : null;
   let source: SourceSpec;
@@ -320,6 +366,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
           columns: [...positional, ...o.columns],
           filters: o.filter,
           sourceLabel,
+          run: monitor.run,
           labelsPath,
           modelName,
         });
@@ -352,6 +399,7 @@ async function view(o: Opts, positional: string[]): Promise<number> {
     columns: [...positional, ...o.columns],
     filters: o.filter,
     sourceLabel: parsePgUrl(o.store as string).display,
+    run: null,
     labelsPath: null,
     modelName: '-',
   });

@@ -27,5 +27,11 @@ runMain('spymate', async () => {
   registerEval(program);
   registerPredict(program);
   registerTrainCalls(program);
+  // no command: the help, on stderr as for any other usage error, and its exit code
+  if (process.argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 2;
+  }
   await parseProgram(program, process.argv);
+  return 0;
 });

@@ -35,3 +35,16 @@ export const FEATURE_NAMES: readonly string[] = DIRECTIONS.flatMap((d) => MEASUR
 export const SPY_YOUR_MATE_FEATURES: readonly string[] = DIRECTIONS.flatMap((d) =>
   ['avg_interval', 'avg_size', 'packets', 'bytes'].map((m) => `${d}_${m}`),
 );
+
+/** The same measure seen from the other side: `in_x` ↔ `out_x`; `all_x` and other names stay. */
+export function otherSide(name: string): string {
+  if (name.startsWith('in_')) return `out_${name.slice(3)}`;
+  if (name.startsWith('out_')) return `in_${name.slice(4)}`;
+  return name;
+}
+
+/**
+ * FEATURE_NAMES as the remote side would name the same values: a model that asks for `out_bytes`
+ * by name then reads what the remote side sent (`in_bytes` here), and so judges the remote camera.
+ */
+export const REMOTE_FEATURE_NAMES: readonly string[] = FEATURE_NAMES.map(otherSide);

@@ -113,8 +113,9 @@ class FlowState {
   collecting = false;
   /** the rule the flow was last waiting on, while undecided (for --explain) */
   waiting: Rule | null = null;
-  /** a call's outgoing media streams: is its camera on? */
+  /** a call's media streams, each way: is the local camera on (what it sends), the remote one (what it receives)? */
   video: SentVideo | null = null;
+  received: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
   win = -Infinity;
   /** highest window index already emitted (or, for a candidate, held) */
@@ -225,7 +226,8 @@ export class Pipeline {
         if (st.phase === CANDIDATE)
           st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, table.out, p.proto === 6);
         // (rolling the window may have just dropped a candidate)
-        else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
+        else if (st.phase === CALL)
+          (table.out ? st.video! : st.received!).add(ts, p.buf, p.payloadOff, p.payloadCapLen);
       }
       if (st.collecting) this.collect(f, p, table.out);
     }
@@ -483,7 +485,9 @@ export class Pipeline {
     this.stats.calls++;
     this.table.setList(f, LIST_CALL);
     if (st.video === null) st.video = new SentVideo();
-    st.video.reset(app === 'zoom');
+    if (st.received === null) st.received = new SentVideo();
+    st.video.reset(app === 'zoom', f.firstTs);
+    st.received.reset(app === 'zoom', f.firstTs);
     this.sink.callStart(f.info());
     this.sink.verdict?.({ flow: f.info(), call: true, reason });
     const held = st.held;
@@ -632,7 +636,8 @@ export class Pipeline {
       bytes,
       features,
       callCertainty: f.certainty,
-      cameraOff: f.state.phase === CALL && f.state.video!.cameraOff(end),
+      sent: f.state.phase === CALL ? f.state.video!.sending(end) : 'video',
+      received: f.state.phase === CALL ? f.state.received!.sending(end) : 'video',
     };
     if (this.opts.labels) {
       const label = this.opts.labels.labelFor(start, end, this.traceStart);

@@ -1,6 +1,12 @@
 import type { EndReason, FlowInfo } from '../flow/types';
 
 /**
+ * What a direction's packets say of its camera before any model is asked: it sends video (or
+ * cannot be read: the model decides), its camera is off (sound, no video), or it sends no media.
+ */
+export type Sending = 'video' | 'camera-off' | 'no video';
+
+/**
  * One fixed-length window of one call flow: the unit that is labelled, trained on and classified.
  * `features` is in the order of FEATURE_NAMES (src/features/names.ts).
  */
@@ -23,8 +29,9 @@ export interface WindowRecord {
   callCertainty: number;
   /** ground truth when labels were given: 1 person, 0 background */
   label?: 0 | 1;
-  /** the local side sent no video for a while though its media is readable: its camera is off (src/features/sent-video.ts) */
-  cameraOff: boolean;
+  /** what the local side sends, and what it receives (the remote side's camera): src/features/sent-video.ts */
+  sent: Sending;
+  received: Sending;
 }
 
 /**

@@ -7,6 +7,8 @@ export interface Cidr {
   version: 4 | 6;
   words: Uint32Array;
   masks: Uint32Array;
+  /** one endpoint only, when --local named its port too (`127.0.0.1:47660`) */
+  port?: number;
 }
 
 function maskWords(version: 4 | 6, prefix: number): Uint32Array {
@@ -38,6 +40,26 @@ export function parseCidr(s: string): Cidr {
     prefix = Number(p);
   }
   return cidrOf(text, addr.version, addr.words, prefix);
+}
+
+const ENDPOINT_V4 = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/;
+const ENDPOINT_V6 = /^\[([^\]]+)\]:(\d+)$/;
+
+/**
+ * A --local value: what parseCidr takes, or one endpoint, `ADDR:PORT` (`[ADDR]:PORT` for IPv6):
+ * the way to say which side is ours when both peers of a call share an address.
+ */
+export function parseLocal(s: string): Cidr {
+  const text = s.trim();
+  const m = ENDPOINT_V4.exec(text) ?? ENDPOINT_V6.exec(text);
+  if (!m) return parseCidr(text);
+  const port = Number(m[2]);
+  if (!/^\d{1,5}$/.test(m[2]) || port < 1 || port > 65535) {
+    throw new UserError(`'${s}': the port must be a number from 1 to 65535`);
+  }
+  const addr = parseAddr(m[1]);
+  if (!addr) throw new UserError(`'${s}' is not ADDR:PORT (e.g. 127.0.0.1:47660 or [2001:db8::1]:5004)`);
+  return { ...cidrOf(text, addr.version, addr.words, addr.version === 4 ? 32 : 128), port };
 }
 
 /** The range of `prefix` leading bits of an address. */
@@ -120,14 +142,43 @@ const PRIVATE_RANGES = new CidrSet(
   ].map(parseCidr),
 );
 
+/** The --local list, split: endpoints (ADDR:PORT) and address ranges. */
+export class LocalSides {
+  readonly endpoints: readonly Cidr[];
+  readonly ranges: CidrSet;
+
+  constructor(local: readonly Cidr[]) {
+    this.endpoints = local.filter((c) => c.port !== undefined);
+    this.ranges = new CidrSet(local.filter((c) => c.port === undefined));
+  }
+
+  /** Is (address, port) one of the endpoints named? */
+  endpoint(words: Uint32Array, version: 4 | 6, port: number): boolean {
+    for (const e of this.endpoints) if (e.port === port && inCidr(words, version, e)) return true;
+    return false;
+  }
+}
+
 /**
- * Which endpoint is local: 'a' or 'b' (a = the first packet's source, the initiator).
- * The --local list decides when it tells the two apart, then the private-address rule, then the initiator.
+ * Which endpoint is local: 'a' or 'b' (a = the first packet's source, the initiator). The --local
+ * endpoints (ADDR:PORT) decide when they tell the two apart, then its address ranges, then the
+ * private-address rule, then the initiator.
  */
-export function localSide(a: Uint32Array, b: Uint32Array, version: 4 | 6, local: CidrSet): 'a' | 'b' {
-  if (local.cidrs.length > 0) {
-    const la = local.has(a, version);
-    if (la !== local.has(b, version)) return la ? 'a' : 'b';
+export function localSide(
+  a: Uint32Array,
+  aPort: number,
+  b: Uint32Array,
+  bPort: number,
+  version: 4 | 6,
+  local: LocalSides,
+): 'a' | 'b' {
+  if (local.endpoints.length > 0) {
+    const ea = local.endpoint(a, version, aPort);
+    if (ea !== local.endpoint(b, version, bPort)) return ea ? 'a' : 'b';
+  }
+  if (local.ranges.cidrs.length > 0) {
+    const la = local.ranges.has(a, version);
+    if (la !== local.ranges.has(b, version)) return la ? 'a' : 'b';
   }
   const pa = PRIVATE_RANGES.has(a, version);
   if (pa !== PRIVATE_RANGES.has(b, version)) return pa ? 'a' : 'b';

@@ -1,7 +1,7 @@
 import type { DecodedPacket } from '../capture/types';
 import { formatAddr } from '../capture/addr';
 import { endpointHash, hash64Hex } from './hash';
-import { CidrSet, localSide, type Cidr } from './local';
+import { LocalSides, localSide, type Cidr } from './local';
 import type { EndReason, FlowInfo, Protocol } from './types';
 
 /** Which recency list a flow is on: calls are swept with the media-stop timeout, the rest with the idle timeout. */
@@ -166,7 +166,7 @@ export class FlowTable<T> {
   /** removed flows kept for reuse: flows come and go by the thousand, allocation and GC are the cost */
   private readonly pool: Flow<T>[] = [];
 
-  private readonly local: CidrSet;
+  private readonly local: LocalSides;
 
   constructor(
     readonly maxFlows: number,
@@ -177,7 +177,7 @@ export class FlowTable<T> {
     /** called for each flow pushed out to keep the table under maxFlows, before it is dropped */
     private readonly onEvict: (f: Flow<T>) => void,
   ) {
-    this.local = new CidrSet(local);
+    this.local = new LocalSides(local);
     // start small and grow with the table: a bucket array sized for the cap would miss the cache on every packet
     const n = 1024;
     this.buckets = new Array<Flow<T> | null>(n).fill(null);
@@ -215,7 +215,7 @@ export class FlowTable<T> {
   private insert(p: DecodedPacket, h: number): Flow<T> {
     if (this.size >= this.maxFlows) this.evictIdlest();
     const f = this.pool.pop() ?? new Flow<T>(this.newState());
-    const srcLocal = localSide(p.src, p.des, p.ipVersion, this.local) === 'a';
+    const srcLocal = localSide(p.src, p.srcPort, p.des, p.desPort, p.ipVersion, this.local) === 'a';
     f.srcAddr.set(srcLocal ? p.src : p.des);
     f.desAddr.set(srcLocal ? p.des : p.src);
     f.srcPort = srcLocal ? p.srcPort : p.desPort;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extractTrace } from '../features/extract';
 import { loadLabels } from '../features/labels';
-import { FEATURE_NAMES } from '../features/names';
+import { FEATURE_NAMES, otherSide } from '../features/names';
 import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '../features/pipeline';
 import type { WindowRecord } from '../features/types';
 import { loadRules } from '../rules/load';
@@ -29,6 +29,12 @@ export interface DataOptions {
   /** inputs need labels (train/eval) or not (predict: traces without --labels, tables without a class column) */
   needLabels: boolean;
   notice: (line: string) => void;
+  /**
+   * whose camera a trace's windows are about: the local side's (what it sends, the default), the
+   * remote side's (what the local side receives), as the monitor's two presence columns, or both
+   * (each call twice; the remote side's sequences marked `remote`)
+   */
+  side?: 'local' | 'remote' | 'both';
   /** called after each input file is read */
   onFile?: (done: number) => void;
 }
@@ -76,7 +82,19 @@ function tableSequence(t: Table, windowS: number): Sequence {
   };
 }
 
-/** The call flows of a trace as sequences (windows in time order per flow). */
+/** The features of a window as the remote side would name them: `out_x` holds what the remote side sent. */
+const MIRROR = FEATURE_NAMES.map((n) => FEATURE_NAMES.indexOf(otherSide(n)));
+
+/** A side's windows of one call, in time order. */
+type SideWindows = Map<string, WindowRecord[]>;
+
+function push(by: SideWindows, w: WindowRecord, features: Float64Array): void {
+  let list = by.get(w.flowID);
+  if (!list) by.set(w.flowID, (list = []));
+  list.push({ ...w, features });
+}
+
+/** The call flows of a trace as sequences (windows in time order per flow), of one camera or both. */
 function traceSequences(
   file: string,
   labelsFile: string | undefined,
@@ -84,9 +102,10 @@ function traceSequences(
   rules: RuleSet,
   o: DataOptions,
 ): Sequence[] {
-  const byFlow = new Map<string, WindowRecord[]>();
+  const side = o.side ?? 'local';
+  const [mine, theirs]: [SideWindows, SideWindows] = [new Map(), new Map()];
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
-  let cameraOff = 0;
+  let noPicture = 0;
   const summary = extractTrace(
     file,
     {
@@ -102,30 +121,41 @@ function traceSequences(
       callEnd: () => undefined,
       window: (w) => {
         // as in the monitor: with no video sent there is no presence to learn or to score
-        if (w.cameraOff) {
-          cameraOff++;
-          return;
+        if (side !== 'remote') {
+          if (w.sent === 'video') push(mine, w, Float64Array.from(w.features));
+          else noPicture++;
         }
-        let list = byFlow.get(w.flowID);
-        if (!list) byFlow.set(w.flowID, (list = []));
-        list.push({ ...w, features: Float64Array.from(w.features) });
+        if (side !== 'local') {
+          if (w.received === 'video')
+            push(
+              theirs,
+              w,
+              Float64Array.from(MIRROR, (i) => w.features[i]),
+            );
+          else if (side === 'remote') noPicture++;
+        }
       },
     },
   );
   for (const line of summary.warnings) o.notice(line);
-  if (cameraOff > 0)
+  if (noPicture > 0)
     o.notice(
-      `${file}: ${cameraOff} window${cameraOff === 1 ? '' : 's'} with the local camera off left out (no video sent: see docs/monitor.md, "Camera off")`,
+      `${file}: ${noPicture} window${noPicture === 1 ? '' : 's'} in which the ${side === 'remote' ? 'remote' : 'local'} side sent no video ` +
+        'left out (camera off, or no media: see docs/monitor.md, "Camera off")',
     );
-  if (byFlow.size === 0)
+  if (mine.size === 0 && theirs.size === 0)
     throw new UserError(`${file}: no video-call flows found (check --rules, or that the trace holds a call)`);
-  const seqs = [...byFlow.entries()].map(([flow, ws]) => ({
-    source: file,
-    flow,
-    times: Float64Array.from(ws, (w) => w.start),
-    rows: ws.map((w) => w.features),
-    labels: Int8Array.from(ws, (w) => (w.label === undefined ? -1 : w.label)),
-  }));
+  const sequences = (by: SideWindows, remote: boolean): Sequence[] =>
+    [...by.entries()].map(([flow, ws]) => ({
+      source: file,
+      flow,
+      times: Float64Array.from(ws, (w) => w.start),
+      rows: ws.map((w) => w.features),
+      // with both cameras the labels given are the local camera's: the remote one's windows are unlabelled
+      labels: Int8Array.from(ws, (w) => (w.label === undefined || (remote && side === 'both') ? -1 : w.label)),
+      ...(remote && side === 'both' ? { remote: true as const } : {}),
+    }));
+  const seqs = [...sequences(mine, false), ...sequences(theirs, true)];
   if (labels && !seqs.some((s) => s.labels.some((l) => l >= 0))) {
     throw new UserError(
       `${labelsFile}: its intervals cover no window of the calls in ${file} (a window counts only if wholly inside one interval; times are epoch seconds, or seconds from the trace start when below 1e9)`,

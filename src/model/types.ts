@@ -191,6 +191,8 @@ export interface Sequence {
   rows: Float64Array[];
   /** 1 person, 0 background, -1 unlabelled */
   labels: Int8Array;
+  /** a trace's call seen for the remote side's camera (loadDataSet side 'both'); else the local side's */
+  remote?: true;
 }
 
 export interface DataSet {

@@ -59,7 +59,8 @@ export interface FilterThreadData {
 
 /** filter thread → main thread */
 export type FilterMessage =
-  | { kind: 'ready' }
+  /** `run`: this run's id in the SQLite database, what its UI shows (null: a sensor's, in PostgreSQL) */
+  | { kind: 'ready'; run: number | null }
   | { kind: 'stats'; stats: FilterStats }
   | { kind: 'warning'; line: string }
   | WorkerFailure
@@ -85,6 +86,7 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
   let sensor: SensorStore | null = null;
   let ipfix: IpfixExporter | null = null;
   let out: OutputFile | null = null;
+  let runId: number | null = null;
   const warn = (line: string): void => post({ kind: 'warning', line });
   try {
     // --out first: a bad one is found before the database is created
@@ -106,6 +108,7 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
       try {
         store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
         store.writeRunMeta(data.run);
+        runId = store.run;
       } catch (err) {
         throw describeDbError(err, data.dbPath);
       }
@@ -227,7 +230,7 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
     post({ kind: 'done', stats: { ...stats }, store: storeReport, ipfix: ipfixReport });
     data.port.close();
   };
-  post({ kind: 'ready' });
+  post({ kind: 'ready', run: runId });
 }
 
 if (parentPort) {

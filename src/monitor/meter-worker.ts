@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { describeFailure, UserError } from '../util/errors';
-import { FEATURE_NAMES } from '../features/names';
+import { FEATURE_NAMES, REMOTE_FEATURE_NAMES } from '../features/names';
 import { Pipeline } from '../features/pipeline';
-import type { PipelineSink, WindowRecord } from '../features/types';
+import type { PipelineSink, Sending, WindowRecord } from '../features/types';
 import type { EndReason, FlowInfo } from '../flow/types';
-import { parseCidr } from '../flow/local';
+import { parseLocal } from '../flow/local';
 import { loadRules } from '../rules/load';
 import { callClassifier, DEFAULT_CALL_MODEL_PATH, loadCallModel } from '../model/call-model';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
@@ -25,7 +25,6 @@ import {
   type FlowEventOut,
   type LiveRecord,
   type MeterStats,
-  type Presence,
   type WindowOut,
   type WorkerFailure,
 } from '../store/types';
@@ -119,12 +118,18 @@ function replayPositionProbe(tracePath: string): () => number | null {
   };
 }
 
+/** One side's presence in one window, as the records carry it. */
+type Judgement = Pick<WindowOut, 'presence' | 'probability' | 'raw' | 'rawProbability' | 'certainty'>;
+
+const UNKNOWN: Judgement = { presence: 'unknown', probability: null, raw: null, rawProbability: null, certainty: null };
+
 class Meter {
   private readonly port: MessagePort;
   private readonly post: (m: MeterMessage) => void;
   private pipeline: Pipeline | null = null;
   private model: PresenceModel | null = null;
-  private readonly predictors = new Map<string, SequencePredictor>();
+  /** per call: the predictors of the local and of the remote camera, made when first asked */
+  private readonly predictors = new Map<string, [SequencePredictor | null, SequencePredictor | null]>();
   private readonly batch: BatchBuilder;
   private batchStart = 0;
   private lastPost = 0;
@@ -172,7 +177,7 @@ class Meter {
     const callModelPath = d.callModelPath ?? DEFAULT_CALL_MODEL_PATH;
     const calls =
       d.callModelPath || fs.existsSync(callModelPath) ? callClassifier(loadCallModel(callModelPath)) : undefined;
-    const local = d.local.map((c) => parseCidr(c));
+    const local = d.local.map((c) => parseLocal(c));
     const modelPath = d.modelPath ?? DEFAULT_MODEL_PATH;
     if (d.modelPath || fs.existsSync(modelPath)) {
       this.model = loadModel(modelPath, { windowMs: d.windowMs, featureNames: FEATURE_NAMES });
@@ -236,28 +241,29 @@ class Meter {
     this.add(r);
   }
 
+  /** The presence of one side's camera in this window: what its packets say, else the model's word. */
+  private judge(w: WindowRecord, sending: Sending, side: 0 | 1): Judgement {
+    // no video: nobody can be seen, and the predictor's history stays that of the camera when on
+    if (sending !== 'video')
+      return { presence: sending, probability: null, raw: null, rawProbability: null, certainty: null };
+    if (!this.model) return UNKNOWN;
+    let pair = this.predictors.get(w.flowID);
+    if (!pair) this.predictors.set(w.flowID, (pair = [null, null]));
+    // the remote side's camera is judged by the same model on the values the remote side sent
+    const p = (pair[side] ??= this.model.createPredictor(side === 0 ? FEATURE_NAMES : REMOTE_FEATURE_NAMES));
+    const pred = p.push(w.features);
+    return {
+      presence: pred.presence === 1 ? 'person' : 'background',
+      probability: pred.probability,
+      raw: pred.raw,
+      rawProbability: pred.rawProbability,
+      certainty: pred.certainty,
+    };
+  }
+
   private window(w: WindowRecord): void {
-    let presence: Presence = 'unknown';
-    let probability: number | null = null;
-    let raw: 0 | 1 | null = null;
-    let rawProbability: number | null = null;
-    let certainty: number | null = null;
-    if (w.cameraOff) {
-      // no video: nobody can be seen, and the predictor's history stays that of the camera when on
-      presence = 'camera-off';
-    } else if (this.model) {
-      let p = this.predictors.get(w.flowID);
-      if (!p) {
-        p = this.model.createPredictor(FEATURE_NAMES);
-        this.predictors.set(w.flowID, p);
-      }
-      const pred = p.push(w.features);
-      presence = pred.presence === 1 ? 'person' : 'background';
-      probability = pred.probability;
-      raw = pred.raw;
-      rawProbability = pred.rawProbability;
-      certainty = pred.certainty;
-    }
+    const { presence, probability, raw, rawProbability, certainty } = this.judge(w, w.sent, 0);
+    const remote = this.judge(w, w.received, 1);
     const r: WindowOut = {
       event: 'window',
       flowID: w.flowID,
@@ -278,6 +284,9 @@ class Meter {
       raw,
       rawProbability,
       certainty,
+      remotePresence: remote.presence,
+      remoteProbability: remote.probability,
+      remoteCertainty: remote.certainty,
     };
     this.stats.windows++;
     this.add(r);

@@ -65,6 +65,8 @@ export class Monitor {
   private failure: { line: string; code: number } | null = null;
   private readonly t0 = Date.now();
   private droppedTo: DropTarget | null = null;
+  /** this run's id in the database (known once the filter thread is ready): the UI shows its rows */
+  run: number | null = null;
   private outputs: { store: StoreReport | null; ipfix: IpfixReport | null } = { store: null, ipfix: null };
   private resolveDone!: (s: MonitorSummary) => void;
   /** resolves when the filter thread has stored the last batch (or both workers are gone) */
@@ -210,8 +212,10 @@ export class Monitor {
     this.filter = filter;
     const filterReady = new Promise<boolean>((resolve) => {
       filter.on('message', (m: FilterMessage) => {
-        if (m.kind === 'ready') resolve(true);
-        else if (m.kind === 'stats') this.filterStats = m.stats;
+        if (m.kind === 'ready') {
+          this.run = m.run;
+          resolve(true);
+        } else if (m.kind === 'stats') this.filterStats = m.stats;
         else if (m.kind === 'warning') o.warn(m.line);
         else if (m.kind === 'error') {
           this.fail(m.line, m.code);

@@ -23,6 +23,12 @@ interface FlowDelta {
   bitrate: number;
   timeoutAt: number;
   updated: number;
+  /** start of the batch's last run of windows with the latest presence, and whether it is all of them */
+  since: number;
+  sinceWhole: boolean;
+  /** the same for the remote camera */
+  remoteSince: number;
+  remoteSinceWhole: boolean;
 }
 
 /** Static facts of the run written once into meta. */
@@ -37,6 +43,11 @@ export interface RunMeta {
  * batch; flows upserted by flow ID and window rows by (flow, start), so a trace replayed twice
  * leaves the same rows; timeout sweep and pruning driven by the batch's clock, never the wall.
  *
+ * Each store is one run (a row of `runs`); every flow and window row carries the run that wrote it
+ * last. A flow another run wrote is taken over when this run first sees it: its counts start again
+ * (the row stays one row), and windows of the earlier run count as new when replaced. The timeout
+ * sweep and the pruning touch this run's rows only: another run's clock means nothing here.
+ *
  * Every time written is pipeline time taken from the records themselves (window end, last packet,
  * timeout_at), not the batch clock, so the rows do not depend on how the records were batched.
  */
@@ -44,54 +55,78 @@ export class FlowStore {
   private readonly st: ReturnType<FlowStore['prepare']>;
   private readonly applyTx: (b: RecordBatch, recordsPerS: number) => void;
   private readonly deltas = new Map<string, FlowDelta>();
-  /** this run's row in runs, which the flows it writes point to; null for a store with no run (tests) */
-  private runId: number | null = null;
+  /** flows this run has written (taken over) and not seen end: the takeover check is skipped for them */
+  private readonly owned = new Set<string>();
+  /** this run's id in `runs` */
+  readonly run: number;
 
   constructor(
     private readonly db: Database.Database,
     private readonly opts: FlowStoreOptions,
   ) {
+    this.run = Number(db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(Date.now() / 1000).lastInsertRowid);
     this.st = this.prepare();
     this.applyTx = db.transaction((b: RecordBatch, recordsPerS: number) => {
       this.applyInTx(b);
       this.writeMeta(b.clock, b.stats, b.monitorStart, recordsPerS);
+      if (b.final) this.setMeta('finished_at', b.clock);
     });
   }
 
   private prepare() {
     const db = this.db;
     return {
-      oldWindow: db.prepare('SELECT packets, bytes, presence FROM windows WHERE flow_id = ? AND start = ?').raw(true),
+      oldWindow: db
+        .prepare('SELECT packets, bytes, presence, run FROM windows WHERE flow_id = ? AND start = ?')
+        .raw(true),
       newWindow: db.prepare(
-        `INSERT INTO windows (end, packets, bytes, bitrate, raw, presence, probability, features, certainty, raw_probability, flow_id, start)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (flow_id, start) DO NOTHING`,
+        `INSERT INTO windows (end, packets, bytes, bitrate, raw, presence, probability, features, certainty, raw_probability,
+                              remote_presence, remote_probability, run, flow_id, start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (flow_id, start) DO NOTHING`,
       ),
       replaceWindow: db.prepare(
         `UPDATE windows SET end = ?, packets = ?, bytes = ?, bitrate = ?, raw = ?, presence = ?, probability = ?, features = ?,
-           certainty = ?, raw_probability = ? WHERE flow_id = ? AND start = ?`,
+           certainty = ?, raw_probability = ?, remote_presence = ?, remote_probability = ?, run = ?
+         WHERE flow_id = ? AND start = ?`,
+      ),
+      // A flow another run wrote starts again as this run's (one row per flow ID all the same).
+      takeover: db.prepare(
+        `UPDATE flows SET run = @run, first_ts = @start, last_ts = @start, media_ts = NULL, packets = 0, bytes = 0,
+           windows = 0, person_windows = 0, bitrate = 0, presence = 'unknown', probability = NULL, certainty = NULL,
+           presence_since = NULL, remote_presence = 'unknown', remote_probability = NULL, remote_certainty = NULL,
+           remote_since = NULL, timeout_at = @start, ended = 0, end_reason = NULL, ended_at = NULL, updated_at = @start
+         WHERE flow_id = @id AND run != @run`,
       ),
       // A flow's window totals, once per flow per batch: update (the usual case), else insert.
+      // (SET expressions see the row as it was: `presence` there is the presence before this batch.)
       windowFlowUpdate: db.prepare(
-        `UPDATE flows SET app = ?, first_ts = min(first_ts, ?), last_ts = max(last_ts, ?),
-           media_ts = min(coalesce(media_ts, ?), ?),
-           packets = packets + ?, bytes = bytes + ?, windows = windows + ?, person_windows = person_windows + ?,
-           bitrate = ?, presence = ?, probability = ?, certainty = ?,
-           timeout_at = max(timeout_at, ?), updated_at = max(updated_at, ?), run_id = ?
-         WHERE flow_id = ?`,
+        `UPDATE flows SET app = @app, first_ts = min(first_ts, @first), last_ts = max(last_ts, @last),
+           media_ts = min(coalesce(media_ts, @first), @first),
+           packets = packets + @dp, bytes = bytes + @db, windows = windows + @dw, person_windows = person_windows + @dpw,
+           bitrate = @bitrate, presence = @presence, probability = @probability, certainty = @certainty,
+           presence_since = CASE WHEN presence = @presence AND @sinceWhole THEN coalesce(presence_since, @since) ELSE @since END,
+           remote_presence = @remotePresence, remote_probability = @remoteProbability, remote_certainty = @remoteCertainty,
+           remote_since = CASE WHEN remote_presence = @remotePresence AND @remoteSinceWhole
+             THEN coalesce(remote_since, @remoteSince) ELSE @remoteSince END,
+           timeout_at = max(timeout_at, @timeoutAt), updated_at = max(updated_at, @updated)
+         WHERE flow_id = @id`,
       ),
       windowFlowInsert: db.prepare(
         `INSERT INTO flows (app, first_ts, last_ts, media_ts, packets, bytes, windows, person_windows,
-                            bitrate, presence, probability, certainty, timeout_at, updated_at, run_id,
-                            flow_id, src_ip, src_port, des_ip, des_port, protocol)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                            bitrate, presence, probability, certainty, presence_since, remote_presence, remote_probability,
+                            remote_certainty, remote_since, timeout_at, updated_at,
+                            flow_id, src_ip, src_port, des_ip, des_port, protocol, run)
+         VALUES (@app, @first, @last, @first, @dp, @db, @dw, @dpw, @bitrate, @presence, @probability, @certainty, @since,
+                 @remotePresence, @remoteProbability, @remoteCertainty, @remoteSince,
+                 @timeoutAt, @updated, @id, @srcIP, @srcPort, @desIP, @desPort, @protocol, @run)`,
       ),
       startFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, updated_at, call_certainty, call_reason, run_id)
+                            packets, bytes, timeout_at, updated_at, call_certainty, call_reason, run)
          VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end,
                  @callCertainty, @callReason, @run)
          ON CONFLICT(flow_id) DO UPDATE SET
-           app = excluded.app, run_id = excluded.run_id,
+           app = excluded.app,
            call_certainty = excluded.call_certainty, call_reason = excluded.call_reason,
            first_ts = min(first_ts, excluded.first_ts),
            last_ts = max(last_ts, excluded.last_ts),
@@ -102,60 +137,52 @@ export class FlowStore {
       ),
       endFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, ended, end_reason, ended_at, updated_at, run_id)
-         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, 1, @reason, @endedAt, @end, @run)
-         ON CONFLICT(flow_id) DO UPDATE SET run_id = excluded.run_id,
+                            packets, bytes, timeout_at, ended, end_reason, ended_at, updated_at, run)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, 1, @reason,
+                 @endedAt, @end, @run)
+         ON CONFLICT(flow_id) DO UPDATE SET
            last_ts = max(last_ts, excluded.last_ts),
            packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
            ended = 1, end_reason = excluded.end_reason, ended_at = excluded.ended_at,
            updated_at = max(updated_at, excluded.updated_at)`,
       ),
-      // The rows this run wrote (run_id): its timeout sweep and --keep pruning touch only these,
-      // never the rows of another run that shares the database.
       sweep: db.prepare(
-        `UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at
-         WHERE run_id IS ? AND ended = 0 AND timeout_at <= ?`,
+        "UPDATE flows SET ended = 1, end_reason = 'timeout', ended_at = timeout_at WHERE run = @run AND ended = 0 AND timeout_at <= @clock",
       ),
       pruneWindows: db.prepare(
-        'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE run_id IS ? AND ended = 1 AND ended_at + ? <= ?)',
+        'DELETE FROM windows WHERE flow_id IN (SELECT flow_id FROM flows WHERE run = @run AND ended = 1 AND ended_at + @keep <= @clock)',
       ),
-      pruneFlows: db.prepare('DELETE FROM flows WHERE run_id IS ? AND ended = 1 AND ended_at + ? <= ?'),
-      startRun: db.prepare(
-        'INSERT INTO runs (pid, uid, source, model, window_ms, started_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      endRun: db.prepare('UPDATE runs SET ended_at = ?, packets = ?, drops = ?, records = ? WHERE id = ?'),
+      pruneFlows: db.prepare('DELETE FROM flows WHERE run = @run AND ended = 1 AND ended_at + @keep <= @clock'),
       meta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
     };
   }
 
-  /** Facts of the run, once at start; the run gets its row in runs. */
+  /** Facts of the run, once at start. */
   writeRunMeta(run: RunMeta): void {
     this.db.transaction(() => {
       this.remapFeatures();
-      this.runId = Number(
-        this.st.startRun.run(
-          process.pid,
-          process.geteuid?.() ?? null,
-          run.source,
-          run.model,
-          run.windowMs,
-          Date.now() / 1000,
-        ).lastInsertRowid,
-      );
+      // who wrote what: the history keeps every run, not only the last writer (schema 7)
+      this.db
+        .prepare('UPDATE runs SET source = ?, pid = ?, uid = ?, model = ?, window_ms = ? WHERE id = ?')
+        .run(run.source, process.pid, process.geteuid?.() ?? null, run.model, run.windowMs, this.run);
+      this.setMeta('run', this.run);
       this.setMeta('source', run.source);
       this.setMeta('model', run.model);
       this.setMeta('window_ms', run.windowMs);
       this.setMeta('timeout_s', this.opts.timeoutS);
       this.setMeta('keep_s', this.opts.keepS);
       this.setMeta('feature_names', JSON.stringify(this.opts.featureNames));
+      this.st.meta.run('finished_at', null);
     })();
   }
 
   /** The run ended: its row in runs gets the end time and the final counters. */
   endRun(s: MeterStats, records: number): void {
-    if (this.runId !== null) this.st.endRun.run(Date.now() / 1000, s.packets, s.drops, records, this.runId);
+    this.db
+      .prepare('UPDATE runs SET ended_at = ?, packets = ?, drops = ?, records = ? WHERE id = ?')
+      .run(Date.now() / 1000, s.packets, s.drops, records, this.run);
   }
 
   /** Stores one batch, and the counters it carries, in one transaction. */
@@ -227,60 +254,63 @@ export class FlowStore {
         this.writeFlowDelta(d);
         deltas.delete(r.flowID);
       }
+      this.own(r.flowID, r.start);
       if (r.event === 'start') this.startFlow(r);
-      else this.endFlow(r);
+      else {
+        this.endFlow(r);
+        this.owned.delete(r.flowID);
+      }
     }
     for (const d of deltas.values()) this.writeFlowDelta(d);
     deltas.clear();
-    this.st.sweep.run(this.runId, b.clock);
-    this.st.pruneWindows.run(this.runId, this.opts.keepS, b.clock);
-    this.st.pruneFlows.run(this.runId, this.opts.keepS, b.clock);
+    const clock = { run: this.run, clock: b.clock, keep: this.opts.keepS };
+    this.st.sweep.run({ run: this.run, clock: b.clock });
+    this.st.pruneWindows.run(clock);
+    this.st.pruneFlows.run(clock);
+  }
+
+  /** Makes the flow this run's before this run first writes it (see the class comment). */
+  private own(flowId: string, start: number): void {
+    if (this.owned.has(flowId)) return;
+    this.st.takeover.run({ id: flowId, run: this.run, start });
+    this.owned.add(flowId);
   }
 
   private writeFlowDelta(d: FlowDelta): void {
     const w = d.latest;
-    const common = [
-      w.app,
-      d.first,
-      d.last,
-      d.first,
-      d.first,
-      d.dp,
-      d.db,
-      d.dw,
-      d.dpw,
-      d.bitrate,
-      w.presence,
-      w.probability,
-      w.certainty,
-      d.timeoutAt,
-      d.updated,
-      this.runId,
-    ];
-    if (this.st.windowFlowUpdate.run([...common, w.flowID]).changes === 0) {
-      this.st.windowFlowInsert.run([
-        w.app,
-        d.first,
-        d.last,
-        d.first,
-        d.dp,
-        d.db,
-        d.dw,
-        d.dpw,
-        d.bitrate,
-        w.presence,
-        w.probability,
-        w.certainty,
-        d.timeoutAt,
-        d.updated,
-        this.runId,
-        w.flowID,
-        w.srcIP,
-        w.srcPort,
-        w.desIP,
-        w.desPort,
-        w.protocol,
-      ]);
+    const p = {
+      id: w.flowID,
+      app: w.app,
+      first: d.first,
+      last: d.last,
+      dp: d.dp,
+      db: d.db,
+      dw: d.dw,
+      dpw: d.dpw,
+      bitrate: d.bitrate,
+      presence: w.presence,
+      probability: w.probability,
+      certainty: w.certainty,
+      since: d.since,
+      sinceWhole: d.sinceWhole ? 1 : 0,
+      remotePresence: w.remotePresence,
+      remoteProbability: w.remoteProbability,
+      remoteCertainty: w.remoteCertainty,
+      remoteSince: d.remoteSince,
+      remoteSinceWhole: d.remoteSinceWhole ? 1 : 0,
+      timeoutAt: d.timeoutAt,
+      updated: d.updated,
+    };
+    if (this.st.windowFlowUpdate.run(p).changes === 0) {
+      this.st.windowFlowInsert.run({
+        ...p,
+        srcIP: w.srcIP,
+        srcPort: w.srcPort,
+        desIP: w.desIP,
+        desPort: w.desPort,
+        protocol: w.protocol,
+        run: this.run,
+      });
     }
   }
 
@@ -295,12 +325,12 @@ export class FlowStore {
       protocol: r.protocol,
       start: r.start,
       end: r.end,
-      run: this.runId,
     };
   }
 
   private putWindow(w: WindowOut): void {
     const person = w.presence === 'person' ? 1 : 0;
+    const remote = w.remotePresence === 'person' ? 1 : w.remotePresence === 'background' ? 0 : null;
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     const row = [
       w.end,
@@ -313,21 +343,50 @@ export class FlowStore {
       featureBytes(w.features),
       w.certainty,
       w.rawProbability,
+      remote,
+      w.remoteProbability,
+      this.run,
       w.flowID,
       w.start,
     ];
+    this.own(w.flowID, w.start);
     // New windows (the live case) cost one insert; a replayed one replaces itself and the flow
-    // totals move by the difference only.
-    let old: [number, number, number | null] | undefined;
+    // totals move by the difference only (an earlier run's window counts as new: the flow started again).
+    let old: [number, number, number | null, number] | undefined;
     if (this.st.newWindow.run(row).changes === 0) {
-      old = this.st.oldWindow.get(w.flowID, w.start) as [number, number, number | null];
+      old = this.st.oldWindow.get(w.flowID, w.start) as [number, number, number | null, number];
       this.st.replaceWindow.run(row);
+      if (old[3] !== this.run) old = undefined;
     }
     const last = w.packets > 0 ? w.end : w.start;
     let d = this.deltas.get(w.flowID);
     if (!d) {
-      d = { latest: w, first: w.start, last, dp: 0, db: 0, dw: 0, dpw: 0, bitrate, timeoutAt: 0, updated: w.end };
+      d = {
+        latest: w,
+        first: w.start,
+        last,
+        dp: 0,
+        db: 0,
+        dw: 0,
+        dpw: 0,
+        bitrate,
+        timeoutAt: 0,
+        updated: w.end,
+        since: w.start,
+        sinceWhole: true,
+        remoteSince: w.start,
+        remoteSinceWhole: true,
+      };
       this.deltas.set(w.flowID, d);
+    } else {
+      if (w.presence !== d.latest.presence) {
+        d.since = w.start;
+        d.sinceWhole = false;
+      }
+      if (w.remotePresence !== d.latest.remotePresence) {
+        d.remoteSince = w.start;
+        d.remoteSinceWhole = false;
+      }
     }
     d.latest = w;
     if (w.start < d.first) d.first = w.start;
@@ -344,6 +403,7 @@ export class FlowStore {
   private startFlow(r: FlowEventOut): void {
     this.st.startFlow.run({
       ...this.flowParams(r),
+      run: this.run,
       packets: r.packets,
       bytes: r.bytes,
       timeoutAt: r.end + this.opts.timeoutS,
@@ -355,6 +415,7 @@ export class FlowStore {
   private endFlow(r: FlowEventOut): void {
     this.st.endFlow.run({
       ...this.flowParams(r),
+      run: this.run,
       packets: r.packets,
       bytes: r.bytes,
       timeoutAt: r.end + this.opts.timeoutS,

@@ -3,7 +3,7 @@ import { UserError } from '../util/errors';
 import type { FlowKeyFields, LiveRecord, Presence } from './types';
 
 const END_REASONS: ReadonlySet<string> = new Set(['fin', 'rst', 'media-stop', 'timeout', 'evicted', 'end-of-trace']);
-const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'camera-off', 'unknown']);
+const PRESENCES: ReadonlySet<string> = new Set(['person', 'background', 'camera-off', 'no video', 'unknown']);
 
 /** JSON has no NaN/Infinity: features that are not finite are written as null. */
 function num(v: number): string {
@@ -26,7 +26,9 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
     s +=
       `,"presence":"${r.presence}","probability":${r.probability === null ? 'null' : num(r.probability)}` +
       `,"raw":${r.raw === null ? 'null' : r.raw},"rawProbability":${r.rawProbability === null ? 'null' : num(r.rawProbability)}` +
-      `,"certainty":${r.certainty === null ? 'null' : num(r.certainty)}}`;
+      `,"certainty":${r.certainty === null ? 'null' : num(r.certainty)}` +
+      `,"remotePresence":"${r.remotePresence}","remoteProbability":${r.remoteProbability === null ? 'null' : num(r.remoteProbability)}` +
+      `,"remoteCertainty":${r.remoteCertainty === null ? 'null' : num(r.remoteCertainty)}}`;
   } else {
     if (r.callReason !== undefined) s += `,"callReason":${JSON.stringify(r.callReason)}`;
     s += r.reason ? `,"reason":"${r.reason}"}` : '}';
@@ -90,17 +92,24 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
       const v = rec[featureNames[i]];
       features[i] = typeof v === 'number' ? v : NaN;
     }
-    const presence = String(rec.presence ?? 'unknown');
+    const presence = (key: string): Presence => {
+      const v = String(rec[key] ?? 'unknown');
+      return (PRESENCES.has(v) ? v : 'unknown') as Presence;
+    };
     const raw = rec.raw;
     return {
       ...base,
       event,
       features,
-      presence: (PRESENCES.has(presence) ? presence : 'unknown') as Presence,
+      presence: presence('presence'),
       probability: nullableNumber(rec, 'probability'),
       raw: raw === 1 || raw === 0 ? raw : null,
       rawProbability: nullableNumber(rec, 'rawProbability'),
       certainty: nullableNumber(rec, 'certainty'),
+      // records of a spymate before both cameras: the remote one is unknown
+      remotePresence: presence('remotePresence'),
+      remoteProbability: nullableNumber(rec, 'remoteProbability'),
+      remoteCertainty: nullableNumber(rec, 'remoteCertainty'),
     };
   }
   if (event === 'start' || event === 'end') {

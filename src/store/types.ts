@@ -5,7 +5,8 @@
  * NDJSON shape (one object per line, keys in this order):
  *   window: {"event":"window","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
  *            "start","end","packets","bytes","callCertainty",<one key per feature, FEATURE_NAMES order>,
- *            "presence":"person"|"background"|"camera-off"|"unknown","probability","raw","rawProbability","certainty"}
+ *            "presence":"person"|"background"|"camera-off"|"no video"|"unknown","probability","raw","rawProbability","certainty",
+ *            "remotePresence","remoteProbability","remoteCertainty"}
  *   start:  {"event":"start","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
  *            "start","end","packets","bytes","callCertainty","callReason"}
  *   end:    the same as start without "callReason", plus "reason" (fin|rst|media-stop|timeout|evicted|end-of-trace)
@@ -15,18 +16,20 @@
  * they are the flow's totals so far. `probability` is P(person) of the final causal prediction,
  * `raw` the bare per-window classifier (1/0) and `rawProbability` its P(person), `certainty` 0..100 (confidence
  * in `presence`); all four are null without a model, and while the camera is off (`camera-off`: the
- * local side sends audio but no video, so no model is asked; src/features/sent-video.ts).
+ * local side sends audio but no video, so no model is asked; `no video`: it sends no media at all;
+ * src/features/sent-video.ts). `presence` is the local side's camera (what it sends); the `remote*`
+ * keys are the same for the remote side's camera (what the local side receives).
  */
 import type { EndReason } from '../flow/types';
 import type { WindowRecord } from '../features/types';
 
-export type Presence = 'person' | 'background' | 'camera-off' | 'unknown';
+export type Presence = 'person' | 'background' | 'camera-off' | 'no video' | 'unknown';
 
 /**
  * The flow identity and counts every record carries: the window record's fields without its
  * features. For start/end events, start/end are the flow's first and last packet.
  */
-export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label' | 'cameraOff'>;
+export type FlowKeyFields = Omit<WindowRecord, 'features' | 'label' | 'sent' | 'received'>;
 
 export interface WindowOut extends FlowKeyFields {
   event: 'window';
@@ -38,6 +41,10 @@ export interface WindowOut extends FlowKeyFields {
   /** P(person) of the bare per-window classifier */
   rawProbability: number | null;
   certainty: number | null;
+  /** the remote side's camera, judged from what the local side receives: as presence, probability, certainty */
+  remotePresence: Presence;
+  remoteProbability: number | null;
+  remoteCertainty: number | null;
 }
 
 export interface FlowEventOut extends FlowKeyFields {

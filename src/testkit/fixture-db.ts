@@ -3,7 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../rules/paths';
 import { featureBytes } from '../store/features-blob';
-import type { FlowRow, WindowRow } from '../tui/types';
+import { WINDOW_COLUMNS } from '../store/flow-columns';
+import type { FlowRow, WindowRow } from '../store/view-types';
 
 /**
  * Databases for the TUI tests: made from the real db/schema.sql, in WAL mode like the filter
@@ -44,6 +45,12 @@ export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
     updated_at: first + 60,
     call_certainty: 1,
     call_reason: 'rules/90-webrtc.rules:11',
+    presence_since: first + 30,
+    remote_presence: 'background',
+    remote_probability: 0.2,
+    remote_certainty: 80,
+    remote_since: first + 10,
+    run: 1,
     ...over,
   };
 }
@@ -60,6 +67,8 @@ export function windowRows(n: number, start: number, f: (i: number) => Partial<W
     presence: 1,
     probability: (i % 10) / 10,
     certainty: 80,
+    remote_presence: 0,
+    remote_probability: 0.25,
     features: { pkt_count: 40 + i, size_mean: 1000.5, iat_std: 0.0123 },
     ...f(i),
   }));
@@ -94,9 +103,11 @@ export class FixtureDb {
     return this;
   }
 
-  windows(flowId: string, rows: WindowRow[]): this {
+  /** Windows of a flow, written by run `run` (flowRow's default run). */
+  windows(flowId: string, rows: WindowRow[], run = 1): this {
+    const cols = WINDOW_COLUMNS.map((c) => c[0]);
     const st = this.db.prepare(
-      'INSERT OR REPLACE INTO windows (flow_id, start, end, packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty, features) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+      `INSERT OR REPLACE INTO windows (flow_id, run, features, ${cols.join(', ')}) VALUES (?, ?, ?, ${cols.map(() => '?').join(', ')})`,
     );
     // as the filter thread stores them: values as float64 bytes, their names once in meta
     const names = rows.length ? Object.keys(rows[0].features) : [];
@@ -107,20 +118,7 @@ export class FixtureDb {
           .run(JSON.stringify(names));
       for (const w of rows) {
         const blob = featureBytes(Float64Array.from(names, (n) => w.features[n]));
-        st.run(
-          flowId,
-          w.start,
-          w.end,
-          w.packets,
-          w.bytes,
-          w.bitrate,
-          w.raw,
-          w.raw_probability,
-          w.presence,
-          w.probability,
-          w.certainty,
-          blob,
-        );
+        st.run(flowId, run, blob, ...cols.map((c) => w[c]));
       }
     })();
     return this;

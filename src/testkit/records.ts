@@ -46,6 +46,9 @@ export function windowRec(
     raw: person ? 1 : 0,
     rawProbability: person ? 0.8 : 0.2,
     certainty: 80,
+    remotePresence: person ? 'background' : 'person',
+    remoteProbability: person ? 0.2 : 0.7,
+    remoteCertainty: 70,
   };
 }
 

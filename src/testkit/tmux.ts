@@ -29,14 +29,15 @@ export class Tmux {
     this.run([process.execPath, ENTRY, optsFile], size, env);
   }
 
-  /** Runs any command line in the terminal, UTF-8 and UTC, NO_COLOR absent unless `env` sets it. */
-  run(argv: string[], size: { width: number; height: number }, env: Record<string, string> = {}): void {
+  /** Runs any command line in the terminal, UTF-8 and UTC, NO_COLOR absent unless `env` sets it; in `cwd` if given. */
+  run(argv: string[], size: { width: number; height: number }, env: Record<string, string> = {}, cwd?: string): void {
     const vars = { LANG: 'C.UTF-8', TZ: 'UTC', ...env };
     const assigns = Object.entries(vars)
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(' ');
     const cmd = `env -u NO_COLOR ${assigns} ${argv.map(quote).join(' ')}; echo "EXIT=$?"; sleep 30`;
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(size.width), '-y', String(size.height), cmd);
+    const at = cwd === undefined ? [] : ['-c', cwd];
+    this.tmux('-f', '/dev/null', 'new-session', '-d', ...at, '-x', String(size.width), '-y', String(size.height), cmd);
   }
 
   /** Named keys as tmux knows them: 'Enter', 'Escape', 'Down', 'C-c', ... */

@@ -1,7 +1,7 @@
 import { UserError, usageError } from '../util/errors';
 import { resolveColumns } from './columns';
 import { parsePattern, type IpPattern } from './filter';
-import { appendLabels, defaultLabelsPath } from './labels';
+import { appendLabels, defaultLabelsTarget, type LabelsTarget } from './labels';
 import { DbReader } from './reader';
 import { RemoteReader } from './remote-reader';
 import type { ViewReader } from './view-reader';
@@ -21,7 +21,9 @@ export interface TuiOptions {
   /** --filter presets */
   filters: string[];
   sourceLabel: string;
-  /** where live labels are appended; null = ./spymate-labels.csv */
+  /** the run whose rows to show; null: every row in the database (browsing history) */
+  run: number | null;
+  /** where live labels are appended; null: where the user the UI runs as can write (labels.ts) */
   labelsPath: string | null;
   modelName: string;
 }
@@ -65,7 +67,10 @@ export function startTui(opts: TuiOptions): Promise<void> {
   } catch (err) {
     return Promise.reject(err);
   }
-  const labelsPath = opts.labelsPath ?? defaultLabelsPath();
+  // decided here, as the user the UI runs as (the monitor has dropped root by now)
+  const labels: LabelsTarget =
+    opts.labelsPath !== null ? { file: opts.labelsPath, privateDir: null } : defaultLabelsTarget(opts.dbPath);
+  const labelsPath = labels.file;
   const color = colorWanted(process.env);
   const unicode = unicodeWanted(process.env);
   // the view over many sensors answers from its last round trip and says when a new one is in
@@ -132,18 +137,20 @@ export function startTui(opts: TuiOptions): Promise<void> {
       reader,
       {
         width: screen.width,
+        dim: color && screen.colors >= 16,
         height: screen.height,
         color,
         unicode,
         refreshS: opts.refreshS,
         sourceLabel: opts.sourceLabel,
+        run: opts.run,
         modelName: opts.modelName,
         labelsPath,
         columns,
         patterns,
         sensors,
       },
-      (lines) => appendLabels(labelsPath, lines),
+      (lines) => appendLabels(labels, lines),
     );
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);

@@ -1,5 +1,5 @@
 import { formatDateTime } from './columns';
-import type { WindowRow } from './types';
+import type { WindowRow } from '../store/view-types';
 
 /**
  * The details view's charts as data: a flow's window history shaped into the x labels and y values

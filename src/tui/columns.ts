@@ -1,5 +1,5 @@
 import { usageError } from '../util/errors';
-import type { FlowRow } from './types';
+import type { FlowRow, SortKey } from '../store/view-types';
 
 /** What a column needs besides its row: the start of monitoring and the pipeline's clock. */
 export interface ColumnContext {
@@ -10,21 +10,20 @@ export interface ColumnContext {
 export interface ColumnDef {
   /** positional number on the command line: 0-14 are the Skype Traffic Detector's Table VI */
   num: number;
-  /** name on the command line and header text */
+  /** name on the command line */
   name: string;
+  /** the header text, when it says more than the name */
+  header?: string;
+  /** for a presence column: the presence word of a row, which colours the cell */
+  presence?: (row: FlowRow) => string;
   meaning: string;
   /** narrowest and widest the column is drawn; content wider than maxWidth is truncated */
   minWidth: number;
   maxWidth: number;
   align: 'left' | 'right';
   text(row: FlowRow, ctx: ColumnContext): string;
-  /**
-   * The same value as an SQL expression over a flows row, for sorting in the database
-   * (@clock and @start are the pipeline's clock and the start of monitoring); NULL sorts last.
-   */
-  sql: string;
-  /** the same in PostgreSQL (the view over many sensors), where `sql` does not carry over */
-  pg?: string;
+  /** what the database sorts by for this column: the same order as the text's values (no value last) */
+  sort: SortKey;
 }
 
 const DASH = '-';
@@ -68,10 +67,33 @@ function sinceStart(ts: number, row: FlowRow, ctx: ColumnContext): number | null
   return start === null ? null : ts - start;
 }
 
+/** The pipeline's clock for a row: its own sensor's in the view over many sensors. */
+function clockOf(row: FlowRow, ctx: ColumnContext): number | null {
+  return row.sensor_clock !== undefined ? row.sensor_clock : ctx.clock;
+}
+
 function timeLeft(row: FlowRow, ctx: ColumnContext): number | null {
   if (row.ended) return 0;
-  const clock = row.sensor_clock !== undefined ? row.sensor_clock : ctx.clock;
+  const clock = clockOf(row, ctx);
   return clock === null ? null : Math.max(0, row.timeout_at - clock);
+}
+
+/** 45 → "45s", 245 → "4m05s", 7380 → "2h03m": how long, at a glance. */
+export function humanDuration(s: number): string {
+  const t = Math.max(0, Math.floor(s));
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${pad2(t % 60)}s`;
+  return `${Math.floor(t / 3600)}h${pad2(Math.floor((t % 3600) / 60))}m`;
+}
+
+/** How long a presence has been what it is now, on the pipeline's clock; "ended" once the call has. */
+function since(at: (row: FlowRow) => number | null): (row: FlowRow, ctx: ColumnContext) => string {
+  return (row, ctx) => {
+    if (row.ended) return 'ended';
+    const t = at(row);
+    const clock = clockOf(row, ctx);
+    return t === null || t === undefined || clock === null ? DASH : humanDuration(clock - t);
+  };
 }
 
 function ringTime(row: FlowRow): number | null {
@@ -90,7 +112,7 @@ function num(
   name: string,
   meaning: string,
   width: number,
-  sql: string,
+  sort: SortKey,
   value: (row: FlowRow, ctx: ColumnContext) => number | null,
   show: (v: number) => string,
 ): Def {
@@ -104,7 +126,7 @@ function num(
       const v = value(row, ctx);
       return v === null || !Number.isFinite(v) ? DASH : show(v);
     },
-    sql,
+    sort,
   };
 }
 
@@ -113,7 +135,7 @@ function str(
   meaning: string,
   minWidth: number,
   maxWidth: number,
-  sql: string,
+  sort: SortKey,
   value: (row: FlowRow) => string,
 ): Def {
   return {
@@ -123,7 +145,7 @@ function str(
     maxWidth: Math.max(maxWidth, name.length),
     align: 'left',
     text: value,
-    sql,
+    sort,
   };
 }
 
@@ -133,7 +155,7 @@ const seconds = (v: number): string => v.toFixed(1);
 const DEFS: Def[] = [
   num(
     'certainty',
-    "the classifier's confidence in the flow's current presence label (0-100 %)",
+    "the classifier's confidence in presence (15), the local camera's label (0-100 %)",
     5,
     'certainty',
     (r) => r.certainty,
@@ -154,19 +176,12 @@ const DEFS: Def[] = [
     formatDateTime,
   ),
   num('datetimeEnd', 'wall-clock date and time of the last packet', 19, 'last_ts', (r) => r.last_ts, formatDateTime),
-  num(
-    'timeOut',
-    'seconds left before the record times out',
-    5,
-    'CASE WHEN ended THEN 0 ELSE max(0, timeout_at - @clock) END',
-    timeLeft,
-    (v) => v.toFixed(0),
-  ),
+  num('timeOut', 'seconds left before the record times out', 5, 'timeLeft', timeLeft, (v) => v.toFixed(0)),
   num(
     'startTime',
     'seconds from the start of monitoring to the first packet',
     7,
-    'first_ts - @start',
+    'first_ts',
     (r, c) => sinceStart(r.first_ts, r, c),
     seconds,
   ),
@@ -174,16 +189,16 @@ const DEFS: Def[] = [
     'endTime',
     'seconds from the start of monitoring to the last packet',
     7,
-    'last_ts - @start',
+    'last_ts',
     (r, c) => sinceStart(r.last_ts, r, c),
     seconds,
   ),
-  num('duration', 'endTime - startTime, seconds', 7, 'last_ts - first_ts', (r) => r.last_ts - r.first_ts, seconds),
+  num('duration', 'endTime - startTime, seconds', 7, 'duration', (r) => r.last_ts - r.first_ts, seconds),
   num(
     'ringTime',
     "seconds from the flow's first packet to its first media window (call set-up)",
     6,
-    'media_ts - first_ts',
+    'ringTime',
     ringTime,
     seconds,
   ),
@@ -192,17 +207,22 @@ const DEFS: Def[] = [
     'call-end flag and why: fin, rst, media-stop, timeout, evicted, end-of-trace; "-" while the call lasts',
     3,
     12,
-    "CASE WHEN ended THEN coalesce(end_reason, 'yes') END",
+    'endFlag',
     (r) => (r.ended ? (r.end_reason ?? 'yes') : DASH),
   ),
-  str(
-    'presence',
-    'person / background / camera-off / unknown: the final (smoothed, causal) prediction for the last window',
-    10,
-    10,
-    'presence',
-    (r) => r.presence,
-  ),
+  {
+    ...str(
+      'presence',
+      "the local side's camera, from what it sends: person / background / camera-off (audio, no video) / no video " +
+        '(no media at all) / unknown: the final (smoothed, causal) prediction for the last window',
+      10,
+      10,
+      'presence',
+      (r) => r.presence,
+    ),
+    header: 'local cam',
+    presence: (r) => r.presence,
+  },
   str('app', 'rule that picked the flow as a call (zoom, teams, meet, webrtc, ...)', 6, 12, 'app', (r) => r.app),
   num(
     'packets',
@@ -225,7 +245,7 @@ const DEFS: Def[] = [
     'presenceShare',
     'share of the windows so far predicted "person", %',
     5,
-    "CASE WHEN windows = 0 OR (presence = 'unknown' AND person_windows = 0) THEN NULL ELSE 100.0 * person_windows / windows END",
+    'presenceShare',
     presenceShare,
     (v) => `${v.toFixed(0)}%`,
   ),
@@ -239,16 +259,15 @@ const DEFS: Def[] = [
     (v) => fixed(v, 2),
   ),
   {
-    // SQLite holds one host's flows: nothing to sort by there
     ...str(
       'sensor',
       'capture host that stored the flow (the view over --store postgres://...)',
       6,
       20,
-      'NULL',
+      // SQLite holds one host's flows: the key sorts nothing there (store/sort-sql.ts)
+      'sensor',
       (r) => r.sensor ?? DASH,
     ),
-    pg: 'sensor',
   },
   num(
     'callCertainty',
@@ -257,6 +276,54 @@ const DEFS: Def[] = [
     'call_certainty',
     (r) => r.call_certainty ?? null,
     (v) => `${Math.round(v * 100)}%`,
+  ),
+  {
+    name: 'since',
+    meaning: 'how long the local camera\'s presence (15) has been what it is now; "ended" once the call has ended',
+    minWidth: 5,
+    maxWidth: 6,
+    align: 'right',
+    text: since((r) => r.presence_since),
+    sort: 'since',
+  },
+  {
+    ...str(
+      'remotePresence',
+      "the remote side's camera, from what the local side receives: the same words as presence (15)",
+      10,
+      10,
+      'remote_presence',
+      (r) => r.remote_presence,
+    ),
+    header: 'remote cam',
+    presence: (r) => r.remote_presence,
+  },
+  {
+    name: 'remoteSince',
+    meaning: 'how long remotePresence (26) has been what it is now',
+    header: 'r.since',
+    minWidth: 7,
+    maxWidth: 7,
+    align: 'right',
+    text: since((r) => r.remote_since),
+    sort: 'remoteSince',
+  },
+  num(
+    'remoteCertainty',
+    "the classifier's confidence in remotePresence (0-100 %)",
+    5,
+    'remote_certainty',
+    (r) => r.remote_certainty,
+    (v) => `${Math.round(v)}%`,
+  ),
+  num(
+    'run',
+    'the run of the monitor that wrote the row (a run shows its own; --db FILE alone shows every run)',
+    3,
+    'run',
+    // the view over many sensors keeps no runs
+    (r) => (r.sensor === undefined ? r.run : null),
+    String,
   ),
 ];
 
@@ -275,6 +342,8 @@ export function columnByName(name: string): ColumnDef | undefined {
  */
 const DEFAULT_ORDER = [
   'presence',
+  'remotePresence',
+  'since',
   'certainty',
   'app',
   'srcIP',
@@ -298,9 +367,22 @@ const DEFAULT_ORDER = [
   'datetimeEnd',
   'probability',
   'callCertainty',
+  'remoteSince',
+  'remoteCertainty',
+  'run',
 ];
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
+
+/** What the PostgreSQL store does not keep yet: last in the view over many sensors, where they read unknown. */
+const SQLITE_ONLY = new Set(['remotePresence', 'since', 'remoteSince', 'remoteCertainty', 'run']);
+
+/** The view over many sensors: presence, certainty, then the sensor, then the rest. */
+const VIEW_COLUMNS: readonly ColumnDef[] = [
+  ...['presence', 'certainty', 'sensor'].map((n) => columnByName(n) as ColumnDef),
+  ...DEFAULT_COLUMNS.filter((c) => !['presence', 'certainty'].includes(c.name) && !SQLITE_ONLY.has(c.name)),
+  ...DEFAULT_COLUMNS.filter((c) => SQLITE_ONLY.has(c.name)),
+];
 
 /**
  * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.
@@ -313,11 +395,7 @@ export function resolveColumns(args: string[], sensors = false): ColumnDef[] {
     .flatMap((a) => a.split(','))
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  if (tokens.length === 0) {
-    return sensors
-      ? [...DEFAULT_COLUMNS.slice(0, 2), columnByName('sensor') as ColumnDef, ...DEFAULT_COLUMNS.slice(2)]
-      : [...DEFAULT_COLUMNS];
-  }
+  if (tokens.length === 0) return [...(sensors ? VIEW_COLUMNS : DEFAULT_COLUMNS)];
   const out: ColumnDef[] = [];
   for (const t of tokens) {
     const col = /^\d+$/.test(t) ? COLUMNS[Number(t)] : columnByName(t);
@@ -333,6 +411,9 @@ export function resolveColumns(args: string[], sensors = false): ColumnDef[] {
 /** The --list-columns text: number, name, meaning, one column a line. */
 export function formatColumnList(): string {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
-  const lines = COLUMNS.map((c) => `${String(c.num).padStart(2)}  ${c.name.padEnd(nameWidth)}  ${c.meaning}`);
+  const lines = COLUMNS.map(
+    (c) =>
+      `${String(c.num).padStart(2)}  ${c.name.padEnd(nameWidth)}  ${c.header ? `(header "${c.header}") ` : ''}${c.meaning}`,
+  );
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import type lineModule from 'blessed-contrib/lib/widget/charts/line';
 import type { DetailsCharts, Rect } from './layout';
 import { axisMax, bitrateSeries, presenceSeries, Y_LABELS } from './chart-series';
-import type { WindowRow } from './types';
+import type { WindowRow } from '../store/view-types';
 
 type Color = lineModule.Color;
 

@@ -19,23 +19,45 @@ export interface MainLayout {
   headerY: number;
   tableTop: number;
   tableRows: number;
-  sparkTitleY: number;
-  sparkPresenceY: number;
-  sparkBitrateY: number;
+  /** the selected call's charts: a title line, then P(person) and bitrate, `chartRows` each */
+  chartTitleY: number;
+  presenceY: number;
+  bitrateY: number;
+  chartRows: number;
   statusY: number;
   /** the second status line: filter, sort, marks, messages */
   status2Y: number;
 }
 
-export function mainLayout(height: number): MainLayout {
+/** Lines that are always there: menu bar, table header, chart title, two status lines. */
+const FIXED_LINES = 5;
+/** The table keeps room for this many calls more than it has, so that a new one does not move the charts at once. */
+const TABLE_SPARE_ROWS = 2;
+const TABLE_MIN_ROWS = 3;
+/** Taller charts add little: 10 lines are 80 steps. */
+const CHART_MAX_ROWS = 10;
+
+/**
+ * The table takes the rows its calls need (and a little more), the selected call's two charts the
+ * rest (up to CHART_MAX_ROWS each), shared evenly: with a few calls the charts are tall, with many
+ * they shrink to one line each.
+ */
+export function mainLayout(height: number, flows: number): MainLayout {
+  const room = Math.max(3, height - FIXED_LINES);
+  const tableRows = clamp(Math.max(flows + TABLE_SPARE_ROWS, TABLE_MIN_ROWS), 1, room - 2);
+  const chartRows = Math.min(CHART_MAX_ROWS, Math.floor((room - tableRows) / 2));
+  // what the charts leave goes to the table
+  const rows = room - 2 * chartRows;
+  const chartTitleY = 2 + rows;
   return {
     menuY: 0,
     headerY: 1,
     tableTop: 2,
-    tableRows: Math.max(1, height - 7),
-    sparkTitleY: height - 5,
-    sparkPresenceY: height - 4,
-    sparkBitrateY: height - 3,
+    tableRows: rows,
+    chartTitleY,
+    presenceY: chartTitleY + 1,
+    bitrateY: chartTitleY + 1 + chartRows,
+    chartRows,
     statusY: height - 2,
     status2Y: height - 1,
   };

@@ -1,9 +1,9 @@
-import { COLUMNS, formatDateTime, humanBitrate } from './columns';
+import { detailsParts, lineCount, partLines } from './details-text';
+import { helpLines, TOOLS_MENU } from './keys';
 import { centered, detailsLayout, inside, type DetailsCharts, type Rect } from './layout';
-import { escapeTags, sparkRows } from './render-text';
+import { charts, escapeTags } from './render-text';
 import type { DialogFocus, UiState } from './ui-state';
 import { fit } from './table';
-import { rowKey } from './types';
 
 /** Boxes drawn over the table: the Tools menu, the Filter dialog, help and flow details. */
 export interface OverlayView {
@@ -14,21 +14,6 @@ export interface OverlayView {
   /** details view: where the edge draws the line charts (the lines leave those rows blank) */
   charts?: DetailsCharts;
 }
-
-export const TOOLS_MENU = [
-  { label: 'Filter by address...', key: 'f', keyLabel: 'f' },
-  { label: 'Sort by next column', key: 's', keyLabel: 's' },
-  { label: 'Reverse sort', key: 'S', keyLabel: 'S' },
-  { label: 'Freeze / unfreeze order', key: 'o', keyLabel: 'o' },
-  { label: 'Pause / resume', key: 'p', keyLabel: 'p' },
-  { label: 'Search...', key: '/', keyLabel: '/' },
-  { label: 'Flow details', key: 'enter', keyLabel: 'Enter' },
-  { label: 'Mark person now', key: '1', keyLabel: '1' },
-  { label: 'Mark background now', key: '0', keyLabel: '0' },
-  { label: 'Stop marking', key: 'x', keyLabel: 'x' },
-  { label: 'Help', key: '?', keyLabel: '?' },
-  { label: 'Quit', key: 'q', keyLabel: 'q' },
-] as const;
 
 const MENU_INNER = Math.max(...TOOLS_MENU.map((m) => m.label.length + 2 + m.keyLabel.length)) + 2;
 
@@ -147,115 +132,18 @@ function dialogView(s: UiState): OverlayView {
   return { rect, title: 'Filter', lines };
 }
 
-const HELP_LINES = [
-  'Up/Down j/k      select a flow          PgUp/PgDn Home/End   move by page / to the ends',
-  'Left/Right       scroll the columns after the first, to those that did not fit',
-  'Enter            details: every column, the window history with features and predictions',
-  'f                filter dialog: addresses, wildcards (24.62.*), CIDR, IPv6 prefixes',
-  's / S            sort by the next shown column / reverse the sort (or click a header)',
-  'o                freeze the row order while you read (new flows go to the end)',
-  'p                pause: the table stays still while the database moves on',
-  '/  n  N          search flow ID, address, port, app; next / previous match',
-  '1 / 0 / x        live label for the selected flow: person now / background now / stop',
-  't F2 F10         Tools menu (or click Tools)',
-  '?                this help                q / Ctrl-C    quit',
-  '',
-  'Labels go to the labels file as start,end,label (epoch seconds); a mark lasts until',
-  'the next mark on that flow, x, the end of the flow, or quit. Train on them with',
-  '  spymate train TRACE --labels FILE',
-];
-
+/** The keys, then where marks go: fits 80×24. */
 function helpView(s: UiState): OverlayView {
-  const width = Math.min(s.width, Math.max(...HELP_LINES.map((l) => l.length)) + 4);
-  const rect = centered(s.width, s.height, width, HELP_LINES.length + 4);
-  const lines = HELP_LINES.map((l) => escapeTags(fit(` ${l}`, rect.width - 2)));
-  lines.push('', escapeTags(fit(` labels file: ${s.labelsPath}   (any key closes)`, rect.width - 2)));
-  return { rect, title: 'Keys', lines };
-}
-
-function num(v: number | null, digits: number): string {
-  return v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits);
-}
-
-interface DetailsParts {
-  head: string[];
-  /** the window history, formatted a line at a time: only the lines shown are */
-  windows: number;
-  windowLine: (k: number) => string;
-  tail: string[];
-}
-
-/** Every column of the selected flow, then its window history oldest first, then the last window's features. */
-function detailsParts(s: UiState): DetailsParts {
-  const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
-  if (!row) return { head: ['The flow has left the table.'], windows: 0, windowLine: () => '', tail: [] };
-  const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
-  const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
-  head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
-  head.push(`   why a call: ${row.call_reason ?? 'not recorded (a database from before spymate said why)'}`);
-  const wins = s.windowsFor === rowKey(row) ? s.windows : [];
-  head.push(
+  const text = [
+    ...helpLines(),
     '',
-    `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`,
-  );
-  const names = wins.length > 0 ? Object.keys(wins[wins.length - 1].features) : [];
-  const fws = names.map((n) => Math.max(n.length, 7));
-  head.push(
-    `  ${'start'.padEnd(19)} ${'pkts'.padStart(5)} ${'bytes'.padStart(7)} ${'bitrate'.padStart(9)} raw P(raw) final P(person) cert  ${names.map((n, k) => n.padStart(fws[k])).join(' ')}`,
-  );
-  const windowLine = (k: number): string => {
-    const w = wins[k];
-    const feats = names.map((n, j) => formatFeature(w.features[n]).padStart(fws[j])).join(' ');
-    return (
-      `  ${formatDateTime(w.start)} ${String(w.packets).padStart(5)} ${String(w.bytes).padStart(7)} ${humanBitrate(w.bitrate).padStart(9)} ` +
-      `${num(w.raw, 0).padStart(3)} ${num(w.raw_probability, 2).padStart(6)} ${num(w.presence, 0).padStart(5)} ${num(w.probability, 2).padStart(9)} ` +
-      `${(w.certainty === null ? '-' : `${Math.round(w.certainty)}%`).padStart(4)}  ${feats}`
-    );
-  };
-  const tail: string[] = [];
-  if (wins.length > 0) {
-    tail.push('', 'Features of the last window:');
-    const last = wins[wins.length - 1].features;
-    const fw = Math.max(...names.map((n) => n.length));
-    for (const n of names)
-      tail.push(`  ${n.padEnd(fw)}  ${Number.isFinite(last[n]) ? String(Number(last[n].toPrecision(8))) : '-'}`);
-  }
-  return { head, windows: wins.length, windowLine, tail };
-}
-
-function lineCount(p: DetailsParts): number {
-  return p.head.length + p.windows + p.tail.length;
-}
-
-/** Lines [from, to) of the details text, fitted to `width`: only the windows in that range are formatted. */
-export function detailsLines(s: UiState, width: number, from = 0, to = Infinity): string[] {
-  return partLines(detailsParts(s), width, from, to);
-}
-
-function partLines(p: DetailsParts, width: number, from: number, to: number): string[] {
-  const out: string[] = [];
-  const end = Math.min(to, lineCount(p));
-  for (let i = Math.max(0, from); i < end; i++) {
-    const k = i - p.head.length;
-    const line = k < 0 ? p.head[i] : k < p.windows ? p.windowLine(k) : p.tail[k - p.windows];
-    out.push(fit(` ${line}`, width).trimEnd());
-  }
-  return out;
-}
-
-function formatFeature(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return '-';
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
-}
-
-/** detailsLines(s).length without formatting the window history: a scroll key must not format 1 000 windows. */
-export function detailsLineCount(s: UiState): number {
-  return lineCount(detailsParts(s));
-}
-
-/** How far the details text scrolls: its last line at the bottom of the room under the charts. */
-export function detailsMaxScroll(s: UiState): number {
-  return Math.max(0, detailsLineCount(s) - detailsLayout(s.width, s.height).textRows);
+    `Marks (1 0 x) go to ${s.labelsPath}`,
+    'as start,end,label lines; train on them: spymate train TRACE --labels FILE',
+  ];
+  const width = Math.min(s.width, Math.max(...text.map((l) => l.length)) + 4);
+  const rect = centered(s.width, s.height, width, text.length + 2);
+  const lines = text.map((l) => escapeTags(fit(` ${l}`, rect.width - 2)));
+  return { rect, title: 'Keys (any key closes)', lines };
 }
 
 /** The head of the details view when there is no room for charts: the main screen's sparklines. */
@@ -263,9 +151,9 @@ function detailsSparkRows(s: UiState, rows: number): string[] {
   const row = s.selectedId === null ? null : (s.rows.get(s.selectedId) ?? null);
   const head = new Array<string>(rows).fill('');
   if (!row || rows < 2) return head;
-  const [p, b] = sparkRows(s, row, s.width - 3);
-  head[0] = ` ${p}`;
-  head[1] = ` ${b}`;
+  const c = charts(s, row, s.width - 3, 1);
+  head[0] = ` ${c.presence[0]}`;
+  head[1] = ` ${c.bitrate[0]}`;
   return head;
 }
 

@@ -9,7 +9,7 @@
  */
 import { emptySnapshot } from '../store/view-types';
 import type { PgView, ViewFilter, ViewOrder } from '../store/pg/view';
-import { rowKey, type FlowRow, type Snapshot, type WindowRow } from './types';
+import { rowKey, type FlowRow, type Snapshot, type WindowRow } from '../store/view-types';
 import type { ViewQuery, ViewReader } from './view-reader';
 
 /** Rows fetched with each round beyond those asked: a screenful at the top of the order. */
@@ -29,7 +29,7 @@ export function viewQueryToPg(q: ViewQuery): { filter: ViewFilter; order: ViewOr
     else filter.sensors.push(p.text);
   }
   const c = q.sort.column;
-  return { filter, order: { sql: c.sql, pg: c.pg, desc: q.sort.desc, text: c.align === 'left' } };
+  return { filter, order: { key: c.sort, desc: q.sort.desc, text: c.align === 'left' } };
 }
 
 function queryKey(q: ViewQuery): string {

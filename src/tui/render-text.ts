@@ -1,6 +1,6 @@
-import { humanBitrate } from './columns';
+import { humanBitrate, humanDuration } from './columns';
 import type { UiState } from './ui-state';
-import { rowKey, type FlowRow } from './types';
+import { rowKey, type FlowRow } from '../store/view-types';
 
 /** Text helpers for blessed tag strings and one-line charts. */
 
@@ -17,40 +17,85 @@ const ASCII_LEVELS = '_.-~=+*#';
  * are blanks. ASCII levels when the terminal cannot show block characters.
  */
 export function sparkline(values: ReadonlyArray<number | null>, width: number, max: number, unicode: boolean): string {
+  return barChart(values, width, 1, max, unicode)[0];
+}
+
+/**
+ * The last `width` values as bars `rows` lines tall (top line first), 8 steps a line from 0 to
+ * `max`: a value of 0 still shows the lowest step, a missing one (null) is blank.
+ */
+export function barChart(
+  values: ReadonlyArray<number | null>,
+  width: number,
+  rows: number,
+  max: number,
+  unicode: boolean,
+): string[] {
   const levels = unicode ? BLOCKS : ASCII_LEVELS;
   const tail = values.length > width ? values.slice(values.length - width) : values;
-  let out = '';
+  const out = new Array<string>(rows).fill('');
   for (const v of tail) {
-    if (v === null || !Number.isFinite(v)) out += ' ';
-    else {
-      const f = max > 0 ? Math.max(0, Math.min(1, v / max)) : 0;
-      out += levels[Math.round(f * (levels.length - 1))];
+    const missing = v === null || !Number.isFinite(v);
+    const f = missing || max <= 0 ? 0 : Math.max(0, Math.min(1, v / max));
+    // eighths of a line, at least the lowest step of the bottom line
+    const eighths = Math.max(1, Math.round(f * (rows * 8 - 1)) + 1);
+    for (let r = 0; r < rows; r++) {
+      const fill = missing ? 0 : Math.max(0, Math.min(8, eighths - 8 * (rows - 1 - r)));
+      out[r] += fill === 0 ? ' ' : levels[fill - 1];
     }
   }
   return out;
 }
 
+/** The selected call's charts: P(person) of one camera and the bitrate, `rows` lines each, `width` wide. */
+export interface Charts {
+  presence: string[];
+  bitrate: string[];
+  /** what they show: time span, one window a column, the scales */
+  caption: string;
+}
+
+const LABEL = 10;
+const VALUE = 9;
+
 /**
- * The flow's P(person) and bitrate over its last windows, one window per cell, `width` cells
- * wide with their labels and latest values: under the table, and in the details view when the
- * terminal is too small for charts.
+ * The flow's P(person) and bitrate over its last windows, one window per column, with their labels
+ * and latest values: under the table, and in the details view when the terminal is too small for
+ * its line charts. The bitrate is scaled to the windows shown.
  */
-export function sparkRows(s: UiState, row: FlowRow, width: number): [string, string] {
-  const label = 10;
-  const value = 9;
-  const room = Math.max(1, width - label - value - 1);
-  // the bitrate is scaled to the windows shown (the details view loads many more than fit)
+export function charts(s: UiState, row: FlowRow, width: number, rows: number): Charts {
+  const room = Math.max(1, width - LABEL - VALUE - 1);
   const wins = s.windowsFor === rowKey(row) ? s.windows.slice(-room) : [];
-  const probs = wins.map((x) => x.probability);
   const rates = wins.map((x) => x.bitrate);
   const maxRate = rates.reduce((a, b) => Math.max(a, b), 0);
-  const lastProb = row.probability === null ? '-' : row.probability.toFixed(2);
-  const pSpark = sparkline(probs, room, 1, s.unicode);
-  const rSpark = sparkline(rates, room, maxRate, s.unicode);
-  const pText = s.color ? `{green-fg}${pSpark}{/green-fg}` : pSpark;
-  const rText = s.color ? `{yellow-fg}${rSpark}{/yellow-fg}` : rSpark;
-  return [
-    `${'P(person)'.padEnd(label)}${pText}${' '.repeat(room - pSpark.length + 1)}${lastProb.padStart(value)}`,
-    `${'bitrate'.padEnd(label)}${rText}${' '.repeat(room - rSpark.length + 1)}${humanBitrate(row.bitrate).padStart(value)}`,
-  ];
+  const block = (name: readonly string[], bars: string[], latest: string, color: 'green' | 'yellow'): string[] =>
+    bars.map((bar, r) => {
+      const text = s.color ? `{${color}-fg}${bar}{/${color}-fg}` : bar;
+      const pad = ' '.repeat(room - bar.length + 1);
+      return `${(name[r] ?? '').padEnd(LABEL)}${text}${pad}${(r === 0 ? latest : '').padStart(VALUE)}`;
+    });
+  const presence = block(
+    ['P(person)', 'local cam'],
+    barChart(
+      wins.map((x) => x.probability),
+      room,
+      rows,
+      1,
+      s.unicode,
+    ),
+    row.probability === null ? '-' : row.probability.toFixed(2),
+    'green',
+  );
+  const bitrate = block(
+    ['bitrate', 'both ways'],
+    barChart(rates, room, rows, maxRate, s.unicode),
+    humanBitrate(row.bitrate),
+    'yellow',
+  );
+  const windowS = (s.snapshot.meta.windowMs ?? 500) / 1000;
+  const caption =
+    wins.length === 0
+      ? 'no windows yet'
+      : `last ${humanDuration(wins.length * windowS)}, ${windowS} s a column; P 0-1, bitrate 0-${humanBitrate(maxRate)}`;
+  return { presence, bitrate, caption };
 }

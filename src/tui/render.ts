@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { formatDateTime, humanCount } from './columns';
-import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, mainLayout, tooSmall } from './layout';
-import { escapeTags, sparkRows } from './render-text';
-import { fittedColumns, selectedRow } from './state';
+import { formatDateTime, humanCount, humanDuration } from './columns';
+import { MENU_BAR, MIN_HEIGHT, MIN_WIDTH, tooSmall } from './layout';
+import { charts, escapeTags } from './render-text';
+import { fittedColumns, layoutOf, selectedRow } from './selectors';
 import type { UiState } from './ui-state';
 import { fit } from './table';
-import type { Meta, SensorStatus } from './types';
+import type { Meta, SensorStatus } from '../store/view-types';
+import { plural } from '../util/plural';
 
 /**
  * The main screen as `height` lines of blessed-tagged text, each `width` cells wide: a pure
@@ -13,15 +14,15 @@ import type { Meta, SensorStatus } from './types';
  */
 export function renderScreen(s: UiState): string[] {
   if (tooSmall(s.width, s.height)) return tooSmallScreen(s);
-  const L = mainLayout(s.height);
+  const L = layoutOf(s);
   const lines: string[] = new Array<string>(s.height).fill('');
   lines[L.menuY] = menuBar(s);
   const body = s.view.length > 0 ? tableLines(s) : emptyLines(s, L.tableRows + 1);
   for (let i = 0; i < body.length && i <= L.tableRows; i++) lines[L.headerY + i] = body[i];
-  const spark = sparkLines(s);
-  lines[L.sparkTitleY] = spark[0];
-  lines[L.sparkPresenceY] = spark[1];
-  lines[L.sparkBitrateY] = spark[2];
+  const c = chartLines(s, L.chartRows);
+  lines[L.chartTitleY] = c.title;
+  c.presence.forEach((l, i) => (lines[L.presenceY + i] = l));
+  c.bitrate.forEach((l, i) => (lines[L.bitrateY + i] = l));
   lines[L.statusY] = bar(s, statusLine(s));
   lines[L.status2Y] = status2(s);
   return lines;
@@ -32,11 +33,13 @@ function bar(s: UiState, text: string): string {
   return s.color ? `{white-fg}{blue-bg}${t}{/blue-bg}{/white-fg}` : `{inverse}${t}{/inverse}`;
 }
 
+/** Said in as many lines as the screen allows, each cut to its width: the size, the need, the way out. */
 function tooSmallScreen(s: UiState): string[] {
   const msg = [
-    `Terminal too small: ${s.width}x${s.height}.`,
-    `spymate needs at least ${MIN_WIDTH}x${MIN_HEIGHT}.`,
-    'Enlarge the window, or press q to quit.',
+    'Terminal too small:',
+    `${s.width}x${s.height}, needs ${MIN_WIDTH}x${MIN_HEIGHT}.`,
+    'Enlarge it,',
+    'or press q to quit.',
   ];
   const lines = new Array<string>(s.height).fill('');
   const y0 = Math.max(0, Math.floor((s.height - msg.length) / 2));
@@ -55,21 +58,25 @@ function menuBar(s: UiState): string {
   return bar(s, text.slice(0, s.width));
 }
 
+const PRESENCE_COLORS: Record<string, string> = {
+  person: 'green',
+  background: 'cyan',
+  'camera-off': 'yellow',
+  'no video': 'yellow',
+};
+
 function presenceCell(s: UiState, presence: string, cell: string): string {
   const t = escapeTags(cell);
-  if (!s.color) return t;
-  if (presence === 'person') return `{green-fg}${t}{/green-fg}`;
-  if (presence === 'background') return `{cyan-fg}${t}{/cyan-fg}`;
-  if (presence === 'camera-off') return `{yellow-fg}${t}{/yellow-fg}`;
-  return t;
+  const color = s.color ? PRESENCE_COLORS[presence] : undefined;
+  return color ? `{${color}-fg}${t}{/${color}-fg}` : t;
 }
 
 function tableLines(s: UiState): string[] {
   const { shown } = fittedColumns(s);
-  const L = mainLayout(s.height);
+  const L = layoutOf(s);
   const header = shown
     .map((c) => {
-      const cell = escapeTags(fit(c.def.name, c.width, c.def.align));
+      const cell = escapeTags(fit(c.def.header ?? c.def.name, c.width, c.def.align));
       return c.def === s.sort.column ? `{underline}${cell}{/underline}` : cell;
     })
     .join(' ');
@@ -84,13 +91,16 @@ function tableLines(s: UiState): string[] {
       continue;
     }
     let used = 0;
+    // an ended call is dimmed whole; a live one's presence cells keep their colour, in the selection
+    // bar too (inverse video makes it the cell's background there)
+    const dim = row.ended && s.dim;
     const cells = shown.map((c) => {
       const text = fit(c.def.text(row, s.ctx), c.width, c.def.align);
       used = c.x + c.width;
-      // colour inside the selection bar would hide it; the bar is the selection's colour
-      return c.def.name === 'presence' && !selected ? presenceCell(s, row.presence, text) : escapeTags(text);
+      return c.def.presence && !dim ? presenceCell(s, c.def.presence(row), text) : escapeTags(text);
     });
-    const line = cells.join(' ') + ' '.repeat(Math.max(0, s.width - used));
+    let line = cells.join(' ') + ' '.repeat(Math.max(0, s.width - used));
+    if (dim) line = `{grey-fg}${line}{/grey-fg}`;
     out.push(selected ? `{inverse}${line}{/inverse}` : line);
   }
   return out;
@@ -127,13 +137,15 @@ function emptyLines(s: UiState, rows: number): string[] {
   return out;
 }
 
-function sparkLines(s: UiState): [string, string, string] {
+/** The selected call's charts under the table: a title with what they show, then `rows` lines each. */
+function chartLines(s: UiState, rows: number): { title: string; presence: string[]; bitrate: string[] } {
   const row = selectedRow(s);
   const w = s.width;
-  if (!row) return [escapeTags(`-- no flow selected ${'-'.repeat(w)}`.slice(0, w)), '', ''];
-  const certainty = row.certainty === null ? '' : ` ${Math.round(row.certainty)}%`;
-  const title = `-- ${row.flow_id}  ${row.src_ip}:${row.src_port} <-> ${row.des_ip}:${row.des_port}  ${row.app}  ${row.presence}${certainty} `;
-  return [escapeTags((title + '-'.repeat(w)).slice(0, w)), ...sparkRows(s, row, w)];
+  const rule = (text: string): string => escapeTags(`-- ${text} ${'-'.repeat(w)}`.slice(0, w));
+  if (!row) return { title: rule('no flow selected'), presence: [], bitrate: [] };
+  const c = charts(s, row, w, rows);
+  const who = `${row.src_ip}:${row.src_port} <-> ${row.des_ip}:${row.des_port}`;
+  return { title: rule(`${row.flow_id}: ${c.caption} -- ${who}`), presence: c.presence, bitrate: c.bitrate };
 }
 
 function orDash(v: number | null, show: (n: number) => string = String): string {
@@ -153,17 +165,26 @@ function shortSource(label: string): string {
  */
 function statusLine(s: UiState): string {
   const meta: Meta = (s.pending ?? s.snapshot).meta;
-  const pos = meta.replayPosition === null ? '' : ` ${Math.round(meta.replayPosition * 100)}%`;
+  const model = `model ${(meta.model ?? s.modelName).replace(/\.json$/, '')}`;
+  if (s.run === null && !s.sensors) return ` ${shortSource(s.sourceLabel)}  every run's calls (history)  ${model}`;
+  // a replay runs on the trace's clock (the view over many sensors on as many clocks: none shown)
+  const replay = !s.sensors && !s.sourceLabel.startsWith('iface:');
+  // say where a replay is in the trace, and when it is over
+  const clock = replay && meta.clock !== null ? ` @${formatDateTime(meta.clock).slice(11)}` : '';
+  const done = meta.finishedAt !== null;
+  const pos = done ? ' done' : meta.replayPosition === null ? '' : ` ${Math.round(meta.replayPosition * 100)}%`;
   const rest = [
-    `${orDash(meta.pps, (n) => humanCount(n))} pkt/s`,
+    done ? null : `${orDash(meta.pps, (n) => humanCount(n))} pkt/s`,
     `drops ${orDash(meta.drops)}`,
-    `flows ${orDash(meta.flows)}`,
-    `calls ${orDash(meta.calls ?? (s.snapshot.ok ? s.snapshot.total : null))}`,
-    `model ${(meta.model ?? s.modelName).replace(/\.json$/, '')}`,
-  ].join('  ');
+    meta.flows === null ? null : plural(meta.flows, 'flow') + ' seen',
+    model,
+  ]
+    .filter((p) => p !== null)
+    .join('  ');
+  const where = `${pos}${clock}`;
   const label = s.snapshot.sensors ? sensorsText(s.snapshot.sensors) : shortSource(s.sourceLabel);
-  const source = fit(label, Math.max(8, s.width - rest.length - pos.length - 3)).trimEnd();
-  return ` ${source}${pos}  ${rest}`;
+  const source = fit(label, Math.max(8, s.width - rest.length - where.length - 3)).trimEnd();
+  return ` ${source}${where}  ${rest}`;
 }
 
 /**
@@ -180,10 +201,6 @@ export function sensorsText(sensors: readonly SensorStatus[]): string {
   // the quiet ones first: what needs seeing must not be cut off at the right
   const order = [...sensors].sort((a, b) => Number(b.quiet) - Number(a.quiet));
   return order.map(one).join(', ');
-}
-
-function humanDuration(s: number): string {
-  return s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 }
 
 function markText(s: UiState): string | null {
@@ -206,8 +223,8 @@ function status2(s: UiState): string {
     markText(s),
     s.message,
     s.patterns.length > 0
-      ? `filter ${s.patterns.map((p) => p.text).join(',')} (${s.view.length}/${total})`
-      : `rows ${total}`,
+      ? `filter ${s.patterns.map((p) => p.text).join(',')} (${s.view.length}/${plural(total, 'call')})`
+      : plural(total, 'call') + (s.snapshot.ended > 0 ? ` (${s.snapshot.ended} ended)` : ''),
     `sort ${s.sort.column.name}${s.sort.desc ? ' desc' : ' asc'}`,
     `every ${s.refreshS}s`,
     hidden.length > 0 ? `${hidden.length} col hidden (<- ->): ${hidden.map((c) => c.name).join(',')}` : null,

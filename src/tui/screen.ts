@@ -72,6 +72,11 @@ export class TerminalScreen {
     return Number(this.screen.height);
   }
 
+  /** Colours the terminal has (terminfo): grey, for ended calls, needs 16 (with 8, blessed would draw it black). */
+  get colors(): number {
+    return Number((this.screen as unknown as { tput: { colors: number } }).tput.colors) || 8;
+  }
+
   paint(s: UiState): void {
     if (this.destroyed) return;
     this.main.setContent(renderScreen(s).join('\n'));

@@ -1,6 +1,7 @@
 import type { LabelLine } from './labels';
 import type { ViewReader } from './view-reader';
-import { drain, initialState, update, wantedIds } from './state';
+import { viewQuery, wantedIds } from './selectors';
+import { drain, initialState, update } from './state';
 import type { InitOptions, UiEvent, UiState } from './ui-state';
 
 /** How many windows the details view loads; the sparkline needs only one per screen column. */
@@ -57,7 +58,8 @@ export class Session {
       } catch (err) {
         this.apply({
           type: 'notice',
-          text: `cannot write labels to ${this.state.labelsPath}: ${(err as Error).message}`,
+          // the way out first: a long path is cut at the end of the line
+          text: `labels not saved (${errorCode(err)}); --out FILE puts them beside FILE: ${this.state.labelsPath}`,
         });
       }
     }
@@ -72,7 +74,7 @@ export class Session {
     this.queried = this.state.queryVersion;
     this.apply({
       type: 'data',
-      snapshot: this.reader.read({ patterns: this.state.patterns, sort: this.state.sort }),
+      snapshot: this.reader.read(viewQuery(this.state)),
       asked,
     });
     // paused, the rows on screen keep the values they had
@@ -105,4 +107,10 @@ export class Session {
     const limit = this.state.overlay === 'details' ? DETAILS_WINDOWS : Math.max(1, this.state.width);
     this.apply({ type: 'windows', flowId: id, rows: this.reader.recentWindows(id, limit) });
   }
+}
+
+/** `EACCES` and the like: what a user can look up, in few characters. */
+function errorCode(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? e.message;
 }

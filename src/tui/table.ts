@@ -1,5 +1,5 @@
 import type { ColumnContext, ColumnDef } from './columns';
-import type { FlowRow } from './types';
+import type { FlowRow } from '../store/view-types';
 
 export interface SortSpec {
   column: ColumnDef;

@@ -2,7 +2,7 @@ import type { ColumnContext, ColumnDef } from './columns';
 import type { IpPattern } from './filter';
 import type { LabelLine, LabelName } from './labels';
 import type { SortSpec } from './table';
-import type { FlowRow, Snapshot, WindowRow } from './types';
+import type { FlowRow, Snapshot, WindowRow } from '../store/view-types';
 
 /**
  * The UI's state and the events that change it (see state.ts for update()). Only types here, so
@@ -59,9 +59,13 @@ export interface InitOptions {
   width: number;
   height: number;
   color: boolean;
+  /** ended calls can be drawn in grey (colour, and a terminal with 16 colours or more) */
+  dim: boolean;
   unicode: boolean;
   refreshS: number;
   sourceLabel: string;
+  /** the run whose rows the table shows (its id in the database); null: every run's (history) */
+  run: number | null;
   modelName: string;
   labelsPath: string;
   /** the columns asked for, in order; as many as fit are shown */
@@ -103,6 +107,8 @@ export interface UiState extends InitOptions {
   windows: WindowRow[];
   windowsFor: string | null;
   marks: Mark[];
+  /** calls shown from their other side (details view: s), by flow ID */
+  swapped: readonly string[];
   /** one-shot line in the second status line, cleared by the next key */
   message: string | null;
   outbox: Effect[];

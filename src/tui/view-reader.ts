@@ -2,8 +2,10 @@ import type { FlowRow, Snapshot, WindowRow } from '../store/view-types';
 import type { IpPattern } from './filter';
 import type { SortSpec } from './table';
 
-/** What the table asks of the store: which flows (the display filter) in which order. */
+/** What the table asks of the store: which run's flows, which of them (the display filter), in which order. */
 export interface ViewQuery {
+  /** the run whose rows to show (SQLite); null: every row (a database's history, or the view over many sensors) */
+  run: number | null;
   patterns: readonly IpPattern[];
   sort: SortSpec;
 }

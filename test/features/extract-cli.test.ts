@@ -172,9 +172,9 @@ test('a reader that stops early (| head) ends extract quietly', () => {
 
 test("the CLI defaults are the pipeline's", () => {
   const help = spymate('extract', '--help').out;
-  assert.match(help, new RegExp(`--window <ms>.*default: ${DEFAULT_WINDOW_MS}`, 's'));
-  assert.match(help, new RegExp(`--timeout <s>.*default: ${DEFAULT_IDLE_TIMEOUT_S}\\)`, 's'));
-  assert.match(help, new RegExp(`--max-flows <n>.*default: ${DEFAULT_MAX_FLOWS}\\)`, 's'));
+  assert.match(help, new RegExp(`--window <MS>.*default: ${DEFAULT_WINDOW_MS}`, 's'));
+  assert.match(help, new RegExp(`--timeout <S>.*default: ${DEFAULT_IDLE_TIMEOUT_S}\\)`, 's'));
+  assert.match(help, new RegExp(`--max-flows <N>.*default: ${DEFAULT_MAX_FLOWS}\\)`, 's'));
   assert.match(help, new RegExp(`choices: ${OUTPUT_FORMATS.map((f) => `"${f}"`).join(', ')}`));
 });
 

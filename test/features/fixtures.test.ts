@@ -109,7 +109,7 @@ test(
           },
           sink,
         );
-        const off = sink.windows.filter((w) => w.cameraOff && w.srcIP === ip);
+        const off = sink.windows.filter((w) => w.sent !== 'video' && w.srcIP === ip);
         assert.equal(
           off.length,
           0,

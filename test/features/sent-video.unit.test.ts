@@ -37,7 +37,7 @@ function offTimes(
   zoom = false,
 ): number[] {
   const v = new SentVideo();
-  v.reset(zoom);
+  v.reset(zoom, 0);
   const off: number[] = [];
   let i = 0;
   for (let t = 0.5; t <= seconds + 1e-9; t += 0.5) {
@@ -129,6 +129,53 @@ test('what cannot be read is never called off: no RTP, only RTCP, or more stream
   assert.deepEqual(offTimes(noise, 10), []);
 });
 
+/** What sending() says at each 0.5 s boundary of `seconds`, run-length coded: 'video@0.5-1.5 no video@2-10'. */
+function sendingTimes(packets: Array<{ ts: number; payload: Buffer }>, seconds: number): string {
+  const v = new SentVideo();
+  v.reset(false, 0);
+  const runs: Array<[string, number, number]> = [];
+  let i = 0;
+  for (let t = 0.5; t <= seconds + 1e-9; t += 0.5) {
+    for (; i < packets.length && packets[i].ts < t; i++)
+      v.add(packets[i].ts, packets[i].payload, 0, packets[i].payload.length);
+    const state = v.sending(t);
+    const last = runs[runs.length - 1];
+    if (last && last[0] === state) last[2] = t;
+    else runs.push([state, t, t]);
+  }
+  return runs.map(([state, from, to]) => `${state}@${from}-${to}`).join(' ');
+}
+
+test('a direction with no media at all (only RTCP, or nothing) is "no video" after 2 s; sound alone is camera-off', () => {
+  const rtcpOnly = Array.from({ length: 20 }, (_, k) => ({ ts: k * 0.5 + 0.1, payload: rtcpPayload() }));
+  assert.equal(sendingTimes(rtcpOnly, 10), 'video@0.5-1.5 no video@2-10');
+  assert.equal(sendingTimes([], 10), 'video@0.5-1.5 no video@2-10', 'silence too');
+  assert.equal(
+    sendingTimes(
+      sender(10, () => false),
+      10,
+    ),
+    'video@0.5-2.5 camera-off@3-10',
+  );
+  assert.equal(
+    sendingTimes(
+      sender(10, () => true),
+      10,
+    ),
+    'video@0.5-10',
+  );
+  // video that stops with its sound: no media from 6 s on
+  assert.equal(
+    sendingTimes(
+      sender(10, () => true).filter((p) => p.ts < 4 || p.payload[1] >= 192),
+      10,
+    ),
+    'video@0.5-5.5 no video@6-10',
+  );
+  const opaque = Array.from({ length: 500 }, (_, k) => ({ ts: k * 0.02, payload: Buffer.alloc(100, k % 256) }));
+  assert.equal(sendingTimes(opaque, 10), 'video@0.5-10', 'what cannot be read may be video: the model decides');
+});
+
 test('Zoom names its media: type 15 audio, 16 video', () => {
   const zoom = (type: number) => {
     const b = Buffer.alloc(60, 0);
@@ -181,12 +228,21 @@ test('extract: a call whose camera is off for a while has exactly those windows 
   assert.ok(a.length >= 24);
   // a's last frame before the gap leaves at 2.98 s: windows ending from 5 s on are off, until frames come again at 7 s
   assert.deepEqual(
-    a.filter((w) => w.cameraOff).map((w) => w.end - T0),
+    a.filter((w) => w.sent === 'camera-off').map((w) => w.end - T0),
     range(5, 7),
   );
-  // seen from b, b's own camera was never off
   assert.deepEqual(
-    windows('10.0.0.9').filter((w) => w.cameraOff),
+    a.filter((w) => w.received !== 'video'),
     [],
+  );
+  // seen from b, b's own camera was never off; a's is, in what b receives
+  const b = windows('10.0.0.9');
+  assert.deepEqual(
+    b.filter((w) => w.sent !== 'video'),
+    [],
+  );
+  assert.deepEqual(
+    b.filter((w) => w.received === 'camera-off').map((w) => w.end - T0),
+    range(5, 7),
   );
 });

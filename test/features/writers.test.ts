@@ -25,7 +25,8 @@ function record(i: number, label?: 0 | 1): WindowRecord {
     bytes: 1000 + i,
     callCertainty: 1,
     features,
-    cameraOff: false,
+    sent: 'video',
+    received: 'video',
   };
   if (label !== undefined) r.label = label;
   return r;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CidrSet, inCidr, isLocal, localSide, parseCidr } from '../../src/flow/local';
+import { CidrSet, inCidr, isLocal, localSide, LocalSides, parseCidr, parseLocal } from '../../src/flow/local';
 import { parseAddr } from '../../src/capture/addr';
 import { UserError } from '../../src/util/errors';
 
@@ -32,15 +32,49 @@ test('parseCidr refuses bad input with a UserError that says what is wrong', () 
   }
 });
 
-test('local side: --local, then private ranges, then the initiator', () => {
+test('local side: --local endpoints, then its ranges, then private ranges, then the initiator', () => {
   const a = words('203.0.113.5');
   const b = words('10.0.0.9');
-  const none = new CidrSet([]);
-  assert.equal(localSide(a, b, 4, none), 'b');
-  assert.equal(localSide(a, b, 4, new CidrSet([parseCidr('203.0.113.0/24')])), 'a');
-  assert.equal(localSide(words('10.0.0.1'), b, 4, none), 'a');
-  assert.equal(localSide(words('127.0.0.1'), words('127.0.0.2'), 4, new CidrSet([parseCidr('127.0.0.2')])), 'b');
+  // IPv4 addresses: version 4
+  const side = (x: Uint32Array, y: Uint32Array, local: string[], xPort = 5000, yPort = 6000): 'a' | 'b' =>
+    localSide(x, xPort, y, yPort, 4, new LocalSides(local.map(parseLocal)));
+  assert.equal(side(a, b, []), 'b');
+  assert.equal(side(a, b, ['203.0.113.0/24']), 'a');
+  assert.equal(side(words('10.0.0.1'), b, []), 'a');
+  assert.equal(side(words('127.0.0.1'), words('127.0.0.2'), ['127.0.0.2']), 'b');
+  // both peers on one address: only the port tells them apart
+  const lo = words('127.0.0.1');
+  assert.equal(side(lo, lo, ['127.0.0.1'], 47660, 47440), 'a', 'an address alone cannot: the initiator');
+  assert.equal(side(lo, lo, ['127.0.0.1:47440'], 47660, 47440), 'b');
+  assert.equal(side(lo, lo, ['127.0.0.1:47660'], 47660, 47440), 'a');
+  assert.equal(
+    side(a, b, ['127.0.0.1:47440', '203.0.113.0/24']),
+    'a',
+    'a named endpoint not in the flow: the ranges decide',
+  );
   assert.ok(isLocal(words('100.64.1.1'), 4, [parseCidr('100.64.0.0/10')]));
+});
+
+test('parseLocal: ADDR:PORT and [IPv6]:PORT name one endpoint; anything else is a range; bad ports are said', () => {
+  assert.deepEqual(
+    { ...parseLocal('127.0.0.1:47660') },
+    { ...parseCidr('127.0.0.1'), text: '127.0.0.1:47660', port: 47660 },
+  );
+  assert.equal(parseLocal('[2001:db8::1]:5004').port, 5004);
+  assert.equal(parseLocal('[2001:db8::1]:5004').version, 6);
+  assert.equal(parseLocal('2001:db8::1').port, undefined, 'a bare IPv6 address is an address');
+  assert.equal(parseLocal('10.0.0.0/8').port, undefined);
+  for (const [bad, why] of [
+    ['127.0.0.1:0', /port must be a number from 1 to 65535/],
+    ['127.0.0.1:70000', /port must be a number from 1 to 65535/],
+    ['[nope]:80', /is not ADDR:PORT/],
+  ] as const) {
+    assert.throws(
+      () => parseLocal(bad),
+      (e: unknown) => e instanceof UserError && why.test(e.message),
+      bad,
+    );
+  }
 });
 
 test('CidrSet agrees with a plain scan on random addresses, merged and overlapping ranges included', () => {

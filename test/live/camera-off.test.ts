@@ -140,7 +140,7 @@ test(
       dir,
     );
     assert.equal(ev.code, 0, ev.stderr);
-    assert.match(ev.stderr, new RegExp(`: ${offCount} windows with the local camera off left out`));
+    assert.match(ev.stderr, new RegExp(`: ${offCount} windows in which the local side sent no video left out`));
     const scored = (JSON.parse(ev.stdout) as { windows: number }).windows;
     // every other window is scored but those astride a label change or the labels' ends
     assert.ok(

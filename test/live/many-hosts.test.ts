@@ -172,7 +172,7 @@ test(
       term.type('s2');
       term.keys('Enter');
       term.keys('Escape');
-      const filtered = await term.waitFor(/filter s2 \(1\/4\)/);
+      const filtered = await term.waitFor(/filter s2 \(1\/4 calls\)/);
       assert.deepEqual(
         filtered
           .split('\n')

@@ -60,6 +60,29 @@ test('train + eval --json: exact keys in order, values matching the predictions 
   assert.equal(j.raw_accuracy, Math.round((rawOk / 400) * 1e6) / 1e6);
   assert.ok(j.accuracy > 0.9, `accuracy ${j.accuracy}`);
   assert.equal(fs.statSync(path.join(dir, 'p.csv')).mode & 0o777, 0o600);
+  assert.doesNotMatch(ev.stderr, /training inputs/, 'c.csv is held out: no warning');
+});
+
+test("eval warns in one line when the data includes the model's own training inputs (by their digests)", () => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'a.csv'), tinyCsv(1));
+  fs.writeFileSync(path.join(dir, 'b.csv'), tinyCsv(2, true));
+  fs.writeFileSync(path.join(dir, 'c.csv'), tinyCsv(3));
+  // the same bytes under another name are the same input
+  fs.copyFileSync(path.join(dir, 'a.csv'), path.join(dir, 'renamed.csv'));
+  assert.equal(spymate(['train', 'a.csv', 'b.csv', '--algo', 'logreg', '--cv', '0', '-o', 'm.json'], dir).code, 0);
+  const one = spymate(['eval', '--model', 'm.json', 'renamed.csv', '--json'], dir);
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual(one.stderr.trim().split('\n'), [
+    "spymate: warning: renamed.csv is one of this model's training inputs: its score is not a held-out figure",
+  ]);
+  const some = spymate(['eval', '--model', 'm.json', 'c.csv', 'a.csv', 'b.csv', '--json'], dir);
+  assert.equal(some.code, 0, some.stderr);
+  assert.match(
+    some.stderr,
+    /^spymate: warning: 2 of 3 inputs \(a\.csv and b\.csv\) are this model's training inputs: the scores on them are not held-out figures\n$/,
+  );
+  assert.doesNotMatch(spymate(['eval', '--model', 'm.json', 'c.csv'], dir).stderr, /training inputs/);
 });
 
 test(
@@ -201,10 +224,15 @@ test('eval --report: one self-contained page whose charts render in headless chr
   const tr = spymate(['train', 'a.csv', '--algo', 'logreg', '--cv', '3', '--learning-curve', '-o', 'm.json'], dir);
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stderr, /T training accuracy, V validation accuracy/);
-  const ev = spymate(['eval', '--model', 'm.json', 'b.csv', '--report', 'r.html'], dir);
+  fs.writeFileSync(path.join(dir, 'c.csv'), tinyCsv(3));
+  const ev = spymate(['eval', '--model', 'm.json', 'b.csv', 'c.csv', '--report', 'r.html'], dir);
   assert.equal(ev.code, 0, ev.stderr);
   assert.match(ev.stdout, /truth person/);
   const html = fs.readFileSync(path.join(dir, 'r.html'), 'utf8');
+  // accuracy per flow: one row each, with its windows and accuracy
+  assert.match(html, /<table id="flows">/);
+  assert.match(html, /<tr><th>b\.csv<\/th><td>400<\/td><td>\d+\.\d %<\/td>/);
+  assert.match(html, /<tr><th>c\.csv<\/th><td>400<\/td><td>\d+\.\d %<\/td>/);
   assert.doesNotMatch(
     html,
     /<script[^>]+src=|<link[^>]+href=|<img[^>]+src=|@import|url\(http/,
@@ -229,6 +257,7 @@ test('eval --report: one self-contained page whose charts render in headless chr
       '--disable-sync',
       `--user-data-dir=${path.join(dir, 'profile')}`,
       '--virtual-time-budget=5000',
+      '--window-size=1600,1000',
       '--dump-dom',
       `file://${path.join(dir, 'r.html')}`,
     ],
@@ -236,10 +265,19 @@ test('eval --report: one self-contained page whose charts render in headless chr
   );
   assert.equal(r.status, 0, r.stderr);
   const dom = r.stdout;
-  // one timeline (b.csv) + the learning curve, each a drawn uPlot canvas marked by the page
-  assert.match(dom, /data-charts-done="2"/);
-  assert.equal((dom.match(/data-rendered="1" data-chart="[^"]+"/g) ?? []).length, 2);
-  assert.ok((dom.match(/<canvas/g) ?? []).length >= 2);
+  // two timelines (b.csv, c.csv) + the learning curve, each a drawn uPlot canvas marked by the page
+  assert.match(dom, /data-charts-done="3"/);
+  assert.equal((dom.match(/data-rendered="1" data-chart="[^"]+"/g) ?? []).length, 3);
+  assert.ok((dom.match(/<canvas/g) ?? []).length >= 3);
   assert.match(dom, /data-chart="learning"/);
   assert.match(dom, /data-chart="timeline-0"/);
+  // legends name every series (not just empty value cells), the y axes have titles
+  for (const label of ['truth (person=1)', 'final prediction', 'probability', 'training', 'validation'])
+    assert.ok(dom.includes(`class="u-label">${label}</div>`), `legend ${label}`);
+  assert.doesNotMatch(dom, /class="u-value"/, 'no empty live values in the legends');
+  assert.equal((dom.match(/data-y-title="person \(1\) \/ background \(0\)"/g) ?? []).length, 2);
+  assert.match(dom, /data-y-title="accuracy"/);
+  // the charts use the page's width (1600 px window, less the margins), not a fixed 1100
+  const widths = [...dom.matchAll(/<canvas width="(\d+)"/g)].map((m) => Number(m[1]));
+  assert.ok(widths.length >= 3 && widths.every((w) => w > 1400), `canvas widths ${widths.join(', ')}`);
 });

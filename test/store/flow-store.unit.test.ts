@@ -192,6 +192,7 @@ test('meta rows carry the run and the counters', () => {
   assert.equal(meta.records_per_s, '123');
   assert.equal(meta.replay_position, '0.5');
   assert.equal(meta.schema_version, String(SCHEMA_VERSION));
+  assert.equal(meta.run, String(store.run));
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });
@@ -270,6 +271,94 @@ test("without readable feature names, stored windows of another width are not re
     assert.ok(v.every((x) => Number.isNaN(x)));
   }
   wider.close();
+});
+
+test('each run writes its own id on its rows; replaying a flow another run wrote takes it over: one row, counts from this run', () => {
+  const file = tmpDb();
+  const first = newStore(file);
+  first.store.apply(batch(T0 + 5, [...callRecords('f1'), ...callRecords('old')]), 0);
+  first.db.close();
+  const second = newStore(file);
+  assert.equal(second.store.run, first.store.run + 1);
+  // half of f1 again: the row is this run's and counts only what this run saw
+  second.store.apply(batch(T0 + 2.5, callRecords('f1').slice(0, 6)), 0);
+  const rows = second.db.prepare('SELECT flow_id, run, windows, person_windows FROM flows ORDER BY flow_id').all();
+  assert.deepEqual(
+    rows.map((r) => ({ ...(r as object) })),
+    [
+      { flow_id: 'f1', run: second.store.run, windows: 5, person_windows: 5 },
+      { flow_id: 'old', run: first.store.run, windows: 10, person_windows: 6 },
+    ],
+  );
+  const runs = second.db.prepare('SELECT run, count(*) AS n FROM windows GROUP BY run ORDER BY run').all();
+  assert.deepEqual(
+    runs.map((r) => ({ ...(r as object) })),
+    [
+      { run: first.store.run, n: 15 },
+      { run: second.store.run, n: 5 },
+    ],
+    'no window added: the replayed ones changed hands',
+  );
+  second.db.close();
+});
+
+test("a run's timeout sweep and pruning leave another run's rows alone", () => {
+  const file = tmpDb();
+  const first = newStore(file, 10, 5);
+  first.store.apply(batch(T0 + 5, [...callRecords('a'), endRec('a', T0, T0 + 4.9, 300, 'fin'), startRec('b', T0)]), 0);
+  first.db.close();
+  const second = newStore(file, 10, 5);
+  // an hour of this run's clock: a and b would be pruned and swept by the first run's rules
+  second.store.apply(batch(T0 + 3600, [startRec('c', T0 + 3595)]), 0);
+  const rows = second.db.prepare('SELECT flow_id, ended FROM flows ORDER BY flow_id').all();
+  assert.deepEqual(
+    rows.map((r) => ({ ...(r as object) })),
+    [
+      { flow_id: 'a', ended: 1 },
+      { flow_id: 'b', ended: 0 },
+      { flow_id: 'c', ended: 0 },
+    ],
+  );
+  second.store.apply(batch(T0 + 3700, []), 0);
+  assert.deepEqual(
+    second.db.prepare('SELECT flow_id FROM flows ORDER BY flow_id').pluck().all(),
+    ['a', 'b'],
+    "this run's own call timed out and left after --keep",
+  );
+  second.db.close();
+});
+
+test('presence_since is the start of the current presence, across batches', () => {
+  const file = tmpDb();
+  const { db, store } = newStore(file);
+  const recs = callRecords('f1'); // person for windows 0-5, then background
+  const since = (): number => db.prepare('SELECT presence_since FROM flows').pluck().get() as number;
+  store.apply(batch(T0 + 1, recs.slice(0, 3)), 0);
+  assert.equal(since(), T0);
+  store.apply(batch(T0 + 2, recs.slice(3, 5)), 0);
+  assert.equal(since(), T0, 'the same presence goes on');
+  store.apply(batch(T0 + 4, recs.slice(5, 9)), 0);
+  assert.equal(since(), T0 + 3, 'background from window 6');
+  store.apply(batch(T0 + 5, recs.slice(9)), 0);
+  assert.equal(since(), T0 + 3);
+  db.close();
+});
+
+test('the remote camera is stored beside the local one: presence, probability, certainty, since; per window too', () => {
+  const file = tmpDb();
+  const { db, store } = newStore(file);
+  // windows 0-5: local person, remote background; then the other way round
+  store.apply(batch(T0 + 5, callRecords('f1')), 0);
+  const f = db.prepare('SELECT * FROM flows').get() as Record<string, unknown>;
+  assert.deepEqual(
+    [f.presence, f.presence_since, f.remote_presence, f.remote_probability, f.remote_certainty, f.remote_since],
+    ['background', T0 + 3, 'person', 0.7, 70, T0 + 3],
+  );
+  assert.deepEqual(
+    db.prepare('SELECT remote_presence FROM windows ORDER BY start').pluck().all(),
+    [0, 0, 0, 0, 0, 0, 1, 1, 1, 1],
+  );
+  db.close();
 });
 
 test("a call's certainty and why it is one are stored from its start event", () => {

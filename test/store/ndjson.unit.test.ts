@@ -29,7 +29,16 @@ test('a window record is one JSON object with the documented keys in order, and 
     'callCertainty',
   ]);
   assert.deepEqual(keys.slice(13, 13 + FEATURE_NAMES.length), [...FEATURE_NAMES]);
-  assert.deepEqual(keys.slice(-5), ['presence', 'probability', 'raw', 'rawProbability', 'certainty']);
+  assert.deepEqual(keys.slice(-8), [
+    'presence',
+    'probability',
+    'raw',
+    'rawProbability',
+    'certainty',
+    'remotePresence',
+    'remoteProbability',
+    'remoteCertainty',
+  ]);
   assert.equal(o[FEATURE_NAMES[3]], null, 'NaN is written as null');
   assert.deepEqual(parseRecordLine(line, FEATURE_NAMES, 'x:1'), w);
   // a window with the camera off: no model figures, and `--records` reads it back as such
@@ -40,12 +49,23 @@ test('a window record is one JSON object with the documented keys in order, and 
     raw: null,
     rawProbability: null,
     certainty: null,
+    remotePresence: 'no video' as const,
+    remoteProbability: null,
+    remoteCertainty: null,
   };
   assert.match(
     recordToJson(off, KEYS),
-    /"presence":"camera-off","probability":null,"raw":null,"rawProbability":null,"certainty":null\}$/,
+    /"presence":"camera-off","probability":null,"raw":null,"rawProbability":null,"certainty":null,"remotePresence":"no video","remoteProbability":null,"remoteCertainty":null\}$/,
   );
   assert.deepEqual(parseRecordLine(recordToJson(off, KEYS), FEATURE_NAMES, 'x:1'), off);
+  // records written before both cameras read back with the remote camera unknown
+  const old = recordToJson(w, KEYS).replace(/,"remotePresence".*\}$/, '}');
+  assert.deepEqual(parseRecordLine(old, FEATURE_NAMES, 'x:1'), {
+    ...w,
+    remotePresence: 'unknown',
+    remoteProbability: null,
+    remoteCertainty: null,
+  });
 });
 
 test('start and end events round-trip; an end needs a known reason', () => {

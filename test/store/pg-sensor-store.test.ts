@@ -75,13 +75,20 @@ test('a sensor stores the same flows and windows as the SQLite filter thread', {
   const lite = db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>;
   const flows = await query<Record<string, unknown>>("SELECT * FROM flows WHERE sensor = 'same' ORDER BY flow_id");
   assert.equal(flows.length, 2);
+  // PostgreSQL keeps SQLite's flow row but for the run and the remote camera (not kept there yet)
+  const sqliteOnly = [
+    'run',
+    'presence_since',
+    'remote_presence',
+    'remote_probability',
+    'remote_certainty',
+    'remote_since',
+  ];
   for (let i = 0; i < lite.length; i++) {
     const { sensor, ended, ...rest } = flows[i];
     assert.equal(sensor, 'same');
-    // SQLite's rows name the run that wrote them (none here); PostgreSQL's the sensor
-    const { run_id: runId, ...liteRow } = lite[i];
-    assert.equal(runId, null);
-    assert.deepEqual({ ...rest, ended: ended ? 1 : 0 }, liteRow);
+    const kept = Object.fromEntries(Object.entries(lite[i]).filter(([k]) => !sqliteOnly.includes(k)));
+    assert.deepEqual({ ...rest, ended: ended ? 1 : 0 }, kept);
   }
   assert.equal(flows[0].end_reason, 'fin');
   assert.equal(flows[1].end_reason, 'timeout');

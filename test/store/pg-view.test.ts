@@ -44,6 +44,7 @@ async function shown(patterns: string[], sort = 'flowID', desc = false): Promise
   const view = new PgView(parsePgUrl(pg.url));
   try {
     const q = viewQueryToPg({
+      run: null,
       patterns: patterns.map((p) => parsePattern(p, true)),
       sort: { column: columnByName(sort)!, desc },
     });
@@ -111,7 +112,7 @@ test('a database no sensor has written to yet: the view says it waits', { skip }
   pg.psql('CREATE DATABASE empty');
   const view = new PgView(parsePgUrl(pg.url.replace(/\/spymate$/, '/empty')));
   try {
-    const q = viewQueryToPg({ patterns: [], sort: { column: COLUMNS[1], desc: false } });
+    const q = viewQueryToPg({ run: null, patterns: [], sort: { column: COLUMNS[1], desc: false } });
     const snap = await view.snapshot(q.filter, q.order);
     assert.equal(snap.ok, false);
     assert.match(

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLUMNS, formatColumnList, resolveColumns, humanCount } from '../../src/tui/columns';
+import {
+  columnByName,
+  COLUMNS,
+  formatColumnList,
+  resolveColumns,
+  humanCount,
+  type ColumnDef,
+} from '../../src/tui/columns';
 import { UserError } from '../../src/util/errors';
 import { flowRow, T0 } from '../../src/testkit/fixture-db';
 
@@ -77,6 +84,31 @@ test('--list-columns prints number, name and meaning of every column', () => {
   assert.equal(lines.length, COLUMNS.length);
   assert.match(lines[0], /^ 0 {2}certainty +the classifier's confidence/);
   assert.match(lines[13], /^13 {2}ringTime +seconds from the flow's first packet/);
+  // every word the presence columns can show, and whose camera each is
+  assert.match(lines[15], /^15 {2}presence +\(header "local cam"\) the local side's camera.*camera-off.*no video/);
+  assert.match(lines[26], /^26 {2}remotePresence +\(header "remote cam"\) the remote side's camera/);
+});
+
+test('the columns added for both cameras and since when come after the existing ones (and sensor, callCertainty): 0-24 keep their numbers', () => {
+  assert.deepEqual(
+    COLUMNS.slice(15, 23).map((c) => c.name),
+    ['presence', 'app', 'packets', 'bytes', 'bitrate', 'presenceShare', 'windows', 'probability'],
+  );
+  assert.deepEqual(
+    COLUMNS.slice(23).map((c) => c.name),
+    ['sensor', 'callCertainty', 'since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'],
+  );
+});
+
+test('since: how long the presence has been what it is, on the pipeline clock; ended once the call has', () => {
+  const since = columnByName('since') as ColumnDef;
+  const remote = columnByName('remoteSince') as ColumnDef;
+  const row = flowRow({ presence_since: T0 + 10, remote_since: T0 - 3590 });
+  assert.equal(since.text(row, { monitorStart: T0, clock: T0 + 55 }), '45s');
+  assert.equal(since.text(row, { monitorStart: T0, clock: T0 + 255 }), '4m05s');
+  assert.equal(remote.text(row, { monitorStart: T0, clock: T0 + 55 }), '1h00m');
+  assert.equal(since.text({ ...row, ended: 1 }, { monitorStart: T0, clock: T0 + 55 }), 'ended');
+  assert.equal(since.text({ ...row, presence_since: null }, { monitorStart: T0, clock: T0 + 55 }), '-');
 });
 
 test('column values are computed from a flows row and the monitor start and clock', () => {

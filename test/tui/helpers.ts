@@ -1,8 +1,8 @@
 import { resolveColumns } from '../../src/tui/columns';
-import { decodeMeta } from '../../src/tui/snapshot';
+import { decodeMeta } from '../../src/store/meta';
 import { initialState, update } from '../../src/tui/state';
 import type { InitOptions, UiEvent, UiState } from '../../src/tui/ui-state';
-import type { FlowRow, Snapshot } from '../../src/tui/types';
+import type { FlowRow, Snapshot } from '../../src/store/view-types';
 import { replayMeta } from '../../src/testkit/fixture-db';
 
 /** Pure-state test helpers: a state, a snapshot, and keys typed into update(). */
@@ -16,6 +16,7 @@ export function snapshot(
   return {
     ok: true,
     problem: null,
+    ended: 0,
     meta: decodeMeta(Object.entries(meta).map(([key, value]) => ({ key, value: String(value) }))),
     total,
     order,
@@ -39,9 +40,11 @@ export function state(over: Partial<InitOptions> = {}): UiState {
     width: 120,
     height: 30,
     color: true,
+    dim: true,
     unicode: true,
     refreshS: 1,
     sourceLabel: 'file:call.pcapng',
+    run: 1,
     modelName: 'presence-rf',
     labelsPath: '/tmp/labels.csv',
     columns: resolveColumns([]),

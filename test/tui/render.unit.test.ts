@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveColumns } from '../../src/tui/columns';
-import { overlayView, detailsLineCount, detailsLines } from '../../src/tui/overlays';
+import { overlayView } from '../../src/tui/overlays';
+import { detailsLineCount, detailsLines } from '../../src/tui/details-text';
 import { renderScreen } from '../../src/tui/render';
 import { sparkline } from '../../src/tui/render-text';
 import { update } from '../../src/tui/state';
-import { flowRow, windowRows, T0 } from '../../src/testkit/fixture-db';
+import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { load, snapshot, state, type } from './helpers';
 
 /** What the terminal would show: tags removed ({open}/{close} back to braces). */
@@ -23,7 +24,7 @@ test('every line is exactly the terminal width, and the header shows exactly the
   const lines = plain(renderScreen(s));
   assert.equal(lines.length, 24);
   for (const l of lines.slice(0, 4)) assert.equal(l.length, 80, JSON.stringify(l));
-  assert.deepEqual(lines[1].trim().split(/\s+/), ['flowID', 'certainty', 'srcIP', 'presence']);
+  assert.deepEqual(lines[1].trim().split(/\s+/), ['flowID', 'certainty', 'srcIP', 'local', 'cam']);
   assert.match(lines[2], /^b\s+90% 192\.168\.1\.\d+\s+background/, 'sorted by bytes, largest first');
   assert.match(lines[3], /^a .*person/);
 });
@@ -35,17 +36,15 @@ test('text from the database is shown literally, not read as markup', () => {
   assert.ok(plain(raw).some((l) => l.startsWith('te{am}s')));
 });
 
-test('columns that do not fit are dropped and said in the status bar', () => {
+test('columns that do not fit are dropped and said in the status bar; both cameras lead, their headers say whose', () => {
   const s = load(state({ width: 80, height: 24 }), ROWS);
   const lines = plain(renderScreen(s));
-  const header = lines[1].trim().split(/\s+/);
-  assert.equal(header[0], 'presence');
-  const shown = resolveColumns([]);
-  assert.ok(header.length >= 6 && header.length < shown.length);
-  assert.match(
-    lines[23],
-    new RegExp(`${shown.length - header.length} col hidden \\(<- ->\\): ${shown[header.length].name}`),
-  );
+  const header = lines[1].trim().split(/ {2,}|(?<=\S) (?=[a-z])(?!cam)/);
+  assert.match(lines[1], /^local cam +remote cam +since certainty app/);
+  const shown = resolveColumns([]).filter((c) => lines[1].includes(c.header ?? c.name)).length;
+  assert.ok(shown >= 6 && header.length < resolveColumns([]).length);
+  const hidden = resolveColumns([]).length - shown;
+  assert.match(lines[23], new RegExp(`${hidden} col hidden \\(<- ->\\): ${resolveColumns([])[shown].name}`));
 });
 
 test('NO_COLOR: no colour tags at all, the selection still shows (inverse)', () => {
@@ -78,9 +77,21 @@ test('a flow whose camera is off shows camera-off, in yellow, with no certainty'
 test('a terminal smaller than the minimum gets a message instead of the table', () => {
   const s = load(state({ width: 30, height: 8 }), ROWS);
   const text = plain(renderScreen(s)).join('\n');
-  assert.match(text, /Terminal too small: 30x8/);
-  assert.match(text, /at least 40x10/);
+  assert.match(text, /Terminal too small: *\n30x8, needs 40x10\. *\n/);
   assert.doesNotMatch(text, /presence/);
+  // every word of it shows, even on the smallest screens
+  for (const [width, height] of [
+    [20, 6],
+    [39, 24],
+    [80, 9],
+  ]) {
+    const small = plain(renderScreen(load(state({ width, height }), ROWS)));
+    assert.ok(
+      small.every((l) => !l.includes('…')),
+      small.join('\n'),
+    );
+    assert.match(small.join('\n'), /press q to quit/);
+  }
 });
 
 test('an empty database shows the waiting-for-calls screen', () => {
@@ -99,18 +110,61 @@ test('a filter that hides every row says so, with the hidden count', () => {
   assert.match(plain(renderScreen(s)).join('\n'), /No flow matches the filter 1\.2\.3\.4 \(2 hidden\)/);
 });
 
-test("the sparklines show the selected flow's presence probability and bitrate over its windows", () => {
-  let s = load(state({ width: 60, height: 20 }), [ROWS[1], ROWS[0]]);
-  assert.equal(s.selectedId, 'b');
+test("the sparklines show the selected flow's presence probability and bitrate over its windows, with span and scale", () => {
+  const many = Array.from({ length: 20 }, (_, i) => flowRow({ flow_id: `f${i}`, bytes: 1e9 - i }));
+  let s = load(state({ width: 60, height: 20 }), [...many, ROWS[1]]);
+  assert.equal(s.selectedId, 'f0');
+  s = update(s, {
+    type: 'windows',
+    flowId: 'f0',
+    rows: windowRows(8, T0, (i) => ({ probability: i / 7, bitrate: 1000 * (7 - i) })),
+  });
+  const lines = plain(renderScreen(s));
+  assert.match(lines[15], /^-- f0: last 4s, 0\.5 s a column; P 0-1, bitrate 0-7\.0kb\/s -- /);
+  assert.match(lines[16], /^P\(person\) ▁▂▃▄▅▆▇█ +0\.90$/);
+  assert.match(lines[17], /^bitrate {3}█▇▆▅▄▃▂▁ +1\.2Mb\/s$/);
+});
+
+test('with few calls the spare height goes to the charts, which grow taller', () => {
+  let s = load(state({ width: 60, height: 26 }), [ROWS[1]]);
   s = update(s, {
     type: 'windows',
     flowId: 'b',
     rows: windowRows(8, T0, (i) => ({ probability: i / 7, bitrate: 1000 * (7 - i) })),
   });
   const lines = plain(renderScreen(s));
-  assert.match(lines[15], /^-- b {2}/);
-  assert.match(lines[16], /^P\(person\) ▁▂▃▄▅▆▇█ +0\.90$/);
-  assert.match(lines[17], /^bitrate {3}█▇▆▅▄▃▂▁ +1\.2Mb\/s$/);
+  const title = lines.findIndex((l) => l.startsWith('-- b: last 4s'));
+  assert.equal(title, 5, 'the table keeps three rows, the charts the rest');
+  const chart = lines.slice(title + 1, 24);
+  assert.equal(chart.length, 18);
+  assert.match(chart[0], /^P\(person\) +█ +0\.90$/, 'the top line: only the highest bar reaches it');
+  assert.match(chart[1], /^local cam +[▁▂▃▄▅▆▇█ ]+$/);
+  assert.match(chart[8], /^ +▁█{7} *$/, 'the bottom line of P(person): every bar, 0 as the lowest step');
+  assert.match(chart[9], /^bitrate +█ +1\.2Mb\/s$/);
+  assert.match(chart[17], /^ +█{7}▁ *$/);
+  // on a tall terminal the charts stop at 10 lines each: the table has the rest
+  const tall = plain(renderScreen({ ...s, height: 60 }));
+  assert.equal(
+    tall.findIndex((l) => l.startsWith('-- b: last 4s')),
+    60 - 2 - 2 * 10 - 1,
+  );
+});
+
+test('the selected row keeps the colour of its presence; an ended call is dimmed and says ended', () => {
+  const rows = [
+    flowRow({ flow_id: 'live', bytes: 2e9 }),
+    flowRow({ flow_id: 'gone', bytes: 1e9, ended: 1, end_reason: 'fin', presence: 'background' }),
+  ];
+  const s = load(state({ width: 100, height: 24, columns: resolveColumns(['presence', 'since', 'flowID']) }), rows);
+  const raw = renderScreen(s);
+  assert.equal(s.selectedId, 'live');
+  assert.match(raw[2], /^\{inverse\}\{green-fg\}person +\{\/green-fg\}/, 'selected, and green');
+  assert.match(raw[3], /^\{grey-fg\}background +ended gone/, 'dimmed, no presence colour');
+  assert.match(plain(raw)[3], /^background +ended gone/);
+  const noColor = renderScreen({ ...s, color: false, dim: false });
+  assert.match(noColor[3], /^background +ended gone/, 'without colour the word says it');
+  // a terminal of 8 colours has no grey (it would be drawn black): the word alone says it there
+  assert.match(renderScreen({ ...s, dim: false })[3], /^\{cyan-fg\}background/);
 });
 
 test('sparkline: last values win, blanks for missing, ASCII without UTF-8', () => {
@@ -160,10 +214,20 @@ test('the status bar fits 80 columns: a long source is cut, the counters and the
   const lines = plain(renderScreen(s));
   assert.match(
     lines[22],
-    /^ file:very-long-.*… 42% {2}1\.5k pkt\/s {2}drops 0 {2}flows 40 {2}calls 3 {2}model presence-rf$/,
+    /^ file:very.*… 42% @\d\d:\d\d:\d\d {2}1\.5k pkt\/s {2}drops 0 {2}40 flows seen {2}model presence-rf$/,
   );
   assert.equal(lines[22].length, 80);
-  assert.match(lines[23], /^ PAUSED \| FROZEN \| rows stay where they are \(o unfreezes\) \| rows 2 \| sort bytes/);
+  assert.match(lines[23], /^ PAUSED \| FROZEN \| rows stay where they are \(o unfreezes\) \| 2 calls \| sort byte/);
+});
+
+test('a finished replay says done and shows no packet rate; the status counts match the rows', () => {
+  const rows = [flowRow({ flow_id: 'x', ended: 1, end_reason: 'end-of-trace' })];
+  let s = load(state({ width: 80, height: 24 }), rows, { ...replayMeta(), finished_at: T0 + 100, replay_position: 1 });
+  s = update(s, { type: 'data', snapshot: { ...s.snapshot, ended: 1 } });
+  const lines = plain(renderScreen(s));
+  assert.match(lines[22], /^ file:call\.pcapng done @\d\d:\d\d:\d\d {2}drops 0 {2}40 flows seen {2}model/);
+  assert.doesNotMatch(lines[22], /pkt\/s/);
+  assert.match(lines[23], /^ 1 call \(1 ended\) \|/);
 });
 
 test('details view: blank rows for the charts from 80x24 on; below, the sparklines; the title fits the border', () => {

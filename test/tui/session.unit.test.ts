@@ -7,9 +7,9 @@ import { COLUMNS, resolveColumns } from '../../src/tui/columns';
 import type { LabelLine } from '../../src/tui/labels';
 import { DbReader } from '../../src/tui/reader';
 import { Session } from '../../src/tui/session';
-import { visibleRows } from '../../src/tui/state';
+import { fittedColumns, visibleRows } from '../../src/tui/selectors';
 import type { UiEvent } from '../../src/tui/ui-state';
-import type { FlowRow } from '../../src/tui/types';
+import type { FlowRow } from '../../src/store/view-types';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 
 /** The UI without a terminal on a real SQLite database: filtering, sorting, search, pause. */
@@ -32,9 +32,11 @@ function rig(t: { after(fn: () => void): void }, rows: FlowRow[], columns: strin
       width: 120,
       height: 30,
       color: false,
+      dim: false,
       unicode: true,
       refreshS: 1,
       sourceLabel: 'file:x',
+      run: 1,
       modelName: 'm',
       labelsPath: path.join(dir, 'l.csv'),
       columns: resolveColumns(columns),
@@ -68,14 +70,16 @@ function calls(): FlowRow[] {
   return [
     flowRow({ flow_id: 'a', bytes: 300, src_ip: '192.168.1.10', des_ip: '24.62.1.1', app: 'meet' }),
     flowRow({ flow_id: 'b', bytes: 200, src_ip: '192.168.1.11', des_ip: '8.8.8.8', app: 'zoom' }),
-    flowRow({ flow_id: 'c', bytes: 100, src_ip: '10.1.3.4', des_ip: '2001:db8::9', app: 'teams' }),
+    flowRow({ flow_id: 'c', bytes: 100, src_ip: '10.1.3.4', des_ip: '2001:db8::9', app: 'teams', src_port: 47440 }),
   ];
 }
 
 test('the database sorts: by bytes by default, largest first; by any column asked', (t) => {
   const { session } = rig(t, calls());
   assert.deepEqual(session.state.view, ['a', 'b', 'c']);
-  session.dispatch({ type: 'click', x: 22, y: 1, now: 0 }); // the "app" header at 120 columns
+  const app = fittedColumns(session.state).shown.find((c) => c.def.name === 'app');
+  assert.ok(app);
+  session.dispatch({ type: 'click', x: app.x + 1, y: 1, now: 0 }); // the "app" header
   assert.equal(session.state.sort.column.name, 'app');
   assert.deepEqual(session.state.view, ['a', 'c', 'b']);
   session.dispatch({ type: 'key', key: { name: 's', ch: 'S' }, now: 0 });
@@ -126,18 +130,24 @@ test('every column sorts in the database as its values read, missing values last
       session.state = { ...session.state, sort: { column: col, desc }, queryVersion: session.state.queryVersion + 1 };
       session.dispatch({ type: 'resize', width: 120, height: 30 });
       const shown = session.state.view.map((id) => col.text(rows.find((r) => r.flow_id === id) as FlowRow, ctx));
-      const present = shown.filter((v) => v !== '-');
+      // an ended call has no `since`: it says so, and sorts with the missing values
+      const missing = (v: string): boolean => v === '-' || (/^(remoteS|s)ince$/.test(col.name) && v === 'ended');
+      const present = shown.filter((v) => !missing(v));
       const numeric = col.align === 'right';
+      const duration = (v: string): number =>
+        [...v.matchAll(/(\d+)([hms])/g)].reduce((t, [, n, u]) => t + Number(n) * { h: 3600, m: 60, s: 1 }[u]!, 0);
       const val = (v: string): number | string =>
-        /^\d{4}-/.test(v) ? Date.parse(v) : numeric ? parseFloat(v.replace(/[^0-9.-]/g, '')) : v;
+        /^\d{4}-/.test(v)
+          ? Date.parse(v)
+          : /^\d+[hm]\d|^\d+s$/.test(v)
+            ? duration(v)
+            : numeric
+              ? parseFloat(v.replace(/[^0-9.-]/g, ''))
+              : v;
       const sorted = present.slice().sort((x, y) => (val(x) < val(y) ? -1 : val(x) > val(y) ? 1 : 0));
       if (desc) sorted.reverse();
       assert.deepEqual(present, sorted, `${col.name} ${desc ? 'desc' : 'asc'}: ${shown.join(' | ')}`);
-      assert.deepEqual(
-        shown.slice(present.length).every((v) => v === '-'),
-        true,
-        `${col.name}: missing values last`,
-      );
+      assert.deepEqual(shown.slice(present.length).every(missing), true, `${col.name}: missing values last`);
     }
   }
 });
@@ -153,15 +163,15 @@ test('a wildcard in the Filter dialog shows only matching flows; totals stay who
   assert.deepEqual(session.state.view, ['a', 'b', 'c']);
 });
 
-test('/ finds a flow by address, app or port as you type', (t) => {
+test('/ finds a flow by address, app or port (by part of its digits) as you type', (t) => {
   const { session, keys } = rig(t, calls());
   keys('/tea');
   assert.equal(session.state.selectedId, 'c');
   keys('<escape>/8.8.8<enter>');
   assert.equal(session.state.selectedId, 'b');
-  keys('/3478<enter>');
-  assert.equal(session.state.selectedId, 'c', "on the way, '3' found 10.1.3.4");
-  keys('n');
+  keys('/4744<enter>');
+  assert.equal(session.state.selectedId, 'c', 'a port is found by part of its digits: 4744 finds 47440');
+  keys('/3478<enter>n');
   assert.equal(session.state.selectedId, 'a', 'every flow has port 3478: n goes on to the next, wrapping');
 });
 
@@ -206,7 +216,7 @@ test('a mark closes when its flow ends, even off screen; a labels file that fail
   failing.db.meta({ clock: T0 + 110 });
   failing.session.refresh();
   failing.keys('x');
-  assert.match(failing.session.state.message ?? '', /cannot write labels to .*l\.csv: EACCES/);
+  assert.match(failing.session.state.message ?? '', /^labels not saved \(EACCES[^)]*\); --out FILE .*l\.csv$/);
 });
 
 test('the sparkline loads a screen width of windows; the details view the whole history', (t) => {

@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drain, fittedColumns, selectedRow, update } from '../../src/tui/state';
+import { drain, update } from '../../src/tui/state';
+import { renderScreen } from '../../src/tui/render';
+import { fittedColumns, selectedRow } from '../../src/tui/selectors';
 import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
 import { resolveColumns } from '../../src/tui/columns';
-import { detailsLines, dialogRect } from '../../src/tui/overlays';
-import type { FlowRow } from '../../src/tui/types';
+import { dialogRect } from '../../src/tui/overlays';
+import { detailsLines } from '../../src/tui/details-text';
+import type { FlowRow } from '../../src/store/view-types';
 import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { ids, load, snapshot, state, type } from './helpers';
 
@@ -67,12 +70,12 @@ test('s cycles the sort through the shown columns and asks the database again; S
   const v0 = s.queryVersion;
   s = type(s, 's');
   assert.equal(s.sort.column.name, 'presence', 'bytes is not shown at 120 columns: start at the first shown');
-  s = type(s, 'ss');
+  s = type(s, 'ssss');
   assert.equal(s.sort.column.name, 'app');
   assert.equal(s.sort.desc, false, 'text sorts ascending first');
   s = type(s, 'S');
   assert.equal(s.sort.desc, true);
-  assert.equal(s.queryVersion, v0 + 4);
+  assert.equal(s.queryVersion, v0 + 6);
 });
 
 test('o freezes the order: rows stay put, new flows go to the end; o again follows the database', () => {
@@ -285,14 +288,27 @@ test('Left/Right scroll the columns that did not fit; the first column stays', (
   let s = load(state({ width: 80, height: 24 }), rows());
   const names = (x: UiState): string[] => fittedColumns(x).shown.map((c) => c.def.name);
   const start = names(s);
-  assert.deepEqual(start.slice(0, 3), ['presence', 'certainty', 'app']);
+  assert.deepEqual(start.slice(0, 3), ['presence', 'remotePresence', 'since']);
   s = type(s, '<right>');
-  assert.deepEqual(names(s).slice(0, 3), ['presence', 'app', 'srcIP']);
-  assert.equal(fittedColumns(s).hidden[0].name, 'certainty', 'scrolled past counts as hidden');
+  assert.deepEqual(names(s).slice(0, 3), ['presence', 'since', 'certainty']);
+  assert.equal(fittedColumns(s).hidden[0].name, 'remotePresence', 'scrolled past counts as hidden');
   s = type(s, '<right>'.repeat(40));
   assert.equal(names(s)[names(s).length - 1], resolveColumns([]).at(-1)!.name, 'stops with the last column on screen');
   s = type(s, '<left>'.repeat(40));
   assert.deepEqual(names(s), start);
+});
+
+test('marking a call that has ended says it cannot, in one line that fits 80 columns; the first mark says where labels go', () => {
+  const rows = [flowRow({ flow_id: 'done', ended: 1, end_reason: 'end-of-trace' })];
+  const s = type(load(state({ width: 80, height: 24 }), rows), '1');
+  assert.deepEqual(s.marks, []);
+  assert.deepEqual(s.outbox, []);
+  assert.equal(s.message, 'this call has ended: marks label live calls only');
+  const line = renderScreen(s)[23];
+  assert.ok(line.includes(s.message ?? '?'), line);
+  const live = type(load(state({ width: 80, height: 24 }), [flowRow({ flow_id: 'on' })]), '1');
+  assert.equal(live.marks.length, 1);
+  assert.equal(live.message, 'labels go to /tmp/labels.csv');
 });
 
 test('the details of a call say why it is one: the rule, or the call classifier with its certainty', () => {

@@ -54,6 +54,7 @@ async function open(
     columns: [],
     filters: [],
     sourceLabel: 'file:call.pcapng',
+    run: 1,
     labelsPath: path.join(term.dir, 'call.labels.csv'),
     modelName: 'presence-rf',
     ...over,
@@ -74,7 +75,7 @@ const rowsShown = (screen: string): string[] =>
 test('the columns given are exactly the ones shown, in that order', { skip }, async (t) => {
   const { term } = await open(t, { columns: ['0', '1', '2', '3', 'presence'] });
   await term.waitFor(/call-a/);
-  assert.deepEqual(term.lines()[1].trim().split(/\s+/), ['certainty', 'flowID', 'srcIP', 'srcPort', 'presence']);
+  assert.deepEqual(term.lines()[1].trim().split(/\s+/), ['certainty', 'flowID', 'srcIP', 'srcPort', 'local', 'cam']);
 });
 
 test('a wildcard typed into the Filter dialog hides and shows the right rows', { skip }, async (t) => {
@@ -88,7 +89,11 @@ test('a wildcard typed into the Filter dialog hides and shows the right rows', {
   term.keys('Escape');
   const filtered = await term.waitFor((s) => !s.includes('Pattern:'));
   assert.deepEqual(rowsShown(filtered.split('\n').slice(2, 20).join('\n')), ['call-a', 'call-c']);
-  assert.match(filtered, /filter 24\.62\.\* \(2\/3\)/, 'the status bar says the filter and keeps the whole count');
+  assert.match(
+    filtered,
+    /filter 24\.62\.\* \(2\/3 calls\)/,
+    'the status bar says the filter and keeps the whole count',
+  );
   // a bad pattern is refused in the dialog with the reason
   term.keys('f');
   term.type('24.62');
@@ -110,14 +115,18 @@ test('the mouse opens the Tools menu, its Filter dialog, and selects rows', { sk
   term.keys('Escape');
   await term.waitFor((s) => !s.includes('Pattern:'));
   term.click(3, 4);
-  await term.waitFor(/-- call-c /);
+  await term.waitFor(/^-- call-c: /m);
 });
 
 test('the sparkline of the selected flow is drawn, and the details view opens', { skip }, async (t) => {
   const { term } = await open(t);
-  const screen = await term.waitFor(/P\(person\) [▁▂▃▄▅▆▇█]{20,}/);
-  assert.match(screen, /-- call-a {2}192\.168\.1\.10:\d+ <-> 24\.62\.1\.1:3478/);
-  assert.match(screen, /bitrate {3}[▁▂▃▄▅▆▇█]{20,}/);
+  const screen = await term.waitFor(/P\(person\) +[ ▁▂▃▄▅▆▇█]{20,}/);
+  assert.match(
+    screen,
+    /^-- call-a: last 50s, 0\.5 s a column; P 0-1, bitrate 0-759kb\/s -- 192\.168\.1\.10:\d+ <-> 24\.62\.1\.1:3478 -+$/m,
+    'whose, over what span, on what scale',
+  );
+  assert.match(screen, /^bitrate +[ ▁▂▃▄▅▆▇█]{20,}/m);
   term.keys('Enter');
   const details = await term.waitFor(/Flow call-a/);
   assert.match(details, /0 certainty +90%/);
@@ -193,7 +202,7 @@ test(
     small.term.keys('Enter');
     const details = await small.term.waitFor(/Flow call-a/);
     assert.equal(details.match(BRAILLE), null);
-    assert.match(details.split('\n')[1], /^│ P\(person\) [▁▂▃▄▅▆▇█]{20,} +0\.90│$/);
+    assert.match(details.split('\n')[1], /^│ P\(person\) [ ▁▂▃▄▅▆▇█]{20,} +0\.90│$/);
     // growing the terminal brings the charts in
     small.term.resize(90, 26);
     await small.term.waitFor((s) => /┌─ P\(person\), final prediction/.test(s) && (s.match(BRAILLE) ?? []).length > 40);
@@ -246,9 +255,10 @@ test('resizing re-lays out: fewer columns at 80x24, a message when too small, ba
   const lines = narrow.split('\n');
   assert.equal(lines.length, 24);
   assert.match(lines[23], /col hidden \(<- ->\)/);
-  assert.match(lines[19], /^-- call-a/, 'the sparkline block moved with the bottom');
+  assert.match(lines[7], /^-- call-a: last /, 'the charts sit under the three calls, and take the height left');
+  assert.match(lines[22], /^ file:call.* 42% /);
   term.resize(30, 8);
-  await term.waitFor(/Terminal too small: 30x8/);
+  await term.waitFor(/30x8, needs 40x10/);
   term.resize(100, 26);
   await term.waitFor((s) => s.includes('call-a') && !s.includes('too small'));
 });
@@ -280,9 +290,11 @@ test('a labels file that cannot be written is said in the status bar, and the UI
   db.meta({ clock: T0 + 110 });
   await new Promise((r) => setTimeout(r, 400));
   term.keys('x');
-  await term.waitFor(/cannot write labels to \/nonexistent-dir\/call\.labels\.csv: ENOENT/);
+  await term.waitFor(
+    /labels not saved \(ENOENT\); --out FILE puts them beside FILE: \/nonexistent-dir\/call\.labels\.csv/,
+  );
   term.keys('Down');
-  await term.waitFor(/-- call-b /);
+  await term.waitFor(/^-- call-b: /m);
 });
 
 test('SIGTERM quits like q: open labels are closed and the terminal is left clean', { skip }, async (t) => {
@@ -314,8 +326,9 @@ test('NO_COLOR turns colour off; without it presence is coloured', { skip }, asy
 
 test('a terminal smaller than the minimum gets a message', { skip }, async (t) => {
   const { term } = await open(t, {}, { width: 36, height: 9 });
-  const screen = await term.waitFor(/Terminal too small: 36x9/);
-  assert.match(screen, /at least 40x10/);
+  const screen = await term.waitFor(/Terminal too small:/);
+  assert.match(screen, /36x9, needs 40x10\./);
+  assert.match(screen, /press q to quit/);
   assert.doesNotMatch(screen, /call-a/);
 });
 
@@ -341,6 +354,7 @@ test('without a terminal the UI refuses and points to --headless', () => {
         columns: [],
         filters: [],
         sourceLabel: 'x',
+        run: 1,
         labelsPath: null,
         modelName: 'm',
       }),
@@ -391,11 +405,22 @@ test(
       { width: 100, height: 24 },
     );
     const screen = await term.waitFor(/[0-9a-f]{16} +\S+ +\d+\.\d+\.\d+\.\d+ +UDP/, 15000);
-    assert.deepEqual(screen.split('\n')[1].trim().split(/\s+/), ['flowID', 'presence', 'srcIP', 'protocol', 'packets']);
-    assert.match(screen, /file:office-vp8\.pcapng\.gz( \d+%)? +[\d.]+k? pkt\/s +drops 0 +flows \d+ +calls [1-9]/);
+    assert.deepEqual(screen.split('\n')[1].trim().split(/\s+/), [
+      'flowID',
+      'local',
+      'cam',
+      'srcIP',
+      'protocol',
+      'packets',
+    ]);
+    assert.match(
+      screen,
+      /file:office-vp8\.pcapng\.gz( \d+%)? @\d\d:\d\d:\d\d +[\d.]+k? pkt\/s +drops 0 +\d+ flows? seen/,
+    );
+    assert.match(screen, / 1 call \|/);
     term.keys('q');
     const after = await term.waitFor(/EXIT=0/, 15000);
-    assert.match(after, /spymate-tui: \d+ packets, 0 dropped, \d+ flows, [1-9]\d* calls/);
+    assert.match(after, /spymate-tui: \d+ packets, 0 dropped, \d+ flows?, [1-9]\d* calls?/);
     assert.equal(term.display('#{alternate_on} #{cursor_flag}'), '0 1');
   },
 );
@@ -427,7 +452,7 @@ test(
       ],
       { width: 100, height: 24 },
     );
-    await term.waitFor(/[0-9a-f]{16} {2}/, 15000);
+    await term.waitFor(/^-- [0-9a-f]{16}: /m, 15000);
     term.keys('1');
     await new Promise((r) => setTimeout(r, 1500));
     term.keys('0');

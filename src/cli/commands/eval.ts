@@ -1,17 +1,18 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyExitPolicy } from '../program';
-import { addDataOptions, dataInputs, runModelOnFiles, type DataFlags } from '../data-options';
+import { addDataOptions, dataInputs, notice, runModelOnFiles, type DataFlags } from '../data-options';
 import { DEFAULT_MODEL_PATH } from '../../model/load';
 import { withOutputs } from '../../features/output';
 import { evaluateOutcomes } from '../../model/metrics';
+import { ownTrainingInputs } from '../../model/overlap';
 import { predictionsCsv } from '../../model/predictions';
 import { reportHtml } from '../report';
 import { evaluationLines, learningCurveLines, perSequenceLines } from '../terminal';
 import { printable, UserError } from '../../util/errors';
 
 interface EvalFlags extends DataFlags {
-  model: string;
+  model?: string;
   json?: boolean;
   predictions?: string;
   report?: string;
@@ -22,7 +23,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('score a presence model on labelled data it was not trained on')
     .argument('<DATA...>', 'traces (with --labels), CSV or ARFF files of window features')
-    .option('--model <FILE>', 'presence model (default: the shipped one)', DEFAULT_MODEL_PATH)
+    .option('--model <FILE>', 'presence model (default: the shipped one)')
     .option('--json', 'print one JSON object with the scores on stdout')
     .option('--predictions <OUT.csv>', 'write per-window time, flow, truth, raw, final, probability')
     .option('--report <OUT.html>', 'write a self-contained HTML page: timeline, learning curve, confusion matrix');
@@ -33,8 +34,17 @@ export function registerEval(program: Command): void {
       ['--predictions', f.predictions],
       ['--report', f.report],
     ] as const;
-    const { model, runs, e } = withOutputs(dataInputs(files, f, f.model), outputs, ([predictions, report]) => {
-      const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
+    const modelFile = f.model ?? DEFAULT_MODEL_PATH;
+    const { model, runs, e } = withOutputs(dataInputs(files, f, modelFile), outputs, ([predictions, report]) => {
+      const { model, data, runs } = runModelOnFiles(modelFile, files, f, true, 'evaluating');
+      const own = ownTrainingInputs(model.meta, data.inputs);
+      if (own.length > 0)
+        notice(
+          `warning: ${trainedOnLine(
+            own.map((i) => i.file),
+            data.inputs.length,
+          )}`,
+        );
       const e = evaluateOutcomes(runs);
       if (e.windows === 0)
         throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
@@ -71,4 +81,15 @@ export function registerEval(program: Command): void {
     // the model's own words and the data's file names: a crafted one must not drive the terminal
     process.stdout.write(lines.map(printable).join('\n') + '\n');
   });
+}
+
+/** One line: which inputs the model was trained on (the first two by name), so their score is not a held-out one. */
+function trainedOnLine(files: readonly string[], inputs: number): string {
+  const names = [...new Set(files)];
+  if (files.length === 1)
+    return `${names[0]} is one of this model's training inputs: its score is not a held-out figure`;
+  const named =
+    names.length <= 2 ? names.join(' and ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+  const which = files.length === inputs ? `all ${inputs} inputs` : `${files.length} of ${inputs} inputs`;
+  return `${which} (${named}) are this model's training inputs: the scores on them are not held-out figures`;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseCidr, type Cidr } from '../../flow/local';
+import { parseLocal, type Cidr } from '../../flow/local';
 import type { ExtractSummary } from '../../features/extract';
 import type { PipelineSink } from '../../features/types';
 import { errorLine, usageError, UserError } from '../../util/errors';
@@ -20,7 +20,7 @@ interface ExtractOptions {
   rules?: string;
   local?: string[];
   format?: OutputFormat;
-  output: string;
+  output?: string;
   timeout: number;
   maxFlows: number;
   quiet?: boolean;
@@ -31,7 +31,7 @@ interface ExtractOptions {
 
 function cidrOption(v: string): string {
   try {
-    parseCidr(v);
+    parseLocal(v);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -68,24 +68,25 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
       `--labels gives ${labels.length} file(s) for ${traces.length} trace(s); give one labels file per trace, in the same order`,
     );
   }
-  const format = o.format ?? formatFromPath(o.output) ?? 'csv';
+  const output = o.output ?? '-';
+  const format = o.format ?? formatFromPath(output) ?? 'csv';
   const rules = loadRules(o.rules);
   const calls =
     o.callModel === false ? undefined : callClassifier(loadCallModel(o.callModel ?? DEFAULT_CALL_MODEL_PATH));
   const labelSets = labels.map(loadLabels);
-  const local: Cidr[] = (o.local ?? []).map(parseCidr);
+  const local: Cidr[] = (o.local ?? []).map(parseLocal);
   for (const t of traces) {
     if (t !== '-' && !fs.existsSync(t)) throw new UserError(`${t}: no such trace file`);
   }
 
-  if (o.output !== '-') {
+  if (output !== '-') {
     const inputs = [
       ...traces.filter((t) => t !== '-').map((t) => ['trace', t] as const),
       ...labels.map((l) => ['--labels', l] as const),
     ];
-    refuseSameFile(o.output, '-o', inputs);
+    refuseSameFile(output, '-o', inputs);
   }
-  const out = FdOutput.open(o.output);
+  const out = FdOutput.open(output);
   let writer: { close(): void };
   let sink: PipelineSink;
   if (o.explain) {
@@ -139,33 +140,33 @@ export function registerExtract(program: Command): void {
   program
     .command('extract')
     .description('turn traces into per-window features of their video-call flows (CSV, NDJSON or ARFF)')
-    .argument('<trace...>', 'pcap or pcapng traces (gzip allowed; - for stdin)')
-    .option('--labels <file...>', 'ground truth per trace, in trace order (CSV start,end,label)')
-    .option('--window <ms>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
-    .option('--rules <file>', 'flow rules file or directory (default: the shipped rules/)')
+    .argument('<TRACE...>', 'pcap or pcapng traces (gzip allowed; - for stdin)')
+    .option('--labels <FILE...>', 'ground truth per trace, in trace order (CSV start,end,label)')
+    .option('--window <MS>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
+    .option('--rules <FILE>', 'flow rules file or directory (default: the shipped rules/)')
     .option(
-      '--local <cidr>',
-      'addresses that are ours, for the in/out direction (repeatable)',
+      '--local <CIDR|ADDR:PORT>',
+      'which side is ours (in/out direction): addresses, or one endpoint when both peers share an address; repeatable',
       (v: string, prev?: string[]) => collect(cidrOption(v), prev),
     )
     .addOption(
-      new Option('--format <format>', "output format (default: from -o's extension, else csv)").choices(OUTPUT_FORMATS),
+      new Option('--format <FORMAT>', "output format (default: from -o's extension, else csv)").choices(OUTPUT_FORMATS),
     )
-    .option('-o, --output <file>', 'output file, - for stdout', '-')
+    .option('-o, --output <FILE>', 'output file (default: stdout, also -)')
     .option(
-      '--timeout <s>',
+      '--timeout <S>',
       'seconds without packets before a flow is forgotten',
       positiveNumber('--timeout'),
       DEFAULT_IDLE_TIMEOUT_S,
     )
     .option(
-      '--max-flows <n>',
+      '--max-flows <N>',
       'flow table cap (the idlest flow is evicted beyond it)',
       intInRange('--max-flows', 1, 10_000_000),
       DEFAULT_MAX_FLOWS,
     )
     .option('-q, --quiet', 'no summary line on stderr')
-    .option('--call-model <file>', 'call classifier for the flows no rule names (default: the shipped one)')
+    .option('--call-model <FILE>', 'call classifier for the flows no rule names (default: the shipped one)')
     .option('--no-call-model', 'rules only: no call classifier')
     .option(
       '--explain',

@@ -6,7 +6,7 @@ import { withOutputs } from '../../features/output';
 import { predictionsCsv } from '../../model/predictions';
 
 interface PredictFlags extends DataFlags {
-  model: string;
+  model?: string;
   output?: string;
 }
 
@@ -15,13 +15,14 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('per-window presence predictions for the calls in traces (or feature CSV/ARFF)')
     .argument('<TRACE...>', 'traces (pcap/pcapng), or CSV/ARFF files of window features')
-    .option('--model <FILE>', 'presence model (default: the shipped one)', DEFAULT_MODEL_PATH)
+    .option('--model <FILE>', 'presence model (default: the shipped one)')
     .option('-o, --output <OUT.csv>', 'write the predictions here (mode 0600) instead of stdout');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
   cmd.action((files: string[], f: PredictFlags) => {
-    withOutputs(dataInputs(files, f, f.model), [['-o', f.output ?? '-']], ([out]) => {
-      const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
+    const modelFile = f.model ?? DEFAULT_MODEL_PATH;
+    withOutputs(dataInputs(files, f, modelFile), [['-o', f.output ?? '-']], ([out]) => {
+      const { data, runs } = runModelOnFiles(modelFile, files, f, false, 'predicting', 'both');
       out!.write(
         predictionsCsv(
           runs,

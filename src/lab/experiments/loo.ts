@@ -41,15 +41,28 @@ interface Recording {
   meta: LabMeta;
   local: View;
   remote: View[];
+  /**
+   * the same remote cameras as the monitor judges them: seen from peer A (A local), the remote
+   * side's values under the local side's names (loadDataSet side 'remote'), its remotePresence column
+   */
+  remoteColumn: View[];
 }
 
-function load(trace: string, labels: string, ip: string, peer: string, features: string[]): View {
+function load(
+  trace: string,
+  labels: string,
+  ip: string,
+  peer: string,
+  features: string[],
+  side: 'local' | 'remote' = 'local',
+): View {
   const data = loadDataSet([trace], {
     labels: [labels],
     local: [parseCidr(ip)],
     needLabels: true,
     notice: () => undefined,
     features,
+    side,
   });
   return { peer, data };
 }
@@ -70,17 +83,21 @@ function recordings(dir: string, features: string[]): Recording[] {
         // in/out must mean the same in every recording: the lab's JSON says which address is the capturing peer's
         if (!meta.localIp) throw new Error(`${r.name}.json has no localIp`);
         const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
-        const remote =
+        const labelled =
           remotes.length === 1
-            ? remotes
-                .filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
-                .map(([peer, p]) => load(r.trace, path.join(dir, `${r.name}.${peer}.labels.csv`), p.ip, peer, features))
+            ? remotes.filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
             : [];
+        const labels = (peer: string): string => path.join(dir, `${r.name}.${peer}.labels.csv`);
+        const remote = labelled.map(([peer, p]) => load(r.trace, labels(peer), p.ip, peer, features));
+        const remoteColumn = labelled.map(([peer]) =>
+          load(r.trace, labels(peer), meta.localIp as string, peer, features, 'remote'),
+        );
         return {
           name: r.name,
           meta,
           local: load(r.trace, path.join(dir, `${r.name}.labels.csv`), meta.localIp, 'A', features),
           remote,
+          remoteColumn,
         };
       })
   );
@@ -176,6 +193,7 @@ function main(): void {
   }
   const runs: SequenceRun[] = [];
   const remoteRuns: SequenceRun[] = [];
+  const columnRuns: SequenceRun[] = [];
   const score = (model: ModelFile, d: DataSet): SequenceRun[] => {
     const index = given
       ? Int32Array.from(model.features, (f) => d.features.indexOf(f))
@@ -189,6 +207,7 @@ function main(): void {
     runs.push(...rr);
     const rb = r.remote.flatMap((v) => score(model, v.data));
     remoteRuns.push(...rb);
+    columnRuns.push(...r.remoteColumn.flatMap((v) => score(model, v.data)));
     const e = evaluateOutcomes(rr);
     const remote = rb.length > 0 ? pct(evaluateOutcomes(rb).accuracy) : '—';
     const flows = r.local.data.sequences.length > 1 ? ` (${r.local.data.sequences.length} calls)` : '';
@@ -213,6 +232,14 @@ function main(): void {
       `${'overall'.padEnd(28)} ${String(all.windows).padStart(6)} windows  accuracy ${pct(all.accuracy)}  raw ${pct(all.rawAccuracy)}  delay ${all.delayS ?? 'n/a'} s  remote side ${remText}`,
     );
     console.log(`${''.padEnd(28)} local: ${warmUp(runs)}${rem ? `; remote: ${warmUp(remoteRuns)}` : ''}`);
+  }
+  if (columnRuns.length > 0) {
+    // the monitor's remotePresence on the same streams: it must score as the remote side does
+    const col = evaluateOutcomes(columnRuns);
+    console.log(
+      `${'remote column'.padEnd(28)} ${String(col.windows).padStart(6)} windows  accuracy ${pct(col.accuracy)}  ` +
+        `(${columnRuns.length} streams, judged from peer A's side as the monitor's remotePresence column)`,
+    );
   }
 }
 

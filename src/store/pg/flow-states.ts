@@ -5,7 +5,13 @@ import type { FlowRow } from '../view-types';
  * One `flows` row as the sensor holds it (db/postgres/schema.sql): the row the UI reads, without
  * the sensor's name and clock, `ended` a boolean as PostgreSQL keeps it.
  */
-export type FlowState = Omit<FlowRow, 'ended' | 'sensor' | 'sensor_clock' | 'sensor_start'> & { ended: boolean };
+/** What PostgreSQL keeps of a flow: SQLite's row without the run and the remote camera (not kept there yet). */
+export type FlowState = Omit<FlowRow, 'ended' | 'sensor' | 'sensor_clock' | 'sensor_start' | SqliteOnly> & {
+  ended: boolean;
+};
+
+type SqliteOnly =
+  'run' | 'presence_since' | 'remote_presence' | 'remote_probability' | 'remote_certainty' | 'remote_since';
 
 interface Held {
   row: FlowState;

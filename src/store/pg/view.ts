@@ -6,6 +6,7 @@
  * into the synchronous reader the UI asks.
  */
 import { Client, types as pgTypes } from 'pg';
+import { sortSql } from '../sort-sql';
 import {
   emptySnapshot,
   rowKey,
@@ -13,6 +14,7 @@ import {
   type Meta,
   type SensorStatus,
   type Snapshot,
+  type SortKey,
   type WindowRow,
 } from '../view-types';
 import type { MeterStats } from '../types';
@@ -29,10 +31,9 @@ export interface ViewFilter {
   sensors: readonly string[];
 }
 
-/** The sort: a column's expression (SQLite's, translated here unless `pg` is given) and direction. */
+/** The sort: a sort key (store/sort-sql.ts's SQL, translated here) and direction. */
 export interface ViewOrder {
-  sql: string;
-  pg?: string;
+  key: SortKey;
   desc: boolean;
   /** a text column: compared byte by byte, as SQLite does (and much faster than a locale's rules) */
   text: boolean;
@@ -83,10 +84,23 @@ export function splitKey(key: string): [sensor: string, flowId: string] {
   return at < 0 ? ['', key] : [key.slice(at + 1), key.slice(0, at)];
 }
 
-/** A sort expression of the SQLite reader in PostgreSQL: the same functions under their names there. */
-export function pgOrderExpr(o: ViewOrder): string {
-  if (o.pg !== undefined) return o.pg;
-  return o.sql
+/** What SQLite keeps and PostgreSQL does not (yet): the run and the remote camera; they sort as missing. */
+const SQLITE_ONLY: ReadonlySet<SortKey> = new Set<SortKey>([
+  'run',
+  'presence_since',
+  'remote_presence',
+  'remote_probability',
+  'remote_certainty',
+  'remote_since',
+  'since',
+  'remoteSince',
+]);
+
+/** A sort key in PostgreSQL: the SQLite reader's expression, the same functions under their names there. */
+export function pgOrderExpr(o: Pick<ViewOrder, 'key'>): string {
+  if (o.key === 'sensor') return 'sensor';
+  if (SQLITE_ONLY.has(o.key)) return 'NULL';
+  return sortSql(o.key)
     .replace(/\bmax\(/g, 'GREATEST(')
     .replace(/\bmin\(/g, 'LEAST(')
     .replace(/@clock\b/g, 'sensor_clock')
@@ -117,8 +131,17 @@ export function filterSql(f: ViewFilter, first: number): { sql: string; params: 
   return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' OR ')}`, params };
 }
 
+/** PostgreSQL's row as the UI's: what it does not keep reads as unknown. */
 function toFlowRow(r: Record<string, unknown>): FlowRow {
-  return { ...(r as unknown as FlowRow), ended: r.ended ? 1 : 0 };
+  const unknown = {
+    run: 0,
+    presence_since: null,
+    remote_presence: 'unknown',
+    remote_probability: null,
+    remote_certainty: null,
+    remote_since: null,
+  };
+  return { ...unknown, ...(r as unknown as Omit<FlowRow, keyof typeof unknown>), ended: r.ended ? 1 : 0 };
 }
 
 const PRESENCE_CODE: Record<string, number> = { person: 1, background: 0 };
@@ -194,6 +217,7 @@ export class PgView {
         problem: null,
         meta: aggregateMeta(sensors),
         total,
+        ended: 0,
         order: keys ? keys.split(' ') : [],
         sensors: sensors.map((s): SensorStatus => ({
           name: s.sensor,
@@ -299,5 +323,6 @@ function aggregateMeta(sensors: readonly SensorRow[]): Meta {
     windows: sum((s) => s.windows),
     recordsPerS: sum((s) => (s.state === 'running' && s.ago <= QUIET_S ? s.records_per_s : 0)),
     replayPosition: null,
+    finishedAt: null,
   };
 }

@@ -3,16 +3,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveColumns } from '../../src/tui/columns';
-import { DbReader, type ViewQuery } from '../../src/tui/reader';
-import { appendLabels, createLabelsFile } from '../../src/tui/labels';
+import { SqliteReader } from '../../src/store/sqlite-reader';
+import type { SqliteQuery } from '../../src/store/sqlite-reader';
 import { FixtureDb, flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore, type RunMeta } from '../../src/store/flow-store';
 import { openWriteDb } from '../../src/store/migrate';
 import { batch, startRec, windowRec } from '../../src/testkit/records';
 
-const ALL: ViewQuery = { patterns: [], sort: { column: resolveColumns(['flowID'])[0], desc: false } };
+const ALL: SqliteQuery = { run: null, filter: null, sort: { key: 'flow_id', desc: false } };
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -26,7 +25,7 @@ function tmp(): string {
 test('the reader waits for a database that does not exist yet, then reads it', () => {
   const dir = tmp();
   const file = path.join(dir, 'live.db');
-  const reader = new DbReader(file);
+  const reader = new SqliteReader(file);
   const before = reader.read(ALL);
   assert.equal(before.ok, false);
   assert.match(before.problem ?? '', /waiting for the database .*live\.db/);
@@ -47,7 +46,7 @@ test('the reader waits for a database that does not exist yet, then reads it', (
 test('a file without the tables is waited on, not an error', () => {
   const file = path.join(tmp(), 'empty.db');
   fs.writeFileSync(file, '');
-  const snap = new DbReader(file).read(ALL);
+  const snap = new SqliteReader(file).read(ALL);
   assert.equal(snap.ok, false);
   assert.match(snap.problem ?? '', /waiting for the engine to create the tables/);
 });
@@ -58,7 +57,7 @@ test('the last windows of a flow come oldest first with their features decoded',
     .meta(replayMeta())
     .flows([flowRow({ flow_id: 'x' })])
     .windows('x', windowRows(50, T0));
-  const reader = new DbReader(file);
+  const reader = new SqliteReader(file);
   reader.read(ALL);
   const w = reader.recentWindows('x', 10);
   assert.equal(w.length, 10);
@@ -73,7 +72,7 @@ test('the last windows of a flow come oldest first with their features decoded',
 test('the reader does not block the writer, sees only commits, and knows when nothing changed', () => {
   const file = path.join(tmp(), 'ro.db');
   const db = new FixtureDb(file).meta(replayMeta()).flows([flowRow({ flow_id: 'x' })]);
-  const reader = new DbReader(file);
+  const reader = new SqliteReader(file);
   assert.equal(reader.read(ALL).order.length, 1);
   assert.equal(reader.changed(), false, 'nothing committed since the read');
   db.db.exec('BEGIN IMMEDIATE');
@@ -91,27 +90,6 @@ test('the reader does not block the writer, sees only commits, and knows when no
   db.close();
 });
 
-test('labels files are created 0600 with the header once, then appended to', () => {
-  const file = path.join(tmp(), 'call.labels.csv');
-  appendLabels(file, [{ start: T0, end: T0 + 2.5, label: 'person' }]);
-  appendLabels(file, [{ start: T0 + 2.5, end: T0 + 9, label: 'background' }]);
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  assert.equal(
-    fs.readFileSync(file, 'utf8'),
-    `start,end,label\n${T0}.000,${T0 + 2.5}00,person\n${T0 + 2.5}00,${T0 + 9}.000,background\n`,
-  );
-});
-
-test('a labels file created ahead (before the monitor drops root) gets the header once, then the lines', () => {
-  const file = path.join(tmp(), 'ahead.labels.csv');
-  createLabelsFile(file);
-  createLabelsFile(file);
-  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n');
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  appendLabels(file, [{ start: 1, end: 2, label: 'person' }]);
-  assert.equal(fs.readFileSync(file, 'utf8'), 'start,end,label\n1.000,2.000,person\n');
-});
-
 test('window features written by the filter thread are read back by name in the details view', () => {
   const file = path.join(tmp(), 'engine.db');
   const db = openWriteDb(file);
@@ -122,7 +100,7 @@ test('window features written by the filter thread are read back by name in the 
     0,
   );
   db.close();
-  const reader = new DbReader(file);
+  const reader = new SqliteReader(file);
   assert.equal(reader.read(ALL).ok, true);
   const windows = reader.recentWindows('f1', 10);
   reader.close();

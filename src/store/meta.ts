@@ -1,7 +1,4 @@
-import { EMPTY_META } from '../store/view-types';
-import type { Meta } from './types';
-
-export { emptySnapshot } from '../store/view-types';
+import { EMPTY_META, type Meta } from './view-types';
 
 /** Pure helpers for what the reader hands the UI (kept apart from the SQLite code). */
 
@@ -19,6 +16,7 @@ const NUMERIC_META: Array<[keyof Meta, string]> = [
   ['windows', 'windows'],
   ['recordsPerS', 'records_per_s'],
   ['replayPosition', 'replay_position'],
+  ['finishedAt', 'finished_at'],
 ];
 
 /** meta key/value rows → Meta; values that are not numbers where numbers are due read as absent. */
