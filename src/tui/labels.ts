@@ -36,7 +36,7 @@ function writable(p: string, mode: number): boolean {
 
 /**
  * Where live labels go when the caller has no --out to put them beside, for the user the UI runs
- * as (after the monitor dropped root: the invoking user under sudo, else `nobody`): the current
+ * as (after the monitor dropped root: the invoking user under sudo, root itself without sudo): the current
  * directory, else the database's directory, else a directory of that user's own in the temporary
  * directory, made at the first mark. The screen says which.
  */
@@ -77,15 +77,7 @@ function openLabels(file: string): number {
   }
 }
 
-/**
- * Creates the labels file ahead. The monitor calls it for the labels file beside --out before it
- * drops root, and chowns it with its other outputs: the dropped user may not create files there.
- */
-export function createLabelsFile(file: string): void {
-  fs.closeSync(openLabels(file));
-}
-
-/** Appends label lines, creating the file as createLabelsFile does. Opened per append: marks are rare. */
+/** Appends label lines, creating the file 0600 with its header line when new or empty. Opened per append: marks are rare. */
 export function appendLabels(to: LabelsTarget, lines: readonly LabelLine[]): void {
   if (lines.length === 0) return;
   if (to.privateDir !== null) ensurePrivateDir(to.privateDir);
