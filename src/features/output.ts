@@ -35,14 +35,15 @@ function asRoot(): boolean {
 }
 
 /**
- * Root writes only what root owns. A file or symbolic link someone else owns is theirs: root
+ * Root writes only what root owns. A file, pipe or symbolic link someone else owns is theirs: root
  * writing it (or through it) is how a crafted link turns `sudo spymate …` into a way to rewrite
  * any file. Root also ignores a missing write bit, so that is checked here as the kernel would
  * for the owner.
  */
 export function checkRootMayWrite(file: string, st: fs.Stats, what: string): void {
   if (!asRoot()) return;
-  if (st.uid !== 0) {
+  // only root makes devices: whose one is (/dev/null of a sandbox, a user's terminal) is no one's plant
+  if (st.uid !== 0 && !st.isCharacterDevice()) {
     throw new UserError(
       `${file}: ${what} owned by uid ${st.uid}, not by root; as root spymate writes only root's own files (remove it or choose another path)`,
     );
