@@ -339,7 +339,7 @@ class Meter {
   }
 
   private async runFile(tracePath: string, speed: number | null): Promise<void> {
-    const source: PacketSource = openTrace(tracePath);
+    const source: PacketSource = await openTrace(tracePath);
     this.position = replayPositionProbe(tracePath);
     this.post({ kind: 'open' });
     const raw = newRawPacket();
@@ -384,7 +384,8 @@ class Meter {
           this.onPacket(raw, dec);
           n++;
         }
-        if (!more) break;
+        // None at hand: the end, or a compressed trace's next piece still inflating.
+        if (!more && !(await source.more())) break;
         this.pipeline!.advance(this.clock);
         await new Promise<void>((r) => setImmediate(r));
       }

@@ -27,8 +27,8 @@ export function registerEval(program: Command): void {
     .option('--report <OUT.html>', 'write a self-contained HTML page: timeline, learning curve, confusion matrix');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
-  cmd.action((files: string[], f: EvalFlags) => {
-    const { model, runs } = runModelOnFiles(f.model, files, f, true, 'evaluating');
+  cmd.action(async (files: string[], f: EvalFlags) => {
+    const { model, runs } = await runModelOnFiles(f.model, files, f, true, 'evaluating');
     const e = evaluateOutcomes(runs);
     if (e.windows === 0)
       throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);

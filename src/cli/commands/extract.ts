@@ -74,8 +74,8 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   const sink: PipelineSink = { callStart: () => undefined, window: (w) => writer.write(w), callEnd: () => undefined };
   let ok = false;
   try {
-    traces.forEach((trace, i) => {
-      const summary = extractTrace(
+    for (const [i, trace] of traces.entries()) {
+      const summary = await extractTrace(
         trace,
         {
           windowMs: o.window,
@@ -89,7 +89,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
       );
       for (const w of summary.warnings) process.stderr.write(`spymate: warning: ${w}\n`);
       if (!o.quiet) process.stderr.write(`spymate extract: ${summaryLine(summary)}\n`);
-    });
+    }
     ok = true;
   } catch (err) {
     // `spymate extract … | head`: the reader has what it wanted

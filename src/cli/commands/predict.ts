@@ -18,8 +18,8 @@ export function registerPredict(program: Command): void {
     .option('-o, --output <OUT.csv>', 'write the predictions here (mode 0600) instead of stdout');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
-  cmd.action((files: string[], f: PredictFlags) => {
-    const { data, runs } = runModelOnFiles(f.model, files, f, false, 'predicting');
+  cmd.action(async (files: string[], f: PredictFlags) => {
+    const { data, runs } = await runModelOnFiles(f.model, files, f, false, 'predicting');
     const csv = predictionsCsv(
       runs,
       data.sequences.some((s) => s.labels.some((l) => l >= 0)),
