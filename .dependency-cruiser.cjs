@@ -9,6 +9,7 @@ const LAYERS = [
   'features',
   'model',
   'store',
+  'export',
   'monitor',
   'tui',
   'cli',

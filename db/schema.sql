@@ -1,4 +1,4 @@
--- spymate database, schema version 4 (PRAGMA user_version; upgrades in db/migrations/, applied
+-- spymate database, schema version 5 (PRAGMA user_version; upgrades in db/migrations/, applied
 -- by src/store/migrate.ts; a test checks this file equals the migrations applied in order). The filter thread is the only writer; the TUI reads.
 -- Times are UNIX epoch seconds (REAL). "clock" is the pipeline's notion of now: the wall clock
 -- when capturing live, the packet time when replaying a trace.
@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS flows (
   ended          INTEGER NOT NULL DEFAULT 0,
   end_reason     TEXT,                     -- fin | rst | media-stop | timeout | evicted | end-of-trace
   ended_at       REAL,                     -- clock when ended; the row leaves after keep_s
-  updated_at     REAL NOT NULL             -- clock of the last upsert
+  updated_at     REAL NOT NULL,            -- clock of the last upsert
+  call_certainty REAL,                     -- how sure the pick as a call is, 0..1: 1 for a rule (v5)
+  call_reason    TEXT                      -- why it is a call: rule file:line, or the call classifier's score (v5)
 );
 CREATE INDEX IF NOT EXISTS flows_last ON flows(last_ts);
 

@@ -42,6 +42,8 @@ async function filterThroughput(ctx: BenchContext, dir: string, flows: number): 
     keepS: 60,
     featureNames: [...FEATURE_NAMES],
     run: { source: 'bench', model: 'none', windowMs: 500 },
+    pg: null,
+    ipfix: null,
     port: port2,
   };
   const w = new Worker(path.join(ctx.root, 'dist/src/monitor/filter-thread.js'), {

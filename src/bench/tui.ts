@@ -180,7 +180,7 @@ export const benchSection: BenchSection = {
             modelName: 'bench',
             labelsPath: path.join(dir, 'labels.csv'),
             columns: resolveColumns(columns),
-            patterns: filters.map(parseIpPattern),
+            patterns: filters.map((f) => parseIpPattern(f)),
           },
           () => undefined,
         );

@@ -12,17 +12,27 @@ import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, DEFAULT_WINDOW_MS } from '..
 import { parseCidr } from '../flow/local';
 import { formatColumnList, resolveColumns } from '../tui/columns';
 import { createLabelsFile } from '../tui/labels';
-import { parseIpPattern } from '../tui/filter';
+import { parsePattern } from '../tui/filter';
 import type { SourceSpec } from '../monitor/meter-worker';
 import { defaultDbPath } from '../store/paths';
 import { Monitor, type MonitorSummary } from '../monitor/monitor';
 import { EXIT_RUNTIME, runMain, UserError, usageError } from '../util/errors';
 import { collect, intInRange, newProgram, parseProgram, positiveNumber } from './program';
+import { parsePgUrl } from '../store/pg/target';
+import {
+  addHostOptions,
+  checkHostUsage,
+  hostSummaryLines,
+  ipfixSpec,
+  isView,
+  sensorSpec,
+  type HostOpts,
+} from './many-hosts';
 
 const DEFAULT_KEEP_S = 60;
 const DEFAULT_BUFFER_MIB = 32;
 
-interface Opts {
+interface Opts extends HostOpts {
   interface?: string;
   file?: string;
   records?: string;
@@ -30,6 +40,7 @@ interface Opts {
   bpf: string;
   rules?: string;
   model?: string;
+  callModel?: string;
   db?: string;
   window: number;
   timeout: number;
@@ -64,9 +75,9 @@ function nonNegative(name: string): (v: string) => number {
 }
 
 /** Validates what can be validated before any thread starts: usage errors exit 2 and touch nothing. */
-function checkUsage(o: Opts, positional: string[]): void {
+function checkUsage(o: Opts, positional: string[], given: (key: keyof HostOpts) => boolean): void {
   const sources = [o.interface, o.file, o.records].filter((s) => s !== undefined).length;
-  if (sources === 0)
+  if (sources === 0 && o.store === undefined)
     throw usageError('give a source: -i IFACE (live), -f TRACE (replay) or --records FILE (see --help)');
   if (sources > 1) throw usageError('give only one source: -i IFACE, -f TRACE or --records FILE');
   if (o.speed !== 1 && !o.file) throw usageError('--speed applies to -f TRACE only');
@@ -81,12 +92,13 @@ function checkUsage(o: Opts, positional: string[]): void {
   }
   for (const f of o.filter) {
     try {
-      parseIpPattern(f);
+      parsePattern(f, o.store !== undefined);
     } catch (err) {
       throw usageError(`--filter: ${(err as Error).message}`);
     }
   }
-  resolveColumns([...positional, ...o.columns]);
+  checkHostUsage(o, sources > 0, given);
+  resolveColumns([...positional, ...o.columns], o.store !== undefined);
   if (!o.headless && !process.stdout.isTTY) {
     throw usageError(
       'stdout is not a terminal: add --headless for NDJSON records on stdout (or run in a terminal for the UI)',
@@ -99,6 +111,7 @@ function checkUsage(o: Opts, positional: string[]): void {
   for (const [flag, p] of [
     ['--rules', o.rules],
     ['--model', o.model],
+    ['--call-model', o.callModel],
   ] as const) {
     if (p !== undefined && !fs.existsSync(p)) throw usageError(`${flag} ${p}: no such file`);
   }
@@ -134,6 +147,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--bpf <EXPR>', 'libpcap filter expression (live)', '')
     .option('--rules <FILE>', 'flow rules (default: the shipped rules/)')
     .option('--model <FILE>', 'presence model (default: the shipped model)')
+    .option(
+      '--call-model <FILE>',
+      'call classifier for the flows no rule names (default: the shipped rules/call-model.json)',
+    )
     .option('--db <FILE>', `SQLite database file (default: ${defaultDbPath()})`)
     .option('--window <MS>', 'window length in ms, 100..900', intInRange('--window', 100, 900), DEFAULT_WINDOW_MS)
     .option(
@@ -184,14 +201,16 @@ async function main(argv: string[]): Promise<number> {
     )
     .addHelpText('after', `\nExit codes: 0 ok, 1 runtime failure, 2 usage error. Records: NDJSON, see docs/design.md.`);
 
+  addHostOptions(program);
   let code = 0;
   program.action(async (positional: string[], o: Opts) => {
     if (o.listColumns) {
       process.stdout.write(formatColumnList() + '\n');
       return;
     }
-    checkUsage(o, positional);
-    code = await run(o, positional);
+    checkUsage(o, positional, (key) => program.getOptionValueSource(key) === 'cli');
+    const hasSource = o.interface !== undefined || o.file !== undefined || o.records !== undefined;
+    code = isView(o, hasSource) ? await view(o, positional) : await run(o, positional);
   });
   await parseProgram(program, argv);
   return code;
@@ -226,16 +245,20 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   const labelsPath = outPath && !o.headless ? outPath.replace(/(\.ndjson|\.jsonl?)?$/, '.labels.csv') : null;
   if (labelsPath && process.getuid?.() === 0) createLabelsFile(labelsPath);
   const modelName = path.basename(modelPath ?? (fs.existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : 'none'));
+  const pg = sensorSpec(o, true);
   const monitor = new Monitor({
     source,
     sourceLabel,
     dbPath,
+    pg,
+    ipfix: ipfixSpec(o),
     outPath,
     labelsPath,
     headless: !!o.headless,
     windowMs: o.window,
     rulesPath: o.rules ? path.resolve(o.rules) : null,
     modelPath,
+    callModelPath: o.callModel ? path.resolve(o.callModel) : null,
     modelName,
     local: o.local,
     timeoutS: o.timeout,
@@ -265,6 +288,7 @@ async function run(o: Opts, positional: string[]): Promise<number> {
       try {
         await startTui({
           dbPath,
+          store: o.store ?? null,
           refreshS: o.refresh,
           columns: [...positional, ...o.columns],
           filters: o.filter,
@@ -279,13 +303,33 @@ async function run(o: Opts, positional: string[]): Promise<number> {
   }
   const summary = await monitor.done;
   if (started) process.stderr.write(summaryLine(summary) + '\n');
+  const storeLabel = pg ? parsePgUrl(pg.url).display : dbPath;
+  for (const line of hostSummaryLines(summary.store, storeLabel, summary.ipfix)) {
+    process.stderr.write(`spymate-tui: ${line}\n`);
+  }
   if (summary.filter.notStored > 0) {
     process.stderr.write(
-      `spymate-tui: ${summary.filter.notStored} records were not stored in ${dbPath}; ` +
+      `spymate-tui: ${summary.filter.notStored} records were not stored in ${storeLabel}; ` +
         `they are in the NDJSON output${outPath ? ` (${outPath})` : o.headless ? ' (stdout)' : ''}\n`,
     );
   }
   if (summary.failure) throw new UserError(summary.failure.line, summary.failure.code);
+  return 0;
+}
+
+/** --store without a source: the terminal UI over every sensor's flows, read-only. */
+async function view(o: Opts, positional: string[]): Promise<number> {
+  const { startTui } = await import('../tui/app');
+  await startTui({
+    dbPath: '',
+    store: o.store ?? null,
+    refreshS: o.refresh,
+    columns: [...positional, ...o.columns],
+    filters: o.filter,
+    sourceLabel: parsePgUrl(o.store as string).display,
+    labelsPath: null,
+    modelName: '-',
+  });
   return 0;
 }
 

@@ -5,6 +5,7 @@ import { registerExtract } from './commands/extract';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerPredict } from './commands/predict';
+import { registerTrainCalls } from './commands/train-calls';
 
 runMain('spymate', async () => {
   const program = newProgram('spymate', 'Extract video-call window features, train and evaluate presence models.');
@@ -12,5 +13,6 @@ runMain('spymate', async () => {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerTrainCalls(program);
   await parseProgram(program, process.argv);
 });

@@ -6,9 +6,19 @@ import type { EndReason } from '../flow/types';
 import { ShapeCounts } from '../rules/inspect';
 import { SentVideo } from './sent-video';
 import type { RuleSet } from '../rules/ruleset';
+import type { Rule } from '../rules/types';
+import {
+  addToSummary,
+  FLOW_FEATURE_NAMES,
+  newFlowSummary,
+  resetFlowSummary,
+  summarize,
+  summaryPackets,
+  summarySpan,
+} from './flow-summary';
 import { FEATURE_NAMES } from './names';
 import type { LabelSet } from './labels';
-import type { PipelineSink, WindowRecord } from './types';
+import type { CallClassifier, PipelineSink, WindowRecord } from './types';
 import {
   addPacket,
   computeFeatures,
@@ -33,7 +43,17 @@ export interface PipelineOptions {
   labels?: LabelSet;
   /** seconds without packets after which a call ends 'media-stop' (default 5, kept below idleTimeoutS) */
   mediaStopS?: number;
+  /** the learned classifier for the UDP flows no rule names (none: rules only) */
+  calls?: CallClassifier;
 }
+
+/**
+ * What a flow must show before the call classifier judges it — a call's media, not a probe or a
+ * keep-alive: this many packets, over this many seconds, at this rate. Below them a flow is no call.
+ * It is judged on its first `judgeS` seconds (or fewer, when it ends sooner); one that has not
+ * reached the gate waits up to `waitS` for its media to start.
+ */
+export const CLASSIFIER_GATE = { packets: 20, seconds: 2, pps: 10, waitS: 10, judgeS: 4 } as const;
 
 export const DEFAULT_WINDOW_MS = 500;
 export const DEFAULT_IDLE_TIMEOUT_S = 30;
@@ -82,6 +102,17 @@ class FlowState {
   slot = -1;
   pending = 0;
   shapes: ShapeCounts | null = null;
+  /**
+   * the flow's first-seconds statistics for the call classifier (flow-summary.ts): made at its
+   * second packet (most candidates have one), the first one kept meanwhile in firstSize/firstOut
+   */
+  summary: Float64Array | null = null;
+  firstSize = 0;
+  firstOut = false;
+  /** training (sink.judged): a rule's call whose statistics are still gathered up to the classifier's age */
+  collecting = false;
+  /** the rule the flow was last waiting on, while undecided (for --explain) */
+  waiting: Rule | null = null;
   /** a call's outgoing media streams: is its camera on? */
   video: SentVideo | null = null;
   /** index of the window being filled (window indexes exceed V8's small integers: -Infinity keeps the field a double) */
@@ -173,6 +204,7 @@ export class Pipeline {
     if (table.created) {
       this.stats.flows++;
       if (this.opts.rules.candidate(f)) this.startCandidate(f.state);
+      else if (this.sink.verdict !== undefined) f.reason = NOT_INSPECTED;
     }
     if (ts > f.lastTs) f.lastTs = ts;
     f.packets++;
@@ -182,11 +214,20 @@ export class Pipeline {
       if (w > st.win) this.rollWindow(f, w);
       if (st.stats !== null) addPacket(st.stats, table.out ? DIR_OUT : DIR_IN, p);
       else this.addPending(st, table.out ? DIR_OUT : DIR_IN, p);
+      if (st.phase === CANDIDATE) {
+        if (st.summary !== null) addToSummary(st.summary, ts, p.payloadLen, table.out);
+        else if (f.packets === 1) {
+          st.firstSize = p.payloadLen;
+          st.firstOut = table.out;
+        } else addToSummary(summaryOf(f), ts, p.payloadLen, table.out);
+      }
       if (p.payloadLen > 0) {
-        if (st.phase === CANDIDATE) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen);
+        if (st.phase === CANDIDATE)
+          st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, table.out, p.proto === 6);
         // (rolling the window may have just dropped a candidate)
         else if (st.phase === CALL && table.out) st.video!.add(ts, p.buf, p.payloadOff, p.payloadCapLen);
       }
+      if (st.collecting) this.collect(f, p, table.out);
     }
     if (p.proto === 6 && (p.tcpFlags & (TCP_FIN | TCP_RST)) !== 0 && f.ended === null)
       this.tcpClose(f, p.tcpFlags, table.out);
@@ -238,8 +279,10 @@ export class Pipeline {
     // after idleBefore, none is idle; before it, one with newer packets only needs moving
     for (let f = table.oldest(LIST_OTHER); f !== null && f.touchedTs < idleBefore;) {
       const next = f.newer;
-      if (f.lastTs < idleBefore) table.remove(f);
-      else table.refresh(f);
+      if (f.lastTs < idleBefore) {
+        this.explainLeft(f, 'it went idle');
+        table.remove(f);
+      } else table.refresh(f);
       f = next;
     }
   }
@@ -253,6 +296,7 @@ export class Pipeline {
         const st = f.state;
         if (st.phase === CANDIDATE) this.closeWindow(f, true);
         if (st.phase === CALL) this.endCall(f, 'end-of-trace');
+        this.explainLeft(f, 'the trace ended');
         f = next;
       }
     }
@@ -263,6 +307,7 @@ export class Pipeline {
     st.phase = CANDIDATE;
     if (st.shapes === null) st.shapes = new ShapeCounts();
     else st.shapes.reset();
+    if (st.summary !== null) resetFlowSummary(st.summary);
   }
 
   /** Closes the window being filled: a call emits it, a candidate holds it and asks the rules (`final`: last chance). */
@@ -288,42 +333,159 @@ export class Pipeline {
     st.win = w;
   }
 
-  /** Keeps a candidate's closed window and asks the rules again. */
+  /** Keeps a candidate's closed window and asks the rules again, then (once they are done) the classifier. */
   private hold(f: Flow<FlowState>, k: number, final: boolean): void {
     const st = f.state;
     const s = this.statsOf(st);
-    // Features only once the rules keep the window: most candidates are dropped at their first
+    // Features only once the window is kept: most candidates are dropped at their first
     // verdict (by the hundred thousand at the end of a busy trace), and the rules ask only for rates.
     const held: HeldWindow = { index: k, packets: windowPackets(s), bytes: windowWireBytes(s), features: NOT_COMPUTED };
     st.held.push(held);
-    const app = this.opts.rules.decide(f, st.shapes!, (seconds) => this.heldRate(f, k, seconds));
-    if (typeof app !== 'string' && (app === null || final || f.lastTs - f.firstTs > this.opts.rules.horizonS)) {
-      this.dropCandidate(st);
+    const rules = this.opts.rules;
+    const rule = rules.decide(f, st.shapes!, (seconds) => this.heldRate(f, k, seconds), f.lastTs - f.firstTs, final);
+    if (rule && rule.exclude) {
+      this.reject(f, `${ruleWhere(rule)}: ${rule.app}, never a call of its own`);
       return;
     }
-    held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
-    if (typeof app === 'string') this.startCall(f, app);
+    if (rule) {
+      held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
+      this.startCall(f, rule.app, 1, ruleWhere(rule));
+      // training data: a rule decides sooner than the classifier would; its call's statistics are
+      // gathered on to the classifier's age, so that both are learnt from the same span
+      if (this.sink.judged !== undefined) {
+        st.collecting = true;
+        if (f.lastTs - f.firstTs >= CLASSIFIER_GATE.judgeS) this.emitJudged(f);
+      }
+      return;
+    }
+    const undecided = rule === undefined && !final && f.lastTs - f.firstTs <= rules.horizonS;
+    if (rule === undefined) st.waiting = rules.pending;
+    if (!undecided) {
+      // the classifier may make it a call now, which emits the held windows: this one's features first
+      if (f.proto === 17 && this.passesGate(f) === null)
+        held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
+      if (!this.judge(f, final)) return;
+    }
+    if (held.features === NOT_COMPUTED)
+      held.features = computeFeatures(s, this.windowS, new Float64Array(FEATURE_NAMES.length));
   }
 
-  /** Mean packets/s over the `seconds` of windows ending with window k; NaN if the flow is younger. */
+  /** Why a flow cannot be judged by the classifier (too short, too few packets, too slow), or null. */
+  private passesGate(f: Flow<FlowState>, minAgeS: number = CLASSIFIER_GATE.seconds): string | null {
+    const age = f.lastTs - f.firstTs;
+    if (age < minAgeS) return `too short: ${age.toFixed(1)} s < ${minAgeS} s`;
+    const sm = summaryOf(f);
+    const n = summaryPackets(sm);
+    if (n < CLASSIFIER_GATE.packets) return `too few packets: ${n} < ${CLASSIFIER_GATE.packets} in ${age.toFixed(1)} s`;
+    const pps = n / Math.max(summarySpan(sm), 1e-3);
+    if (pps < CLASSIFIER_GATE.pps) return `too slow: ${pps.toFixed(1)} packets/s < ${CLASSIFIER_GATE.pps}`;
+    return null;
+  }
+
+  /**
+   * The rules named no app: the classifier's turn. Returns true while the flow stays a candidate
+   * (waiting to be old enough) or became a call; false when it was rejected.
+   */
+  private judge(f: Flow<FlowState>, final: boolean): boolean {
+    const st = f.state;
+    const shapes = st.shapes!;
+    const cls = this.opts.calls;
+    // reasons of rejections are worded only for --explain: at the end of a busy trace there are
+    // hundreds of thousands of them
+    const noRule = this.sink.verdict === undefined ? '' : `no rule matched (${shapeText(shapes)})`;
+    if (cls === undefined && this.sink.judged === undefined) return this.reject(f, noRule);
+    if (f.proto !== 17) return this.reject(f, `${noRule}; the call classifier reads UDP flows only`);
+    if (f.srcPort === 443 || f.desPort === 443)
+      return this.reject(f, `${noRule}; UDP 443 is QUIC's, which the call classifier leaves alone`);
+    if (f.packets < CLASSIFIER_GATE.packets && (final || f.lastTs - f.firstTs >= CLASSIFIER_GATE.waitS)) {
+      return this.reject(f, noRule === '' ? '' : `${noRule}; ${this.passesGate(f)}`);
+    }
+    const gate = this.passesGate(f);
+    if (gate !== null) {
+      // calls often start slowly (ICE checks, ringing): a flow gets a while to show its media
+      if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.waitS) return true;
+      return this.reject(f, `${noRule}; ${gate}`);
+    }
+    if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.judgeS) return true;
+    const excluded = this.opts.rules.excluded(f, shapes);
+    if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
+    const x = summarize(summaryOf(f), shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
+    this.sink.judged?.(f.info(), x, null);
+    if (cls === undefined) return this.reject(f, `${noRule}; no call classifier`);
+    const p = cls.probability(x);
+    const stats = cls.top
+      .slice(0, 4)
+      .map((i) => `${FLOW_FEATURE_NAMES[i]} ${round(x[i])}`)
+      .join(', ');
+    if (p < cls.threshold)
+      return this.reject(f, `${noRule}; classifier: P(call) ${p.toFixed(2)} < ${cls.threshold}; ${stats}`);
+    this.startCall(f, appGuess(shapes), p, `classifier: P(call) ${p.toFixed(2)}; ${stats}`);
+    return true;
+  }
+
+  /** Training: a rule's call still gathering statistics (FlowState.collecting). */
+  private collect(f: Flow<FlowState>, p: DecodedPacket, out: boolean): void {
+    const st = f.state;
+    addToSummary(summaryOf(f), p.ts, p.payloadLen, out);
+    if (p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, out, p.proto === 6);
+    if (p.ts - f.firstTs >= CLASSIFIER_GATE.judgeS) this.emitJudged(f);
+  }
+
+  private emitJudged(f: Flow<FlowState>): void {
+    const st = f.state;
+    st.collecting = false;
+    if (this.passesGate(f) !== null) return;
+    this.sink.judged!(
+      f.info(),
+      summarize(summaryOf(f), st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
+      f.app,
+    );
+  }
+
+  /** A candidate that is no call: why is kept for --explain. Returns false (for judge). */
+  private reject(f: Flow<FlowState>, reason: string): boolean {
+    this.dropCandidate(f.state);
+    f.reason = reason;
+    this.sink.verdict?.({ flow: f.info(), call: false, reason });
+    return false;
+  }
+
+  /** --explain: a flow leaves without a verdict yet (never inspected, or still undecided). */
+  private explainLeft(f: Flow<FlowState>, how: string): void {
+    if (this.sink.verdict === undefined || (f.state.phase !== NOT_CALL && f.state.phase !== CANDIDATE)) return;
+    if (f.state.phase === NOT_CALL && f.reason !== NOT_INSPECTED) return;
+    const w = f.state.waiting;
+    const on = w === null ? '' : `, waiting on ${ruleWhere(w)} (${w.app})`;
+    const reason =
+      f.reason === NOT_INSPECTED ? NOT_INSPECTED : `still undecided when ${how}${on} (${shapeText(f.state.shapes!)})`;
+    this.sink.verdict({ flow: f.info(), call: false, reason });
+  }
+
+  /** Mean packets/s of a flow from its first packet to the end of window k; NaN while it is younger than `seconds`. */
   private heldRate(f: Flow<FlowState>, k: number, seconds: number): number {
     const span = Math.max(1, Math.round((seconds * 1000) / this.opts.windowMs));
     const first = k - span + 1;
     if (f.firstTs > (first * this.opts.windowMs) / 1000 + this.windowS) return NaN;
+    // over the flow's whole life so far (its windows up to k): the rate the call's media keeps up,
+    // which a burst of set-up packets or a pause does not change much
     let packets = 0;
-    for (const h of f.state.held) if (h.index >= first && h.index <= k) packets += h.packets;
-    return packets / (span * this.windowS);
+    for (const h of f.state.held) if (h.index <= k) packets += h.packets;
+    const life = Math.min(((k + 1) * this.opts.windowMs) / 1000, f.lastTs) - f.firstTs;
+    return packets / Math.max(life, seconds);
   }
 
-  private startCall(f: Flow<FlowState>, app: string): void {
+  private startCall(f: Flow<FlowState>, app: string, certainty: number, reason: string): void {
     const st = f.state;
     st.phase = CALL;
     f.app = app;
+    f.certainty = certainty;
+    f.reason = reason;
     this.stats.calls++;
     this.table.setList(f, LIST_CALL);
     if (st.video === null) st.video = new SentVideo();
     st.video.reset(app === 'zoom');
     this.sink.callStart(f.info());
+    this.sink.verdict?.({ flow: f.info(), call: true, reason });
     const held = st.held;
     let next = held.length > 0 ? held[0].index : st.done + 1;
     for (const h of held) {
@@ -344,6 +506,8 @@ export class Pipeline {
   /** A removed flow's state, made like new for reuse (or left to the GC: its slot is freed either way). */
   private recycle(st: FlowState): void {
     st.phase = NOT_CALL;
+    st.waiting = null;
+    st.collecting = false;
     st.win = -Infinity;
     st.done = -Infinity;
     st.held.length = 0;
@@ -409,6 +573,7 @@ export class Pipeline {
 
   private endCall(f: Flow<FlowState>, reason: EndReason): void {
     const st = f.state;
+    if (st.collecting) this.emitJudged(f);
     if (st.win > st.done) {
       this.emit(f, st.win, this.statsOf(st));
       st.done = st.win;
@@ -435,6 +600,7 @@ export class Pipeline {
 
   private evicted(f: Flow<FlowState>): void {
     if (f.state.phase === CALL) this.endCall(f, 'evicted');
+    this.explainLeft(f, 'the flow table was full');
   }
 
   private emit(f: Flow<FlowState>, k: number, s: Float64Array): void {
@@ -465,6 +631,7 @@ export class Pipeline {
       packets,
       bytes,
       features,
+      callCertainty: f.certainty,
       cameraOff: f.state.phase === CALL && f.state.video!.cameraOff(end),
     };
     if (this.opts.labels) {
@@ -476,3 +643,58 @@ export class Pipeline {
 }
 
 const EMPTY_STATS = newWindowStats();
+
+const NOT_INSPECTED = 'not inspected: no rule naming a call can match its protocol, ports or addresses';
+
+function ruleWhere(r: Rule): string {
+  return `${r.file}:${r.line}`;
+}
+
+function round(v: number): string {
+  return Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2);
+}
+
+/** The flow's summary, made now (the first packet replayed into it) if it had only one packet so far. */
+function summaryOf(f: Flow<FlowState>): Float64Array {
+  const st = f.state;
+  if (st.summary === null) {
+    st.summary = newFlowSummary();
+    addToSummary(st.summary, f.firstTs, st.firstSize, st.firstOut);
+  }
+  return st.summary;
+}
+
+/** What the inspected packets looked like, for a reason: the shapes seen, most first. */
+function shapeText(s: ShapeCounts): string {
+  const seen: [string, number][] = [
+    ['rtp', s.rtp],
+    ['rtcp', s.rtcp],
+    ['stun', s.stun],
+    ['dtls', s.dtls],
+    ['zoom', s.zoom],
+    ['tagged', s.tagged],
+    ['imo', s.imo],
+    ['line', s.line],
+    ['viber', s.viber],
+    ['quic', s.quic],
+    ['wireguard', s.wireguard],
+    ['openvpn', s.openvpn],
+  ];
+  const parts = seen
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`);
+  return `${s.inspected} payloads inspected${parts.length > 0 ? ': ' + parts.join(', ') : ''}`;
+}
+
+/** The classifier's call is named after the app whose header shape its packets carry most, else 'call'. */
+function appGuess(s: ShapeCounts): string {
+  const half = s.inspected / 2;
+  if (s.zoom > half) return 'zoom';
+  if (s.tagged > half) return 'telegram';
+  if (s.imo > half) return 'imo';
+  if (s.line > half) return 'line';
+  if (s.viber > half) return 'viber';
+  if (s.waStun > 0) return 'whatsapp';
+  return 'call';
+}

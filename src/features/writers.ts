@@ -18,6 +18,7 @@ export const RECORD_COLUMNS = [
   'end',
   'packets',
   'bytes',
+  'callCertainty',
 ] as const;
 
 export interface RecordWriter {
@@ -75,7 +76,7 @@ class RowHead {
       if (this.flows.size >= 4096) this.flows.clear();
       this.flows.set(w.flowID, flow);
     }
-    return flow + w.start + ',' + w.end + ',' + w.packets + ',' + w.bytes;
+    return flow + w.start + ',' + w.end + ',' + w.packets + ',' + w.bytes + ',' + w.callCertainty;
   }
 }
 

@@ -38,6 +38,10 @@ export class Flow<T = unknown> {
   /** set once the flow ended (FIN/RST); it stays in the table until idle so late packets don't start a new flow */
   ended: EndReason | null = null;
   app: string | null = null;
+  /** how sure the pick is, 0..1: 1 for a rule, the classifier's probability for its calls */
+  certainty = 1;
+  /** why the flow is (or is not) a call: the rule file and line, the classifier's score, or the rejection */
+  reason = '';
   list = LIST_OTHER;
   /** bucket chain */
   chain: Flow<T> | null = null;
@@ -63,6 +67,8 @@ export class Flow<T = unknown> {
     this.finMask = 0;
     this.ended = null;
     this.app = null;
+    this.certainty = 1;
+    this.reason = '';
     this.list = LIST_OTHER;
     this.packets = 0;
     this.bytes = 0;
@@ -99,6 +105,8 @@ export class Flow<T = unknown> {
       packets: this.packets,
       bytes: this.bytes,
       app: this.app,
+      certainty: this.certainty,
+      reason: this.reason,
     };
   }
 }

@@ -24,4 +24,8 @@ export interface FlowInfo {
   bytes: number;
   /** rule name that picked the flow as a call (e.g. 'zoom', 'webrtc'); null while undecided or not a call */
   app: string | null;
+  /** call certainty, 0..1: 1 when a rule named the call, the call classifier's probability otherwise */
+  certainty: number;
+  /** why it is a call: 'rules/72-telegram.rules:6', or 'classifier: P(call) 0.93; …' */
+  reason: string;
 }

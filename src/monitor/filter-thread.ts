@@ -2,8 +2,9 @@
  * The filter thread (worker_threads): receives batches of classified records from the meter
  * worker over their MessageChannel, writes their NDJSON lines (formatted by the meter,
  * store/batch.ts) to stdout with --headless and to --out FILE, then stores them in SQLite in one
- * transaction per batch. NDJSON goes first so that when the database fails (disk full, locked)
- * every classified record is still somewhere.
+ * transaction per batch, or (--store postgres://) hands them to the sensor's PostgreSQL store, and
+ * (--ipfix) to the IPFIX exporter. NDJSON goes first so that when the database fails (disk full,
+ * locked, unreachable) every classified record is still somewhere.
  */
 import fs from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -12,8 +13,32 @@ import { describeFailure } from '../util/errors';
 import { FlowStore, type RunMeta } from '../store/flow-store';
 import { describeDbError, openWriteDb } from '../store/migrate';
 import { openPrivate } from '../features/output';
+import { SensorStore, type StoreReport } from '../store/pg/sensor-store';
+import { parsePgUrl } from '../store/pg/target';
+import { summaryToJson } from '../store/ndjson';
+import { IpfixExporter, type IpfixReport } from '../export/ipfix-exporter';
 import { writeAllSync } from './fdwrite';
 import type { FilterStats, RecordBatch, WorkerFailure } from '../store/types';
+
+/** --store postgres://...: this capture host is a sensor of a shared PostgreSQL store. */
+export interface SensorSpec {
+  url: string;
+  sensor: string;
+  /** queue budget while the server is away: memory, then a spool file in spoolDir */
+  memoryBytes: number;
+  diskBytes: number;
+  spoolDir: string;
+  /** how long the end of the run waits for a server that is away, ms */
+  drainMs: number;
+}
+
+/** --ipfix udp://HOST:PORT | tcp://HOST:PORT */
+export interface IpfixSpec {
+  url: string;
+  intervalS: number;
+  pen: number;
+  domain: number;
+}
 
 export interface FilterThreadData {
   dbPath: string;
@@ -24,13 +49,20 @@ export interface FilterThreadData {
   keepS: number;
   featureNames: string[];
   run: RunMeta;
+  /** the PostgreSQL store instead of SQLite (dbPath is then unused) */
+  pg: SensorSpec | null;
+  ipfix: IpfixSpec | null;
   /** the meter's end of the channel is elsewhere; this is ours */
   port: MessagePort;
 }
 
 /** filter thread → main thread */
 export type FilterMessage =
-  { kind: 'ready' } | { kind: 'stats'; stats: FilterStats } | WorkerFailure | { kind: 'done'; stats: FilterStats };
+  | { kind: 'ready' }
+  | { kind: 'stats'; stats: FilterStats }
+  | { kind: 'warning'; line: string }
+  | WorkerFailure
+  | { kind: 'done'; stats: FilterStats; store: StoreReport | null; ipfix: IpfixReport | null };
 
 /** Records per second over a sliding second. */
 class RateMeter {
@@ -46,16 +78,37 @@ class RateMeter {
   }
 }
 
-function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
-  let db: Database.Database | null;
-  let store: FlowStore | null;
+async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Promise<void> {
+  let db: Database.Database | null = null;
+  let store: FlowStore | null = null;
+  let sensor: SensorStore | null = null;
+  let ipfix: IpfixExporter | null = null;
   let outFd: number | null = null;
+  const warn = (line: string): void => post({ kind: 'warning', line });
   try {
-    db = openWriteDb(data.dbPath);
-    store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
-    store.writeRunMeta(data.run);
+    if (data.pg) {
+      sensor = await SensorStore.open({
+        target: parsePgUrl(data.pg.url),
+        sensor: data.pg.sensor,
+        run: data.run,
+        timeoutS: data.timeoutS,
+        keepS: data.keepS,
+        featureNames: data.featureNames,
+        budget: { memoryBytes: data.pg.memoryBytes, diskBytes: data.pg.diskBytes, spoolDir: data.pg.spoolDir },
+        drainMs: data.pg.drainMs,
+        warn,
+      });
+    } else {
+      db = openWriteDb(data.dbPath);
+      store = new FlowStore(db, { timeoutS: data.timeoutS, keepS: data.keepS, featureNames: data.featureNames });
+      store.writeRunMeta(data.run);
+    }
+    if (data.ipfix) ipfix = await IpfixExporter.open({ ...data.ipfix, warn });
     if (data.outPath) outFd = openPrivate(data.outPath, 'a').fd;
   } catch (err) {
+    // what did open must not keep the thread alive: the run ends here
+    sensor?.abandon();
+    await ipfix?.close();
     post({ kind: 'error', ...describeFailure(err) });
     return;
   }
@@ -96,7 +149,9 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
     stats.windows += windows;
     rate.add(now, batch.records.length);
     stats.recordsPerS = rate.rate(now);
-    if (store && db) {
+    ipfix?.add(batch.records);
+    if (sensor) sensor.apply(batch, stats.recordsPerS);
+    else if (store && db) {
       try {
         store.apply(batch, stats.recordsPerS);
       } catch (err) {
@@ -111,26 +166,47 @@ function run(data: FilterThreadData, post: (m: FilterMessage) => void): void {
         db = null;
       }
     }
-    if (!store) stats.notStored += batch.records.length;
+    if (!store && !sensor) stats.notStored += batch.records.length;
     if (now - lastStats >= 500 || batch.final) {
       lastStats = now;
       post({ kind: 'stats', stats: { ...stats } });
     }
-    if (batch.final) {
-      try {
-        db?.close();
-      } catch (err) {
-        fail(describeDbError(err, data.dbPath), '');
-      }
-      if (outFd !== null) fs.closeSync(outFd);
-      post({ kind: 'done', stats: { ...stats } });
-      data.port.close();
-    }
+    if (batch.final) void finish();
   });
+
+  /** After the last batch: the stores deliver what they hold, the summary, done. */
+  const finish = async (): Promise<void> => {
+    try {
+      db?.close();
+    } catch (err) {
+      fail(describeDbError(err, data.dbPath), '');
+    }
+    const storeReport = sensor ? await sensor.close() : null;
+    const ipfixReport = ipfix ? await ipfix.close() : null;
+    // the sensor's window rows that never reached PostgreSQL are in the NDJSON outputs only
+    if (storeReport) stats.notStored += storeReport.queued + storeReport.dropped;
+    if (toStdout && (data.pg || data.ipfix)) {
+      const line = summaryToJson({
+        sensor: data.pg?.sensor ?? null,
+        records: stats.records,
+        windows: stats.windows,
+        store: storeReport ? { url: parsePgUrl(data.pg!.url).display, ...storeReport } : null,
+        ipfix: ipfixReport,
+      });
+      try {
+        writeAllSync(1, Buffer.from(line + '\n'));
+      } catch (err) {
+        fail(err, 'stdout');
+      }
+    }
+    if (outFd !== null) fs.closeSync(outFd);
+    post({ kind: 'done', stats: { ...stats }, store: storeReport, ipfix: ipfixReport });
+    data.port.close();
+  };
   post({ kind: 'ready' });
 }
 
 if (parentPort) {
   const port = parentPort;
-  run(workerData as FilterThreadData, (m) => port.postMessage(m));
+  void run(workerData as FilterThreadData, (m) => port.postMessage(m));
 }

@@ -15,10 +15,11 @@ import type { PipelineSink, WindowRecord } from '../features/types';
 import type { EndReason, FlowInfo } from '../flow/types';
 import { parseCidr } from '../flow/local';
 import { loadRules } from '../rules/load';
+import { callClassifier, DEFAULT_CALL_MODEL_PATH, loadCallModel } from '../model/call-model';
 import { DEFAULT_MODEL_PATH, loadModel } from '../model/load';
 import type { PresenceModel, SequencePredictor } from '../model/types';
 import { BatchBuilder } from '../store/batch';
-import { parseRecordLine, quotedKeys } from '../store/ndjson';
+import { isSummaryLine, parseRecordLine, quotedKeys } from '../store/ndjson';
 import type { FlowEventOut, LiveRecord, MeterStats, Presence, WindowOut, WorkerFailure } from '../store/types';
 import { decodePacket, newDecodedPacket, newRawPacket } from '../capture/decode';
 import { LiveCapture } from '../capture/live';
@@ -43,6 +44,8 @@ export interface MeterWorkerData {
   windowMs: number;
   rulesPath: string | null;
   modelPath: string | null;
+  /** the call classifier's model; null: the shipped one when present (else rules only) */
+  callModelPath: string | null;
   local: string[];
   timeoutS: number;
   maxFlows: number;
@@ -134,6 +137,9 @@ class Meter {
   setUp(): void {
     const d = this.data;
     const rules = loadRules(d.rulesPath ?? undefined);
+    const callModelPath = d.callModelPath ?? DEFAULT_CALL_MODEL_PATH;
+    const calls =
+      d.callModelPath || fs.existsSync(callModelPath) ? callClassifier(loadCallModel(callModelPath)) : undefined;
     const local = d.local.map((c) => parseCidr(c));
     const modelPath = d.modelPath ?? DEFAULT_MODEL_PATH;
     if (d.modelPath || fs.existsSync(modelPath)) {
@@ -150,7 +156,7 @@ class Meter {
       callEnd: (f, reason) => this.flowEvent('end', f, reason),
     };
     this.pipeline = new Pipeline(
-      { windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows },
+      { windowMs: d.windowMs, rules, local, idleTimeoutS: d.timeoutS, maxFlows: d.maxFlows, calls },
       sink,
     );
   }
@@ -169,9 +175,12 @@ class Meter {
       end: f.lastTs,
       packets: f.packets,
       bytes: f.bytes,
+      callCertainty: f.certainty,
     };
-    if (event === 'start') this.stats.calls++;
-    else {
+    if (event === 'start') {
+      this.stats.calls++;
+      r.callReason = f.reason;
+    } else {
       r.reason = reason;
       this.predictors.delete(f.flowID);
     }
@@ -213,6 +222,7 @@ class Meter {
       end: w.end,
       packets: w.packets,
       bytes: w.bytes,
+      callCertainty: w.callCertainty,
       features: w.features,
       presence,
       probability,
@@ -426,7 +436,8 @@ class Meter {
         n++;
         if (this.stopped) break;
         const line = text.trim();
-        if (!line) continue;
+        // a --headless stream saved whole ends with its summary, which is no record
+        if (!line || isSummaryLine(line)) continue;
         const r = parseRecordLine(line, FEATURE_NAMES, `${file}:${n}`);
         if (this.monitorStart === null) this.monitorStart = r.start;
         if (r.end > this.clock) this.clock = r.end;

@@ -1,7 +1,8 @@
 /**
  * Runs the engine under spymate-tui: the filter thread and the meter worker, joined by a
  * MessageChannel, with the main thread only watching stats. Order matters for privileges:
- * the filter thread creates the database (and --out) while we are still root, they are chowned to
+ * the filter thread creates the database (or connects to PostgreSQL, and resolves its password
+ * once) and --out while we are still root, they are chowned to
  * the user we drop to, the meter opens the capture device, and only then does the main thread
  * drop root (which, on Linux, covers every thread).
  */
@@ -11,14 +12,19 @@ import { FEATURE_NAMES } from '../features/names';
 import type { MeterMessage, MeterWorkerData, SourceSpec } from './meter-worker';
 import { canReach, chownForDrop, dropPrivileges, dropTarget, type DropTarget } from '../capture/privileges';
 import { EXIT_RUNTIME } from '../util/errors';
-import type { FilterMessage, FilterThreadData } from './filter-thread';
+import type { FilterMessage, FilterThreadData, IpfixSpec, SensorSpec } from './filter-thread';
 import { dbFiles } from '../store/migrate';
+import type { StoreReport } from '../store/pg/sensor-store';
+import type { IpfixReport } from '../export/ipfix-exporter';
 import type { FilterStats, MeterStats } from '../store/types';
 
 export interface MonitorOptions {
   source: SourceSpec;
   sourceLabel: string;
   dbPath: string;
+  /** --store postgres://: records go to PostgreSQL, not to dbPath */
+  pg: SensorSpec | null;
+  ipfix: IpfixSpec | null;
   outPath: string | null;
   /** the TUI's live-labels file, created before the drop so the dropped user can append to it */
   labelsPath: string | null;
@@ -26,6 +32,8 @@ export interface MonitorOptions {
   windowMs: number;
   rulesPath: string | null;
   modelPath: string | null;
+  /** the call classifier's model; null: the shipped one when present */
+  callModelPath: string | null;
   modelName: string;
   local: string[];
   timeoutS: number;
@@ -47,6 +55,9 @@ export interface MonitorSummary {
   failure: { line: string; code: number } | null;
   /** whom the process runs as now, when it dropped root */
   droppedTo: DropTarget | null;
+  /** what the PostgreSQL store and the IPFIX exporter did, when in use */
+  store: StoreReport | null;
+  ipfix: IpfixReport | null;
 }
 
 const EMPTY_METER: MeterStats = { packets: 0, drops: 0, pps: 0, flows: 0, calls: 0, windows: 0, replayPosition: null };
@@ -60,6 +71,7 @@ export class Monitor {
   private failure: { line: string; code: number } | null = null;
   private readonly t0 = Date.now();
   private droppedTo: DropTarget | null = null;
+  private outputs: { store: StoreReport | null; ipfix: IpfixReport | null } = { store: null, ipfix: null };
   private resolveDone!: (s: MonitorSummary) => void;
   /** resolves when the filter thread has stored the last batch (or both workers are gone) */
   readonly done: Promise<MonitorSummary>;
@@ -88,6 +100,8 @@ export class Monitor {
       seconds: (Date.now() - this.t0) / 1000,
       failure: this.failure,
       droppedTo: this.droppedTo,
+      store: this.outputs.store,
+      ipfix: this.outputs.ipfix,
     });
   }
 
@@ -107,6 +121,8 @@ export class Monitor {
       keepS: o.keepS,
       featureNames: [...FEATURE_NAMES],
       run: { source: o.sourceLabel, model: o.modelName, windowMs: o.windowMs },
+      pg: o.pg,
+      ipfix: o.ipfix,
       port: port2,
     };
     const filter = new Worker(path.join(__dirname, 'filter-thread.js'), {
@@ -118,11 +134,15 @@ export class Monitor {
       filter.on('message', (m: FilterMessage) => {
         if (m.kind === 'ready') resolve(true);
         else if (m.kind === 'stats') this.filterStats = m.stats;
+        else if (m.kind === 'warning') o.warn(m.line);
         else if (m.kind === 'error') {
           this.fail(m.line, m.code);
           this.stop();
           resolve(false);
-        } else if (m.kind === 'done') this.filterStats = m.stats;
+        } else if (m.kind === 'done') {
+          this.filterStats = m.stats;
+          this.outputs = { store: m.store, ipfix: m.ipfix };
+        }
       });
       filter.on('error', (err) => {
         this.fail(`filter thread failed: ${err.message}`, EXIT_RUNTIME);
@@ -148,7 +168,7 @@ export class Monitor {
       chownForDrop(
         [
           ...o.createdDirs,
-          ...dbFiles(o.dbPath),
+          ...(o.pg ? [] : dbFiles(o.dbPath)),
           ...(o.outPath ? [o.outPath] : []),
           ...(o.labelsPath ? [o.labelsPath] : []),
         ],
@@ -164,6 +184,7 @@ export class Monitor {
       windowMs: o.windowMs,
       rulesPath: o.rulesPath,
       modelPath: o.modelPath,
+      callModelPath: o.callModelPath,
       local: o.local,
       timeoutS: o.timeoutS,
       maxFlows: o.maxFlows,
@@ -209,7 +230,7 @@ export class Monitor {
       await this.done;
       return false;
     }
-    if (target && o.readsDb && !canReach(o.dbPath, target)) {
+    if (target && o.readsDb && !o.pg && !canReach(o.dbPath, target)) {
       this.fail(
         `${o.dbPath}: after dropping root the UI runs as ${target.name}, who cannot enter its directory; ` +
           `choose a --db ${target.name} can reach, or run through sudo`,

@@ -4,9 +4,9 @@ import { CidrSet, parseCidr, type Cidr } from '../flow/local';
 import { UserError } from '../util/errors';
 import { RuleSet } from './ruleset';
 import { shippedRulesDir } from './paths';
-import type { Condition, Rule, ShapeName, Side } from './types';
+import { SHAPE_NAMES, type Condition, type Rule, type ShapeName, type Side } from './types';
 
-const SHAPES: readonly ShapeName[] = ['stun', 'dtls', 'rtp', 'rtcp', 'zoom'];
+const SHAPES: readonly ShapeName[] = SHAPE_NAMES;
 const APP_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 const KEYED = /^(!?)(l|r)?(port|net)=(.*)$/;
 const RATE = /^rate>=(\d+(?:\.\d+)?)(?:pps)?\/(\d+(?:\.\d+)?)s?$/;
@@ -72,15 +72,17 @@ function parseLine(text: string, file: string, line: number): Rule | null {
   const body = text.replace(/#.*$/, '').trim();
   if (body === '') return null;
   const colon = body.indexOf(':');
-  if (colon < 0) throw new LineError(`expected 'APP: CONDITION ...' (e.g. 'zoom: udp rport=8801-8810')`);
-  const app = body.slice(0, colon).trim();
+  if (colon < 0) throw new LineError(`expected 'APP: CONDITION ...' or '!WHAT: CONDITION ...' (e.g. 'zoom: udp rport=8801-8810')`);
+  const name = body.slice(0, colon).trim();
+  const exclude = name.startsWith('!');
+  const app = exclude ? name.slice(1) : name;
   if (!APP_NAME.test(app)) throw new LineError(`app name '${app}' must start with a letter and use only letters, digits, _ . -`);
   const tokens = body.slice(colon + 1).trim().split(/\s+/).filter((t) => t !== '');
   if (tokens.length === 0) throw new LineError(`rule '${app}' has no conditions; it would match every flow`);
   const conditions = tokens.map(parseCondition);
   const protos = conditions.filter((c) => c.kind === 'proto');
   if (protos.length > 1) throw new LineError('give one protocol per rule (udp or tcp); write two rules for both');
-  return { app, file, line, conditions };
+  return { app, exclude, file, line, conditions };
 }
 
 /** Parses the text of one rules file; errors say FILE:LINE: reason. */
@@ -121,7 +123,8 @@ export function loadRules(p: string = shippedRulesDir()): RuleSet {
     } catch (err) {
       throw new UserError(`${f}: cannot read rules file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
-    rules.push(...parseRules(text, f));
+    // the shipped rules are named as in the source tree, so a reason reads the same on every machine
+    rules.push(...parseRules(text, path.dirname(f) === shippedRulesDir() ? `rules/${path.basename(f)}` : f));
   }
   if (rules.length === 0) throw new UserError(`${p}: holds no rules (only comments or blank lines)`);
   return new RuleSet(rules, files);

@@ -3,7 +3,10 @@ import type { CidrSet } from '../flow/local';
 /** Which endpoint a port= / net= condition looks at: either, the local one (l…) or the remote one (r…). */
 export type Side = 'any' | 'local' | 'remote';
 
-export type ShapeName = 'stun' | 'dtls' | 'rtp' | 'rtcp' | 'zoom';
+export const SHAPE_NAMES = [
+  'stun', 'msstun', 'dtls', 'rtp', 'rtcp', 'zoom', 'whatsapp', 'telegram', 'imo', 'line', 'viber', 'quic', 'wireguard', 'openvpn',
+] as const;
+export type ShapeName = (typeof SHAPE_NAMES)[number];
 
 export type Condition =
   | { kind: 'proto'; proto: number }
@@ -15,6 +18,8 @@ export type Condition =
 /** One line of a rules file: all conditions must hold for the flow to be a call of `app`. */
 export interface Rule {
   app: string;
+  /** `!APP:` lines: a flow they match is not a call (a tunnel, web traffic), whatever later rules say */
+  exclude: boolean;
   file: string;
   line: number;
   conditions: readonly Condition[];
@@ -30,5 +35,5 @@ export interface FlowKey {
   desPort: number;
 }
 
-/** Mean packets/s of a flow over its last `seconds`; NaN while the flow is younger than that. */
+/** Mean packets/s of a flow from its first packet to now; NaN while the flow is younger than `seconds`. */
 export type RateProbe = (seconds: number) => number;

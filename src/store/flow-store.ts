@@ -85,10 +85,12 @@ export class FlowStore {
       ),
       startFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, updated_at)
-         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end)
+                            packets, bytes, timeout_at, updated_at, call_certainty, call_reason)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end,
+                 @callCertainty, @callReason)
          ON CONFLICT(flow_id) DO UPDATE SET
            app = excluded.app,
+           call_certainty = excluded.call_certainty, call_reason = excluded.call_reason,
            first_ts = min(first_ts, excluded.first_ts),
            last_ts = max(last_ts, excluded.last_ts),
            packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
@@ -315,6 +317,8 @@ export class FlowStore {
       packets: r.packets,
       bytes: r.bytes,
       timeoutAt: r.end + this.opts.timeoutS,
+      callCertainty: r.callCertainty,
+      callReason: r.callReason ?? null,
     });
   }
 

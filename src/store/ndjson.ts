@@ -18,7 +18,8 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
   let s =
     `{"event":"${r.event}","flowID":${JSON.stringify(r.flowID)},"app":${JSON.stringify(r.app)},` +
     `"srcIP":"${r.srcIP}","srcPort":${r.srcPort},"desIP":"${r.desIP}","desPort":${r.desPort},` +
-    `"protocol":"${r.protocol}","start":${num(r.start)},"end":${num(r.end)},"packets":${r.packets},"bytes":${r.bytes}`;
+    `"protocol":"${r.protocol}","start":${num(r.start)},"end":${num(r.end)},"packets":${r.packets},"bytes":${r.bytes}` +
+    `,"callCertainty":${num(r.callCertainty)}`;
   if (r.event === 'window') {
     const f = r.features;
     for (let i = 0; i < quotedNames.length; i++) s += `,${quotedNames[i]}:${num(f[i])}`;
@@ -27,6 +28,7 @@ export function recordToJson(r: LiveRecord, quotedNames: readonly string[]): str
       `,"raw":${r.raw === null ? 'null' : r.raw},"rawProbability":${r.rawProbability === null ? 'null' : num(r.rawProbability)}` +
       `,"certainty":${r.certainty === null ? 'null' : num(r.certainty)}}`;
   } else {
+    if (r.callReason !== undefined) s += `,"callReason":${JSON.stringify(r.callReason)}`;
     s += r.reason ? `,"reason":"${r.reason}"}` : '}';
   }
   return s;
@@ -79,6 +81,8 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
     end: field<number>(rec, 'end', 'number', where),
     packets: field<number>(rec, 'packets', 'number', where),
     bytes: field<number>(rec, 'bytes', 'number', where),
+    // records written before call certainty existed came from the rules alone
+    callCertainty: nullableNumber(rec, 'callCertainty') ?? 1,
   };
   if (event === 'window') {
     const features = new Float64Array(featureNames.length);
@@ -104,7 +108,20 @@ export function parseRecordLine(line: string, featureNames: readonly string[], w
     if (event === 'end' && (typeof reason !== 'string' || !END_REASONS.has(reason))) {
       throw new UserError(`${where}: end event without a known 'reason' (one of ${[...END_REASONS].join(', ')})`);
     }
-    return event === 'end' ? { ...base, event, reason: reason as EndReason } : { ...base, event };
+    if (event === 'end') return { ...base, event, reason: reason as EndReason };
+    return typeof rec.callReason === 'string' ? { ...base, event, callReason: rec.callReason } : { ...base, event };
   }
   throw new UserError(`${where}: 'event' must be "window", "start" or "end", got ${JSON.stringify(event)}`);
+}
+
+/**
+ * The last line of a sensor's or exporter's --headless stream: {"event":"summary",...} with what
+ * the PostgreSQL store and the IPFIX exporter did. Not a record: --records skips it.
+ */
+export function summaryToJson(summary: Record<string, unknown>): string {
+  return JSON.stringify({ event: 'summary', ...summary });
+}
+
+export function isSummaryLine(line: string): boolean {
+  return line.startsWith('{"event":"summary"');
 }

@@ -4,11 +4,13 @@
  *
  * NDJSON shape (one object per line, keys in this order):
  *   window: {"event":"window","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
- *            "start","end","packets","bytes",<one key per feature, FEATURE_NAMES order>,
+ *            "start","end","packets","bytes","callCertainty",<one key per feature, FEATURE_NAMES order>,
  *            "presence":"person"|"background"|"camera-off"|"unknown","probability","raw","rawProbability","certainty"}
  *   start:  {"event":"start","flowID","app","srcIP","srcPort","desIP","desPort","protocol",
- *            "start","end","packets","bytes"}
- *   end:    the same as start, plus "reason" (fin|rst|media-stop|timeout|evicted|end-of-trace)
+ *            "start","end","packets","bytes","callCertainty","callReason"}
+ *   end:    the same as start without "callReason", plus "reason" (fin|rst|media-stop|timeout|evicted|end-of-trace)
+ * `callCertainty` (0..1) is how sure the pick of the flow as a call is: 1 for a rule, the call
+ * classifier's probability for the flows it found; `callReason` says why (docs/calls.md).
  * Times are epoch seconds; packets/bytes count both directions (wire sizes); for start/end events
  * they are the flow's totals so far. `probability` is P(person) of the final causal prediction,
  * `raw` the bare per-window classifier (1/0) and `rawProbability` its P(person), `certainty` 0..100 (confidence
@@ -41,6 +43,8 @@ export interface WindowOut extends FlowKeyFields {
 export interface FlowEventOut extends FlowKeyFields {
   event: 'start' | 'end';
   reason?: EndReason;
+  /** start events: why the flow is a call (rule file:line, or the call classifier's score) */
+  callReason?: string;
 }
 
 export type LiveRecord = WindowOut | FlowEventOut;

@@ -42,6 +42,8 @@ export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
     end_reason: null,
     ended_at: null,
     updated_at: first + 60,
+    call_certainty: 1,
+    call_reason: 'rules/90-webrtc.rules:11',
     ...over,
   };
 }

@@ -19,6 +19,7 @@ export function flowFields(id: string, start: number, end: number) {
     protocol: 'UDP',
     start,
     end,
+    callCertainty: 1,
   };
 }
 

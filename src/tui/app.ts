@@ -1,14 +1,20 @@
 import { UserError, usageError } from '../util/errors';
 import { resolveColumns } from './columns';
-import { parseIpPattern, type IpPattern } from './filter';
+import { parsePattern, type IpPattern } from './filter';
 import { appendLabels, defaultLabelsPath } from './labels';
 import { DbReader } from './reader';
+import { RemoteReader } from './remote-reader';
+import type { ViewReader } from './view-reader';
+import { PgView } from '../store/pg/view';
+import { parsePgUrl } from '../store/pg/target';
 import { TerminalScreen } from './screen';
 import { Session } from './session';
 import type { UiEvent } from './ui-state';
 
 export interface TuiOptions {
   dbPath: string;
+  /** --store postgres://...: the view over every sensor instead of the SQLite dbPath */
+  store?: string | null;
   refreshS: number;
   /** the user's COLUMN args and --columns values, unresolved; empty = all that fit */
   columns: string[];
@@ -29,10 +35,10 @@ function unicodeWanted(env: NodeJS.ProcessEnv): boolean {
   return /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '');
 }
 
-function presetPatterns(filters: string[]): IpPattern[] {
+function presetPatterns(filters: string[], sensors: boolean): IpPattern[] {
   return filters.map((f) => {
     try {
-      return parseIpPattern(f);
+      return parsePattern(f, sensors);
     } catch (err) {
       if (err instanceof UserError) throw usageError(`--filter: ${err.message}`);
       throw err;
@@ -50,18 +56,29 @@ export function startTui(opts: TuiOptions): Promise<void> {
       usageError('the terminal UI needs a terminal on stdin and stdout; use --headless for NDJSON records on stdout'),
     );
   }
+  const sensors = !!opts.store;
   let columns;
   let patterns;
   try {
-    columns = resolveColumns(opts.columns);
-    patterns = presetPatterns(opts.filters);
+    columns = resolveColumns(opts.columns, sensors);
+    patterns = presetPatterns(opts.filters, sensors);
   } catch (err) {
     return Promise.reject(err);
   }
   const labelsPath = opts.labelsPath ?? defaultLabelsPath();
   const color = colorWanted(process.env);
   const unicode = unicodeWanted(process.env);
-  const reader = new DbReader(opts.dbPath);
+  // the view over many sensors answers from its last round trip and says when a new one is in
+  let onData = (): void => undefined;
+  const remote = opts.store
+    ? new RemoteReader(
+        new PgView(parsePgUrl(opts.store)),
+        opts.refreshS,
+        () => onData(),
+        `connecting to ${opts.sourceLabel}`,
+      )
+    : null;
+  const reader: ViewReader = remote ?? new DbReader(opts.dbPath);
 
   return new Promise<void>((resolve, reject) => {
     let paintQueued = false;
@@ -119,11 +136,14 @@ export function startTui(opts: TuiOptions): Promise<void> {
         labelsPath,
         columns,
         patterns,
+        sensors,
       },
       (lines) => appendLabels(labelsPath, lines),
     );
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
+    onData = tick;
+    remote?.start();
     const timer = setInterval(tick, Math.max(50, opts.refreshS * 1000));
     tick();
   });

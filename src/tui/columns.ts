@@ -23,6 +23,8 @@ export interface ColumnDef {
    * (@clock and @start are the pipeline's clock and the start of monitoring); NULL sorts last.
    */
   sql: string;
+  /** the same in PostgreSQL (the view over many sensors), where `sql` does not carry over */
+  pg?: string;
 }
 
 const DASH = '-';
@@ -60,13 +62,16 @@ export function formatDateTime(epochS: number): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-function sinceStart(ts: number, ctx: ColumnContext): number | null {
-  return ctx.monitorStart === null ? null : ts - ctx.monitorStart;
+/** A row of the view over many sensors counts from its own sensor's start and clock. */
+function sinceStart(ts: number, row: FlowRow, ctx: ColumnContext): number | null {
+  const start = row.sensor_start !== undefined ? row.sensor_start : ctx.monitorStart;
+  return start === null ? null : ts - start;
 }
 
 function timeLeft(row: FlowRow, ctx: ColumnContext): number | null {
   if (row.ended) return 0;
-  return ctx.clock === null ? null : Math.max(0, row.timeout_at - ctx.clock);
+  const clock = row.sensor_clock !== undefined ? row.sensor_clock : ctx.clock;
+  return clock === null ? null : Math.max(0, row.timeout_at - clock);
 }
 
 function ringTime(row: FlowRow): number | null {
@@ -162,7 +167,7 @@ const DEFS: Def[] = [
     'seconds from the start of monitoring to the first packet',
     7,
     'first_ts - @start',
-    (r, c) => sinceStart(r.first_ts, c),
+    (r, c) => sinceStart(r.first_ts, r, c),
     seconds,
   ),
   num(
@@ -170,7 +175,7 @@ const DEFS: Def[] = [
     'seconds from the start of monitoring to the last packet',
     7,
     'last_ts - @start',
-    (r, c) => sinceStart(r.last_ts, c),
+    (r, c) => sinceStart(r.last_ts, r, c),
     seconds,
   ),
   num('duration', 'endTime - startTime, seconds', 7, 'last_ts - first_ts', (r) => r.last_ts - r.first_ts, seconds),
@@ -233,6 +238,26 @@ const DEFS: Def[] = [
     (r) => r.probability,
     (v) => fixed(v, 2),
   ),
+  {
+    // SQLite holds one host's flows: nothing to sort by there
+    ...str(
+      'sensor',
+      'capture host that stored the flow (the view over --store postgres://...)',
+      6,
+      20,
+      'NULL',
+      (r) => r.sensor ?? DASH,
+    ),
+    pg: 'sensor',
+  },
+  num(
+    'callCertainty',
+    "how sure it is a call (0-100 %): 100 % when a rule named it, the call classifier's probability otherwise",
+    5,
+    'call_certainty',
+    (r) => r.call_certainty ?? null,
+    (v) => `${Math.round(v * 100)}%`,
+  ),
 ];
 
 export const COLUMNS: readonly ColumnDef[] = DEFS.map((d, i) => ({ ...d, num: i }));
@@ -272,6 +297,7 @@ const DEFAULT_ORDER = [
   'datetimeStart',
   'datetimeEnd',
   'probability',
+  'callCertainty',
 ];
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
@@ -279,14 +305,19 @@ const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByN
 /**
  * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.
  * Each argument is a number or a name (case-insensitive), or a comma list of them.
- * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit).
+ * No arguments → DEFAULT_COLUMNS (the view then keeps as many as fit), with `sensor` third in the
+ * view over many sensors.
  */
-export function resolveColumns(args: string[]): ColumnDef[] {
+export function resolveColumns(args: string[], sensors = false): ColumnDef[] {
   const tokens = args
     .flatMap((a) => a.split(','))
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  if (tokens.length === 0) return [...DEFAULT_COLUMNS];
+  if (tokens.length === 0) {
+    return sensors
+      ? [...DEFAULT_COLUMNS.slice(0, 2), columnByName('sensor') as ColumnDef, ...DEFAULT_COLUMNS.slice(2)]
+      : [...DEFAULT_COLUMNS];
+  }
   const out: ColumnDef[] = [];
   for (const t of tokens) {
     const col = /^\d+$/.test(t) ? COLUMNS[Number(t)] : columnByName(t);

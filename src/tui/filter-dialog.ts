@@ -1,4 +1,4 @@
-import { parseIpPattern, PatternError, type IpPattern } from './filter';
+import { parsePattern, PatternError, type IpPattern } from './filter';
 import { clamp } from './layout';
 import type { DialogFocus, UiState } from './ui-state';
 
@@ -18,10 +18,15 @@ function dialogAdd(s: UiState): UiState {
   const text = s.dialog.input.trim();
   let p: IpPattern;
   try {
-    p = parseIpPattern(text);
+    p = parsePattern(text, !!s.sensors);
   } catch (err) {
     if (err instanceof PatternError) return { ...s, dialog: { ...s.dialog, error: err.reason } };
     throw err;
+  }
+  const known = s.snapshot.sensors?.map((x) => x.name) ?? [];
+  if (p.kind === 'sensor' && known.length > 0 && !known.some((n) => (p as { re: RegExp }).re.test(n))) {
+    const error = `not an address, and no sensor is named so (sensors: ${known.join(', ')})`;
+    return { ...s, dialog: { ...s.dialog, error } };
   }
   if (s.patterns.some((q) => q.text === p.text))
     return { ...s, dialog: { ...s.dialog, error: `${p.text} is already in the list`, input: '' } };

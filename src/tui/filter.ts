@@ -8,7 +8,10 @@ import { UserError } from '../util/errors';
  * a bit mask, so `10.*.3.*` is as cheap to test as `10.0.0.0/8`. IPv6 patterns are a range (flow/local.ts).
  */
 export type IpPattern =
-  { kind: 'v4'; text: string; value: number; mask: number } | { kind: 'v6'; text: string; range: Cidr };
+  | { kind: 'v4'; text: string; value: number; mask: number }
+  | { kind: 'v6'; text: string; range: Cidr }
+  /** the view over many sensors: a sensor name, `*` for any run of characters */
+  | { kind: 'sensor'; text: string; re: RegExp };
 
 const V4_WILDCARD = /^[0-9*]+(\.[0-9*]+){0,3}$/;
 
@@ -131,6 +134,7 @@ function mappedV4(ip: string): number {
 }
 
 export function matchesIp(p: IpPattern, ip: string): boolean {
+  if (p.kind === 'sensor') return false;
   if (p.kind === 'v4') {
     let v = ipv4ToInt(ip);
     if (v < 0) v = mappedV4(ip);
@@ -141,9 +145,31 @@ export function matchesIp(p: IpPattern, ip: string): boolean {
   return addr !== null && inCidr(addr.words, addr.version, p.range);
 }
 
-/** A flow is shown if either endpoint matches any pattern; no patterns shows every flow. */
-export function matchesAny(patterns: readonly IpPattern[], srcIp: string, desIp: string): boolean {
+/** A flow is shown if either endpoint (or its sensor) matches any pattern; no patterns shows every flow. */
+export function matchesAny(patterns: readonly IpPattern[], srcIp: string, desIp: string, sensor?: string): boolean {
   if (patterns.length === 0) return true;
-  for (const p of patterns) if (matchesIp(p, srcIp) || matchesIp(p, desIp)) return true;
+  for (const p of patterns) {
+    if (p.kind === 'sensor' ? sensor !== undefined && p.re.test(sensor) : matchesIp(p, srcIp) || matchesIp(p, desIp)) {
+      return true;
+    }
+  }
   return false;
+}
+
+const SENSOR_GLOB = /^[A-Za-z0-9._*-]{1,63}$/;
+
+/**
+ * A filter pattern: an address pattern (parseIpPattern), or, in the view over many sensors
+ * (`sensors`), a sensor name with `*` wildcards for anything that is not one.
+ */
+export function parsePattern(input: string, sensors: boolean): IpPattern {
+  try {
+    return parseIpPattern(input);
+  } catch (err) {
+    const s = input.trim();
+    if (!sensors || !(err instanceof PatternError)) throw err;
+    if (!SENSOR_GLOB.test(s)) throw bad(s, `${err.reason}; or a sensor name (letters, digits, . _ - and *)`);
+    const re = new RegExp(`^${s.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`, 'i');
+    return { kind: 'sensor', text: s, re };
+  }
 }

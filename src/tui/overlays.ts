@@ -3,6 +3,7 @@ import { centered, detailsLayout, inside, type DetailsCharts, type Rect } from '
 import { escapeTags, sparkRows } from './render-text';
 import type { DialogFocus, UiState } from './ui-state';
 import { fit } from './table';
+import { rowKey } from './types';
 
 /** Boxes drawn over the table: the Tools menu, the Filter dialog, help and flow details. */
 export interface OverlayView {
@@ -191,7 +192,8 @@ function detailsParts(s: UiState): DetailsParts {
   const nameWidth = Math.max(...COLUMNS.map((c) => c.name.length));
   const head = COLUMNS.map((c) => `${String(c.num).padStart(2)} ${c.name.padEnd(nameWidth)}  ${c.text(row, s.ctx)}`);
   head.push(`   exact: ${row.packets} packets, ${row.bytes} bytes, labels file ${s.labelsPath}`);
-  const wins = s.windowsFor === row.flow_id ? s.windows : [];
+  head.push(`   why a call: ${row.call_reason ?? 'not recorded (a database from before spymate said why)'}`);
+  const wins = s.windowsFor === rowKey(row) ? s.windows : [];
   head.push(
     '',
     `Window history (${wins.length} of ${row.windows} windows, oldest first; raw = bare classifier, final = smoothed, cert = certainty):`,

@@ -3,13 +3,16 @@ import Database from 'better-sqlite3';
 import { featureValues, parseFeatureNames } from '../store/features-blob';
 import { matchesAny, type IpPattern } from './filter';
 import { decodeMeta, emptySnapshot } from './snapshot';
-import type { SortSpec } from './table';
 import type { FlowRow, Snapshot, WindowRow } from './types';
+import type { ViewQuery, ViewReader } from './view-reader';
+
+export type { ViewQuery } from './view-reader';
 
 /** The flows columns, in FlowRow order. */
 const FLOW_COLUMNS =
   'flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts, media_ts, packets, bytes, bitrate, ' +
-  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at';
+  'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at, ' +
+  'call_certainty, call_reason';
 
 type FlowTuple = [
   string,
@@ -35,6 +38,8 @@ type FlowTuple = [
   string | null,
   number | null,
   number,
+  number | null,
+  string | null,
 ];
 
 /** Rows come from SQLite as arrays (better-sqlite3 builds row objects five times slower) and are shaped here. */
@@ -63,13 +68,9 @@ function toFlowRow(t: FlowTuple): FlowRow {
     end_reason: t[20],
     ended_at: t[21],
     updated_at: t[22],
+    call_certainty: t[23],
+    call_reason: t[24],
   };
-}
-
-/** What the table asks of the database: which flows (the display filter) in which order. */
-export interface ViewQuery {
-  patterns: readonly IpPattern[];
-  sort: SortSpec;
 }
 
 /** `/` searches these fields: what a user may remember of a flow. */
@@ -92,7 +93,7 @@ interface Statements {
  * the few milliseconds of one query, so the filter thread's WAL writes are never blocked.
  * Filtering and sorting run in SQLite; JavaScript sees the IDs in order and the rows on screen.
  */
-export class DbReader {
+export class DbReader implements ViewReader {
   private db: Database.Database | null = null;
   private stmts: Statements | null = null;
   private readonly orderStmts = new Map<string, Database.Statement<Record<string, number | null>, string>>();

@@ -1,6 +1,6 @@
 import { humanBitrate } from './columns';
 import type { UiState } from './ui-state';
-import type { FlowRow } from './types';
+import { rowKey, type FlowRow } from './types';
 
 /** Text helpers for blessed tag strings and one-line charts. */
 
@@ -40,7 +40,7 @@ export function sparkRows(s: UiState, row: FlowRow, width: number): [string, str
   const value = 9;
   const room = Math.max(1, width - label - value - 1);
   // the bitrate is scaled to the windows shown (the details view loads many more than fit)
-  const wins = s.windowsFor === row.flow_id ? s.windows.slice(-room) : [];
+  const wins = s.windowsFor === rowKey(row) ? s.windows.slice(-room) : [];
   const probs = wins.map((x) => x.probability);
   const rates = wins.map((x) => x.bitrate);
   const maxRate = rates.reduce((a, b) => Math.max(a, b), 0);

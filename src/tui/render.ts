@@ -5,7 +5,7 @@ import { escapeTags, sparkRows } from './render-text';
 import { fittedColumns, selectedRow } from './state';
 import type { UiState } from './ui-state';
 import { fit } from './table';
-import type { Meta } from './types';
+import type { Meta, SensorStatus } from './types';
 
 /**
  * The main screen as `height` lines of blessed-tagged text, each `width` cells wide: a pure
@@ -161,8 +161,29 @@ function statusLine(s: UiState): string {
     `calls ${orDash(meta.calls ?? (s.snapshot.ok ? s.snapshot.total : null))}`,
     `model ${(meta.model ?? s.modelName).replace(/\.json$/, '')}`,
   ].join('  ');
-  const source = fit(shortSource(s.sourceLabel), Math.max(8, s.width - rest.length - pos.length - 3)).trimEnd();
+  const label = s.snapshot.sensors ? sensorsText(s.snapshot.sensors) : shortSource(s.sourceLabel);
+  const source = fit(label, Math.max(8, s.width - rest.length - pos.length - 3)).trimEnd();
   return ` ${source}${pos}  ${rest}`;
+}
+
+/**
+ * The view over many sensors: each sensor and the time of its last report; one that stopped
+ * reporting while running says QUIET and for how long, one that ended says so.
+ */
+export function sensorsText(sensors: readonly SensorStatus[]): string {
+  if (sensors.length === 0) return 'no sensor yet';
+  const one = (x: SensorStatus): string => {
+    if (x.state === 'stopped') return `${x.name} stopped ${formatDateTime(x.reportedAt).slice(11)}`;
+    if (x.quiet) return `${x.name} QUIET ${humanDuration(x.agoS)}`;
+    return `${x.name} ${formatDateTime(x.reportedAt).slice(11)}`;
+  };
+  // the quiet ones first: what needs seeing must not be cut off at the right
+  const order = [...sensors].sort((a, b) => Number(b.quiet) - Number(a.quiet));
+  return order.map(one).join(', ');
+}
+
+function humanDuration(s: number): string {
+  return s < 120 ? `${Math.round(s)}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 }
 
 function markText(s: UiState): string | null {

@@ -1,5 +1,5 @@
 import type { LabelLine } from './labels';
-import type { DbReader } from './reader';
+import type { ViewReader } from './view-reader';
 import { drain, initialState, update, wantedIds } from './state';
 import type { InitOptions, UiEvent, UiState } from './ui-state';
 
@@ -19,7 +19,7 @@ export class Session {
   private wasPaused = false;
 
   constructor(
-    private readonly reader: DbReader,
+    private readonly reader: ViewReader,
     init: InitOptions,
     /** writes closed label intervals; a thrown error is shown in the status bar */
     private readonly writeLabels: (lines: LabelLine[]) => void,

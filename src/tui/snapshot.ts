@@ -1,24 +1,9 @@
-import type { Meta, Snapshot } from './types';
+import { EMPTY_META } from '../store/view-types';
+import type { Meta } from './types';
+
+export { emptySnapshot } from '../store/view-types';
 
 /** Pure helpers for what the reader hands the UI (kept apart from the SQLite code). */
-
-const EMPTY_META: Meta = {
-  source: null,
-  monitorStart: null,
-  clock: null,
-  model: null,
-  windowMs: null,
-  timeoutS: null,
-  keepS: null,
-  packets: null,
-  drops: null,
-  pps: null,
-  flows: null,
-  calls: null,
-  windows: null,
-  recordsPerS: null,
-  replayPosition: null,
-};
 
 const NUMERIC_META: Array<[keyof Meta, string]> = [
   ['monitorStart', 'monitor_start'],
@@ -46,8 +31,4 @@ export function decodeMeta(rows: ReadonlyArray<{ key: string; value: string | nu
     (meta as unknown as Record<string, number | null>)[field] = Number.isFinite(n) ? n : null;
   }
   return meta;
-}
-
-export function emptySnapshot(problem: string): Snapshot {
-  return { ok: false, problem, meta: EMPTY_META, total: 0, order: [] };
 }

@@ -3,7 +3,7 @@ import { dialogKey, dialogPress } from './filter-dialog';
 import { MENU_BAR, clamp, detailsLayout, inside, mainLayout, tooSmall } from './layout';
 import { detailsMaxScroll, dialogHit, menuHit, menuRect, TOOLS_MENU } from './overlays';
 import { applyFreeze, fitColumns, type FittedColumns } from './table';
-import type { FlowRow, Snapshot } from './types';
+import { rowKey, type FlowRow, type Snapshot } from './types';
 import { emptySnapshot } from './snapshot';
 import type { LabelName } from './labels';
 import type { SortSpec } from './table';
@@ -140,7 +140,7 @@ function applySnapshot(s: UiState, snapshot: Snapshot): UiState {
 
 function applyRows(s: UiState, rows: FlowRow[], replace: boolean): UiState {
   const map = replace ? new Map<string, FlowRow>() : new Map(s.rows);
-  for (const r of rows) map.set(r.flow_id, r);
+  for (const r of rows) map.set(rowKey(r), r);
   return closeEndedMarks({ ...s, rows: map });
 }
 
@@ -333,7 +333,7 @@ function mainKey(s: UiState, id: string, now: number): UiState {
     case '0':
     case 'x':
       if (!row) return { ...s, message: 'select a flow to mark' };
-      return mark(s, row.flow_id, id === 'x' ? null : id === '1' ? 'person' : 'background', markTime(s, now));
+      return mark(s, rowKey(row), id === 'x' ? null : id === '1' ? 'person' : 'background', markTime(s, now));
     case 'q':
     case 'C-c':
       return quit(s, now);

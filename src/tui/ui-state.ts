@@ -66,8 +66,10 @@ export interface InitOptions {
   labelsPath: string;
   /** the columns asked for, in order; as many as fit are shown */
   columns: ColumnDef[];
-  /** the display filter: a row shows when srcIP or desIP matches one */
+  /** the display filter: a row shows when srcIP or desIP (or, in the view over many sensors, its sensor) matches one */
   patterns: IpPattern[];
+  /** the view over many sensors (--store postgres://...): the filter also takes sensor names */
+  sensors?: boolean;
 }
 
 export interface UiState extends InitOptions {

@@ -97,7 +97,7 @@ test('extract writes the call windows, only of the call, to a 0600 file, and say
   assert.equal(fs.statSync(out).mode & 0o777, 0o600);
   assert.match(r.err, /call\.pcap: \d+ packets, 12 flows, 1 call, 13 windows\n$/);
   const { header, rows } = csv(fs.readFileSync(out, 'utf8'));
-  assert.deepEqual(header.slice(0, 11), [
+  assert.deepEqual(header.slice(0, 12), [
     'flowID',
     'app',
     'srcIP',
@@ -109,8 +109,13 @@ test('extract writes the call windows, only of the call, to a 0600 file, and say
     'end',
     'packets',
     'bytes',
+    'callCertainty',
   ]);
-  assert.equal(header.length, 11 + FEATURE_NAMES.length);
+  assert.equal(header.length, 12 + FEATURE_NAMES.length);
+  assert.ok(
+    rows.every((row) => row[11] === '1'),
+    'a rule named the call: certainty 1',
+  );
   assert.equal(rows.length, 13, '6 s from .2 to 6.2 covers windows [0,0.5) … [6,6.5)');
   assert.ok(
     rows.every((row) => row[1] === 'webrtc' && row[2] === '192.168.1.15' && row[3] === '50000' && row[6] === 'UDP'),

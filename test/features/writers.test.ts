@@ -23,6 +23,7 @@ function record(i: number, label?: 0 | 1): WindowRecord {
     end: 1700000000.5 + i / 2,
     packets: 10 + i,
     bytes: 1000 + i,
+    callCertainty: 1,
     features,
     cameraOff: false,
   };

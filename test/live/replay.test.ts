@@ -33,8 +33,19 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
   const recs = ndjsonRecords(r.stdout);
   const windows = recs.filter((x) => x.event === 'window');
   assert.equal(windows.length, d.windows.length);
-  assert.equal(recs.filter((x) => x.event === 'start').length, 2);
+  const starts = recs.filter((x) => x.event === 'start');
+  assert.equal(starts.length, 2);
   assert.equal(recs.filter((x) => x.event === 'end').length, 2);
+  // why each is a call, and how sure: the rule, 100 % — in NDJSON, in every window, in SQLite
+  for (const s of starts) {
+    assert.match(String(s.callReason), /^rules\/90-webrtc\.rules:\d+$/);
+    assert.equal(s.callCertainty, 1);
+  }
+  assert.ok(windows.every((w) => w.callCertainty === 1));
+  for (const f of d.flows) {
+    assert.equal(f.call_certainty, 1);
+    assert.match(String(f.call_reason), /^rules\/90-webrtc\.rules:\d+$/);
+  }
   assert.ok(typeof windows[0].all_packets === 'number', 'features are keys of the record');
   assert.ok(['person', 'background', 'unknown'].includes(String(windows[0].presence)));
   // The summary has the meter's final counts, not the last periodic ones.

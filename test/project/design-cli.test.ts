@@ -52,3 +52,8 @@ test('spymate train, eval, predict: every option is in docs/design.md and nothin
     'docs/design.md names options no command offers',
   );
 });
+
+test('spymate train-calls: every option is in docs/design.md and nothing else is', () => {
+  const documented = [...documentedOptions(designSection('### `spymate train-calls`'))].sort();
+  assert.deepEqual(documented, helpOptions('spymate.js', ['train-calls']));
+});

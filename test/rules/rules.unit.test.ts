@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadRules, parseRules } from '../../src/rules/load';
 import { RuleSet } from '../../src/rules/ruleset';
+import type { Rule } from '../../src/rules/types';
 import { ShapeCounts } from '../../src/rules/inspect';
 import { payloadShape, SHAPE_DTLS, SHAPE_NONE, SHAPE_RTCP, SHAPE_RTP, SHAPE_STUN, SHAPE_ZOOM } from '../../src/rules/shapes';
 import { Pipeline } from '../../src/features/pipeline';
@@ -13,6 +14,7 @@ import { CollectSink, pkt } from '../features/packets';
 import { dtlsPayload, rtcpPayload, rtpPayload, stunPayload } from '../../src/testkit/synthetic';
 
 const shape = (b: Buffer, len = b.length) => payloadShape(b, 0, b.length, len);
+const appOf = (r: Rule | null | undefined) => (r === undefined || r === null ? r : r.app);
 
 test('payload shapes: STUN, DTLS, RTP, RTCP, Zoom, and what is none of them', () => {
   assert.equal(shape(stunPayload(8)), SHAPE_STUN);
@@ -45,8 +47,10 @@ test('payload shapes: STUN, DTLS, RTP, RTCP, Zoom, and what is none of them', ()
 test('the shipped rules load and cover every app the product names', () => {
   const rs = loadRules();
   const apps = new Set(rs.rules.map((r) => r.app));
-  for (const app of ['zoom', 'teams', 'meet', 'webex', 'discord', 'facetime', 'whatsapp', 'webrtc']) assert.ok(apps.has(app), app);
+  for (const app of ['zoom', 'teams', 'meet', 'webex', 'discord', 'facetime', 'whatsapp', 'telegram', 'imo', 'line', 'viber', 'webrtc']) assert.ok(apps.has(app), app);
   assert.equal(rs.rules[rs.rules.length - 1].app, 'webrtc', 'the generic rule comes last');
+  assert.deepEqual(rs.rules.filter((r) => r.exclude).map((r) => r.app), ['quic', 'wireguard', 'openvpn', 'ipsec'], 'exclusions first');
+  assert.ok(rs.rules.slice(0, 4).every((r) => r.exclude));
   assert.ok(rs.sources.every((s) => s.endsWith('.rules')));
 });
 
@@ -111,10 +115,10 @@ test('first matching rule names the app; an earlier undecided rule makes the flo
   const rs = new RuleSet(parseRules('slow: udp port=5000 rate>=1000pps/1s\nfast: udp port=5000\n', 't'), ['t']);
   const key = { proto: 17, version: 4 as const, srcAddr: Uint32Array.of(1, 0, 0, 0), desAddr: Uint32Array.of(2, 0, 0, 0), srcPort: 5000, desPort: 9 };
   const shapes = new ShapeCounts();
-  assert.equal(rs.decide(key, shapes, () => NaN), undefined, 'slow is still undecided');
-  assert.equal(rs.decide(key, shapes, () => 10), 'fast', 'slow said no');
-  assert.equal(rs.decide(key, shapes, () => 2000), 'slow');
-  assert.equal(rs.decide({ ...key, srcPort: 1 }, shapes, () => 10), null);
+  assert.equal(appOf(rs.decide(key, shapes, () => NaN)), undefined, 'slow is still undecided');
+  assert.equal(appOf(rs.decide(key, shapes, () => 10)), 'fast', 'slow said no');
+  assert.equal(appOf(rs.decide(key, shapes, () => 2000)), 'slow');
+  assert.equal(appOf(rs.decide({ ...key, srcPort: 1 }, shapes, () => 10)), null);
   assert.equal(rs.candidate({ ...key, srcPort: 1 }), false);
 });
 
@@ -186,12 +190,12 @@ test('shape=stun+dtls needs both; each is decided after at most 64 inspected pac
   const s = new ShapeCounts();
   const add = (b: Buffer) => s.add(b, 0, b.length, b.length);
   add(stunPayload(4));
-  assert.equal(rs.decide(key, s, () => NaN), undefined, 'no DTLS yet, but it may come');
+  assert.equal(appOf(rs.decide(key, s, () => NaN)), undefined, 'no DTLS yet, but it may come');
   add(dtlsPayload(22));
-  assert.equal(rs.decide(key, s, () => NaN), 'setup');
+  assert.equal(appOf(rs.decide(key, s, () => NaN)), 'setup');
   const other = new ShapeCounts();
   for (let i = 0; i < 64; i++) other.add(stunPayload(4), 0, 24, 24);
-  assert.equal(rs.decide(key, other, () => NaN), null, '64 packets and never DTLS: no');
+  assert.equal(appOf(rs.decide(key, other, () => NaN)), null, '64 packets and never DTLS: no');
 });
 
 test('each shipped app rule names a media flow to that service', () => {

@@ -7,7 +7,7 @@ import { tempDir } from '../../src/testkit/temp';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { FlowStore } from '../../src/store/flow-store';
 import { featureValues } from '../../src/store/features-blob';
-import { openWriteDb } from '../../src/store/migrate';
+import { openWriteDb, SCHEMA_VERSION } from '../../src/store/migrate';
 import { batch, endRec, startRec, windowRec } from '../../src/testkit/records';
 
 const T0 = 1700000000;
@@ -130,7 +130,7 @@ test('meta rows carry the run and the counters', () => {
   assert.equal(meta.drops, '1');
   assert.equal(meta.records_per_s, '123');
   assert.equal(meta.replay_position, '0.5');
-  assert.equal(meta.schema_version, '4');
+  assert.equal(meta.schema_version, String(SCHEMA_VERSION));
   assert.deepEqual(JSON.parse(meta.feature_names), [...FEATURE_NAMES]);
   db.close();
 });
@@ -209,4 +209,20 @@ test("without readable feature names, stored windows of another width are not re
     assert.ok(v.every((x) => Number.isNaN(x)));
   }
   wider.close();
+});
+
+test("a call's certainty and why it is one are stored from its start event", () => {
+  const file = tmpDb();
+  const { db, store } = newStore(file);
+  const learnt = { ...startRec('c', T0), app: 'call', callCertainty: 0.87, callReason: 'classifier: P(call) 0.87' };
+  store.apply(batch(T0 + 5, [learnt, { ...startRec('r', T0), callReason: 'rules/73-imo.rules:6' }]), 0);
+  const rows = db.prepare('SELECT flow_id, call_certainty, call_reason FROM flows ORDER BY flow_id').all();
+  assert.deepEqual(
+    rows.map((r) => ({ ...(r as object) })),
+    [
+      { flow_id: 'c', call_certainty: 0.87, call_reason: 'classifier: P(call) 0.87' },
+      { flow_id: 'r', call_certainty: 1, call_reason: 'rules/73-imo.rules:6' },
+    ],
+  );
+  db.close();
 });

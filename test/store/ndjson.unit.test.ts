@@ -13,7 +13,7 @@ test('a window record is one JSON object with the documented keys in order, and 
   const line = recordToJson(w, KEYS);
   const o = JSON.parse(line);
   const keys = Object.keys(o);
-  assert.deepEqual(keys.slice(0, 12), [
+  assert.deepEqual(keys.slice(0, 13), [
     'event',
     'flowID',
     'app',
@@ -26,8 +26,9 @@ test('a window record is one JSON object with the documented keys in order, and 
     'end',
     'packets',
     'bytes',
+    'callCertainty',
   ]);
-  assert.deepEqual(keys.slice(12, 12 + FEATURE_NAMES.length), [...FEATURE_NAMES]);
+  assert.deepEqual(keys.slice(13, 13 + FEATURE_NAMES.length), [...FEATURE_NAMES]);
   assert.deepEqual(keys.slice(-5), ['presence', 'probability', 'raw', 'rawProbability', 'certainty']);
   assert.equal(o[FEATURE_NAMES[3]], null, 'NaN is written as null');
   assert.deepEqual(parseRecordLine(line, FEATURE_NAMES, 'x:1'), w);
@@ -48,9 +49,16 @@ test('a window record is one JSON object with the documented keys in order, and 
 });
 
 test('start and end events round-trip; an end needs a known reason', () => {
-  for (const r of [startRec('s', 1700000000), endRec('s', 1700000000, 1700000009, 42, 'media-stop')]) {
+  const classified = { ...startRec('c', 1700000000), callCertainty: 0.87, callReason: 'classifier: P(call) 0.87' };
+  for (const r of [startRec('s', 1700000000), endRec('s', 1700000000, 1700000009, 42, 'media-stop'), classified]) {
     assert.deepEqual(parseRecordLine(recordToJson(r, KEYS), FEATURE_NAMES, 'x:1'), r);
   }
+  const old = recordToJson(startRec('s', 1), KEYS).replace(',"callCertainty":1', '');
+  assert.equal(
+    parseRecordLine(old, FEATURE_NAMES, 'x:1').callCertainty,
+    1,
+    'records from before: a rule picked the call',
+  );
   const bad = recordToJson(endRec('s', 1, 2, 3, 'fin'), KEYS).replace('"fin"', '"whatever"');
   assert.throws(
     () => parseRecordLine(bad, FEATURE_NAMES, 'r.ndjson:7'),

@@ -44,8 +44,18 @@ test('columns are chosen by number or name, comma lists allowed, in the order gi
     ['presence', 'srcIP', 'bitrate'],
   );
   const all = resolveColumns([]);
-  assert.equal(all.length, COLUMNS.length);
+  // every column but `sensor`, which only the view over many sensors fills (third there)
+  assert.deepEqual(
+    COLUMNS.filter((c) => !all.includes(c)).map((c) => c.name),
+    ['sensor'],
+  );
   assert.equal(all[0].name, 'presence', 'by default presence leads');
+  const view = resolveColumns([], true);
+  assert.equal(view.length, COLUMNS.length);
+  assert.deepEqual(
+    view.slice(0, 4).map((c) => c.name),
+    ['presence', 'certainty', 'sensor', 'app'],
+  );
 });
 
 test('an unknown column is a usage error listing the valid ones', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { drain, fittedColumns, selectedRow, update } from '../../src/tui/state';
 import type { UiState } from '../../src/tui/ui-state';
 import { applyFreeze } from '../../src/tui/table';
+import { resolveColumns } from '../../src/tui/columns';
 import { detailsLines, dialogRect } from '../../src/tui/overlays';
 import type { FlowRow } from '../../src/tui/types';
 import { flowRow, replayMeta, windowRows, T0 } from '../../src/testkit/fixture-db';
@@ -289,7 +290,28 @@ test('Left/Right scroll the columns that did not fit; the first column stays', (
   assert.deepEqual(names(s).slice(0, 3), ['presence', 'app', 'srcIP']);
   assert.equal(fittedColumns(s).hidden[0].name, 'certainty', 'scrolled past counts as hidden');
   s = type(s, '<right>'.repeat(40));
-  assert.equal(names(s)[names(s).length - 1], 'probability', 'stops with the last column on screen');
+  assert.equal(names(s)[names(s).length - 1], resolveColumns([]).at(-1)!.name, 'stops with the last column on screen');
   s = type(s, '<left>'.repeat(40));
   assert.deepEqual(names(s), start);
+});
+
+test('the details of a call say why it is one: the rule, or the call classifier with its certainty', () => {
+  const r = [
+    flowRow({ flow_id: 'r', bytes: 2e9 }),
+    flowRow({
+      flow_id: 'c',
+      app: 'call',
+      bytes: 1e9,
+      call_certainty: 0.87,
+      call_reason: 'classifier: P(call) 0.87; pps 48, symmetry 0.93',
+    }),
+  ];
+  const rule = type(loaded(r), '<enter>');
+  assert.ok(detailsLines(rule, 118).some((l) => /why a call: rules\/90-webrtc\.rules:11$/.test(l)));
+  assert.ok(detailsLines(rule, 118).some((l) => /callCertainty\s+100%$/.test(l)));
+  const learnt = type(loaded(r), '<down><enter>');
+  assert.ok(detailsLines(learnt, 118).some((l) => /why a call: classifier: P\(call\) 0\.87; pps 48/.test(l)));
+  assert.ok(detailsLines(learnt, 118).some((l) => /callCertainty\s+87%$/.test(l)));
+  const old = type(loaded([flowRow({ flow_id: 'o', call_certainty: null, call_reason: null })]), '<enter>');
+  assert.ok(detailsLines(old, 118).some((l) => /why a call: not recorded/.test(l)));
 });

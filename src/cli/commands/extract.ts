@@ -24,6 +24,9 @@ interface ExtractOptions {
   timeout: number;
   maxFlows: number;
   quiet?: boolean;
+  explain?: boolean;
+  /** a file, or false for --no-call-model */
+  callModel?: string | false;
 }
 
 function cidrOption(v: string): string {
@@ -48,12 +51,16 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     { FdOutput, OutputClosed },
     { createWriter, formatFromPath },
     { loadRules },
+    { ExplainWriter },
+    { callClassifier, loadCallModel, DEFAULT_CALL_MODEL_PATH },
   ] = await Promise.all([
     import('../../features/extract'),
     import('../../features/labels'),
     import('../../features/output'),
     import('../../features/writers'),
     import('../../rules/load'),
+    import('../../features/explain'),
+    import('../../model/call-model'),
   ]);
   const labels = o.labels ?? [];
   if (labels.length > 0 && labels.length !== traces.length) {
@@ -63,6 +70,8 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   }
   const format = o.format ?? formatFromPath(o.output) ?? 'csv';
   const rules = loadRules(o.rules);
+  const calls =
+    o.callModel === false ? undefined : callClassifier(loadCallModel(o.callModel ?? DEFAULT_CALL_MODEL_PATH));
   const labelSets = labels.map(loadLabels);
   const local: Cidr[] = (o.local ?? []).map(parseCidr);
   for (const t of traces) {
@@ -70,8 +79,22 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
   }
 
   const out = FdOutput.open(o.output);
-  const writer = createWriter(format, out, labelSets.length > 0);
-  const sink: PipelineSink = { callStart: () => undefined, window: (w) => writer.write(w), callEnd: () => undefined };
+  let writer: { close(): void };
+  let sink: PipelineSink;
+  if (o.explain) {
+    const ex = new ExplainWriter(out, format === 'ndjson');
+    sink = {
+      callStart: () => undefined,
+      window: () => undefined,
+      callEnd: () => undefined,
+      verdict: (v) => ex.write(v),
+    };
+    writer = ex;
+  } else {
+    const w = createWriter(format, out, labelSets.length > 0);
+    sink = { callStart: () => undefined, window: (r) => w.write(r), callEnd: () => undefined };
+    writer = w;
+  }
   let ok = false;
   try {
     for (const [i, trace] of traces.entries()) {
@@ -80,6 +103,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
         {
           windowMs: o.window,
           rules,
+          calls,
           local,
           idleTimeoutS: o.timeout,
           maxFlows: o.maxFlows,
@@ -137,5 +161,11 @@ export function registerExtract(program: Command): void {
       DEFAULT_MAX_FLOWS,
     )
     .option('-q, --quiet', 'no summary line on stderr')
+    .option('--call-model <file>', 'call classifier for the flows no rule names (default: the shipped one)')
+    .option('--no-call-model', 'rules only: no call classifier')
+    .option(
+      '--explain',
+      'instead of window features: every flow with its verdict and why (rule file:line, classifier score, or the rejection)',
+    )
     .action(async (traces: string[], o: ExtractOptions) => run(traces, o));
 }

@@ -1,0 +1,101 @@
+-- spymate's PostgreSQL store (spymate-tui --store postgres://...), schema version 1: many sensors
+-- (capture hosts) write here, the one view reads. SQLite's schema is db/schema.sql; the columns of
+-- flows and windows are the same records, with a `sensor` column in front and PostgreSQL types.
+-- Created (and, for later versions, migrated by db/postgres/migrations/NNN_*.sql) by
+-- src/store/pg/migrate.ts under an advisory lock, so sensors starting together do it once.
+-- Times are UNIX epoch seconds (double precision) of the sensor's pipeline clock: the wall clock
+-- when capturing live, the packet time when replaying a trace. reported_at and started_at are the
+-- server's own clock, so that "last report" needs no synchronised sensor clocks.
+
+CREATE TABLE spymate_schema (
+  version integer NOT NULL
+);
+
+-- One row per sensor (--sensor NAME, default the host name): what SQLite keeps in `meta`.
+CREATE TABLE sensors (
+  sensor          text PRIMARY KEY,
+  source          text NOT NULL,             -- 'iface:eth0' | 'file:/path' | 'records:/path'
+  model           text NOT NULL,
+  window_ms       integer NOT NULL,
+  timeout_s       double precision NOT NULL,
+  keep_s          double precision NOT NULL, -- the view shows an ended flow this long after its end
+  feature_names   text[] NOT NULL,           -- the names of windows.features, in order
+  monitor_start   double precision,          -- epoch of the start of monitoring
+  clock           double precision,          -- the sensor's pipeline clock at its last report
+  packets         bigint NOT NULL DEFAULT 0,
+  drops           bigint NOT NULL DEFAULT 0,
+  pps             double precision NOT NULL DEFAULT 0,
+  flows           bigint NOT NULL DEFAULT 0,
+  calls           bigint NOT NULL DEFAULT 0,
+  windows         bigint NOT NULL DEFAULT 0,
+  records_per_s   double precision NOT NULL DEFAULT 0,
+  replay_position double precision,          -- 0..1 through the trace; NULL live
+  max_start       double precision,          -- latest windows.start this sensor has stored
+  queued          bigint NOT NULL DEFAULT 0, -- records waiting in the sensor's queue at its last report
+  dropped         bigint NOT NULL DEFAULT 0, -- records the sensor dropped in this run (queue budget exceeded)
+  state           text NOT NULL,             -- running | stopped
+  started_at      timestamptz NOT NULL,
+  reported_at     timestamptz NOT NULL
+);
+
+-- One row per call flow per sensor; the sensor upserts its current state, and an older state
+-- (a restarted sensor replaying what it had already stored) never overwrites a newer one.
+CREATE TABLE flows (
+  sensor         text NOT NULL,
+  flow_id        text NOT NULL,             -- the flowID of the NDJSON records
+  app            text NOT NULL,
+  src_ip         text NOT NULL,
+  src_port       integer NOT NULL,
+  des_ip         text NOT NULL,
+  des_port       integer NOT NULL,
+  protocol       text NOT NULL,
+  first_ts       double precision NOT NULL, -- first packet
+  last_ts        double precision NOT NULL, -- last packet
+  media_ts       double precision,          -- start of the first media window (ringTime = media_ts - first_ts)
+  packets        bigint NOT NULL,
+  bytes          bigint NOT NULL,
+  bitrate        double precision NOT NULL, -- bit/s over the last window
+  windows        integer NOT NULL,
+  person_windows integer NOT NULL,
+  presence       text NOT NULL,             -- person | background | camera-off | unknown
+  probability    double precision,          -- P(person) of the final (smoothed, causal) prediction
+  certainty      double precision,          -- confidence in `presence`, 0..100
+  timeout_at     double precision NOT NULL, -- sensor clock at which the record times out
+  ended          boolean NOT NULL,
+  end_reason     text,                      -- fin | rst | media-stop | timeout | evicted | end-of-trace
+  ended_at       double precision,
+  updated_at     double precision NOT NULL, -- pipeline time of the latest record in this state
+  call_certainty double precision,          -- how sure the pick as a call is, 0..1: 1 for a rule (v2)
+  call_reason    text,                      -- why it is a call: rule file:line, or the call classifier's score (v2)
+  PRIMARY KEY (sensor, flow_id)
+);
+-- the view reads live flows and recently ended ones, not the history
+CREATE INDEX flows_live ON flows (sensor) WHERE NOT ended;
+CREATE INDEX flows_ended ON flows (sensor, ended_at) WHERE ended;
+
+-- Window history: one row per (sensor, flow, window start), inserted once (a replayed window
+-- replaces itself). Kept until the operator removes it (docs/many-hosts.md: partitions by time).
+CREATE TABLE windows (
+  sensor          text NOT NULL,
+  flow_id         text NOT NULL,
+  start           double precision NOT NULL,
+  "end"           double precision NOT NULL,
+  packets         integer NOT NULL,
+  bytes           bigint NOT NULL,
+  bitrate         double precision NOT NULL,
+  raw             smallint,                 -- bare per-window classifier: 1 person, 0 background
+  presence        text NOT NULL,            -- final causal prediction: person | background | camera-off | unknown
+  probability     double precision,         -- P(person) of the final prediction
+  certainty       double precision,         -- confidence in `presence`, 0..100
+  raw_probability double precision,         -- P(person) of the bare per-window classifier
+  features        double precision[] NOT NULL, -- in the order of sensors.feature_names; NaN = no value
+  PRIMARY KEY (sensor, flow_id, start)
+);
+
+-- The display filter's IPv4 test: an address (or ::ffff:-mapped one) as a 32-bit number, else NULL.
+CREATE FUNCTION spymate_v4(ip text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN ip ~ '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' THEN ip::inet - '0.0.0.0'::inet
+    WHEN lower(ip) ~ '^::ffff:[0-9]{1,3}(\.[0-9]{1,3}){3}$' THEN substr(ip, 8)::inet - '0.0.0.0'::inet
+  END
+$$;

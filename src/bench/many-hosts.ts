@@ -1,0 +1,256 @@
+/**
+ * Many capture hosts (docs/many-hosts.md): records/s into PostgreSQL from one sensor and from four
+ * at once (the filter thread as the meter feeds it, NDJSON to a file, every record delivered and
+ * committed by a cluster with PostgreSQL's durable defaults, made here with initdb); the IPFIX
+ * exporter's CPU per record; the view's refresh with 4 sensors x 2500 flows.
+ * Everything runs on this one machine: the server, the sensors and the view share its cores.
+ */
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { FEATURE_NAMES } from '../features/names';
+import { IpfixExporter } from '../export/ipfix-exporter';
+import type { FilterMessage, FilterThreadData } from '../monitor/filter-thread';
+import { BatchBuilder, type SealedBatch } from '../store/batch';
+import { quotedKeys } from '../store/ndjson';
+import { storeRun } from '../testkit/sensors';
+import { parsePgUrl } from '../store/pg/target';
+import { PgView } from '../store/pg/view';
+import type { LiveRecord } from '../store/types';
+import { pgBinDir, startCluster, type PgCluster } from '../testkit/postgres';
+import { STATS, startRec, windowRec } from '../testkit/records';
+import { resolveColumns } from '../tui/columns';
+import { RemoteReader } from '../tui/remote-reader';
+import { renderScreen } from '../tui/render';
+import { Session } from '../tui/session';
+import type { BenchContext, BenchSection } from './bench';
+
+const BATCH = 512;
+const T0 = 1_700_000_000;
+const RUNS = 30;
+
+/** `total` windows over `flows` flows, sealed as the meter seals them. */
+function batches(total: number, flows: number): SealedBatch[] {
+  const out: SealedBatch[] = [];
+  const builder = new BatchBuilder(quotedKeys(FEATURE_NAMES), BATCH);
+  for (let i = 0; i < total; i += BATCH) {
+    for (let k = i; k < Math.min(total, i + BATCH); k++) {
+      builder.add(windowRec(`flow${k % flows}`, T0 + Math.floor(k / flows) * 0.5, 40 + (k % 30), k % 3 === 0));
+    }
+    out.push(builder.seal(T0 + Math.floor(i / flows) * 0.5, T0, STATS, i + BATCH >= total));
+  }
+  return out;
+}
+
+/**
+ * Filter threads, one per sensor, each fed its batches at once: seconds until all is committed.
+ * Without `pg`, one filter thread into SQLite (the default store), for comparison.
+ */
+async function sensors(
+  ctx: BenchContext,
+  dir: string,
+  pg: PgCluster | null,
+  names: string[],
+  total: number,
+): Promise<number> {
+  const workers = names.map((name) => {
+    const { port1, port2 } = new MessageChannel();
+    const data: FilterThreadData = {
+      dbPath: path.join(dir, `${name}.db`),
+      outPath: path.join(dir, `${name}.ndjson`),
+      headless: false,
+      timeoutS: 30,
+      keepS: 60,
+      featureNames: [...FEATURE_NAMES],
+      run: { source: 'bench', model: 'none', windowMs: 500 },
+      // room for the whole burst: this measures the server, not the spool file
+      pg: pg && {
+        url: pg.url,
+        sensor: name,
+        memoryBytes: 2 * 1024 ** 3,
+        diskBytes: 0,
+        spoolDir: dir,
+        drainMs: 600_000,
+      },
+      ipfix: null,
+      port: port2,
+    };
+    const w = new Worker(path.join(ctx.root, 'dist/src/monitor/filter-thread.js'), {
+      workerData: data,
+      transferList: [port2],
+    });
+    return { w, port: port1, input: batches(total, 1000) };
+  });
+  const ready = workers.map(
+    ({ w }) =>
+      new Promise<void>((resolve, reject) => {
+        w.on('message', (m: FilterMessage) => {
+          if (m.kind === 'ready') resolve();
+          else if (m.kind === 'error') reject(new Error(m.line));
+        });
+        w.on('error', reject);
+      }),
+  );
+  await Promise.all(ready);
+  const t0 = performance.now();
+  const done = workers.map(
+    ({ w }) =>
+      new Promise<void>((resolve, reject) => {
+        w.on('message', (m: FilterMessage) => {
+          if (m.kind === 'done') {
+            if (m.store && m.store.delivered !== total) reject(new Error(`${m.store.delivered} of ${total} stored`));
+            else resolve();
+          } else if (m.kind === 'error') reject(new Error(m.line));
+        });
+      }),
+  );
+  for (const { port, input } of workers) for (const b of input) port.postMessage(b.batch, b.transfer);
+  await Promise.all(done);
+  const s = (performance.now() - t0) / 1000;
+  await Promise.all(workers.map(({ w }) => w.terminate()));
+  return s;
+}
+
+/** CPU of the exporter per window record it takes, and per IPFIX record it sends, to a local UDP sink. */
+async function ipfixCost(ctx: BenchContext, intervalS: number): Promise<void> {
+  const sink = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
+  const exporter = await IpfixExporter.open({
+    url: `udp://127.0.0.1:${sink.address().port}`,
+    intervalS,
+    pen: 32473,
+    domain: 1,
+    warn: () => undefined,
+  });
+  const flows = 1000;
+  const records: LiveRecord[] = [];
+  for (let f = 0; f < flows; f++) records.push(startRec(`flow${f}`, T0));
+  for (let k = 0; k < 200_000; k++)
+    records.push(windowRec(`flow${k % flows}`, T0 + Math.floor(k / flows) * 0.5, 40, true));
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < records.length; i += BATCH) exporter.add(records.slice(i, i + BATCH));
+  const c = process.cpuUsage(c0);
+  const wall = performance.now() - t0;
+  const report = await exporter.close();
+  sink.close();
+  const cpuUs = c.user + c.system;
+  const every = `--ipfix-interval ${intervalS}: a report every ${intervalS * 2} windows of a call`;
+  ctx.report(
+    'IPFIX exporter, per window record taken',
+    (cpuUs * 1000) / records.length,
+    'ns CPU',
+    `${every}, ${(wall / 1000).toFixed(2)} s wall`,
+  );
+  ctx.report(
+    '  per IPFIX record sent',
+    cpuUs / report.records,
+    'µs CPU',
+    `${report.records} records in ${report.messages} datagrams`,
+  );
+}
+
+/** The view over 4 sensors x 2500 live flows: round trip, UI update and render model, per refresh. */
+async function viewRefresh(ctx: BenchContext, pg: PgCluster, dir: string): Promise<void> {
+  // a database of its own: only these four sensors
+  pg.psql('CREATE DATABASE view');
+  const url = pg.url.replace(/\/spymate$/, '/view');
+  for (let s = 0; s < 4; s++) {
+    const recs: LiveRecord[] = [];
+    for (let f = 0; f < 2500; f++) {
+      recs.push(startRec(`call${f}`, T0 + f / 100));
+      for (let k = 0; k < 4; k++)
+        recs.push(windowRec(`call${f}`, T0 + 30 + k * 0.5, 10 + ((f * 7 + s) % 90), f % 2 === 0));
+    }
+    // one long call, for the selected row's sparkline
+    for (let k = 0; k < 240; k++) recs.push(windowRec('call0', T0 + 40 + k * 0.5, 120, k % 3 === 0));
+    await storeRun(url, `view${s}`, recs, T0 + 200, { timeoutS: 1e6 });
+  }
+  const reader = new RemoteReader(new PgView(parsePgUrl(url)), 1, () => undefined, 'bench');
+  const session = new Session(
+    reader,
+    {
+      width: 160,
+      height: 45,
+      color: true,
+      unicode: true,
+      refreshS: 1,
+      sourceLabel: 'bench',
+      modelName: 'bench',
+      labelsPath: path.join(dir, 'labels.csv'),
+      columns: resolveColumns([], true),
+      patterns: [],
+      sensors: true,
+    },
+    () => undefined,
+  );
+  const times: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    await reader.sync();
+    session.refresh();
+    renderScreen(session.state);
+    if (i > 1) times.push(performance.now() - t0); // the first rounds learn the query and the rows on screen
+  }
+  if (session.state.snapshot.total !== 10_000 || session.state.rows.size === 0) {
+    throw new Error(`the view showed ${session.state.snapshot.total} flows and ${session.state.rows.size} rows`);
+  }
+  reader.close();
+  times.sort((a, b) => a - b);
+  ctx.report(
+    'view refresh, 4 sensors x 2500 flows (median)',
+    times[Math.floor(times.length / 2)],
+    'ms',
+    `max ${times[times.length - 1].toFixed(1)} ms, round trip + update + render model; target <= 50`,
+  );
+}
+
+export const benchSection: BenchSection = {
+  name: 'many-hosts',
+  async run(ctx) {
+    if (!pgBinDir()) {
+      ctx.report('PostgreSQL store', NaN, '', 'skipped: PostgreSQL not installed (apt-get install postgresql)');
+      await ipfixCost(ctx, 10);
+      return;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spymate-bench-hosts-'));
+    const pg = await startCluster('bench', { durable: true });
+    try {
+      const load = (): string => `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`;
+      // interleaved with the same work into SQLite: the machine's load moves both alike
+      for (let i = 0; i < 2; i++) {
+        const one = await sensors(ctx, dir, pg, [`one${i}`], 100_000);
+        ctx.report(
+          'one sensor into PostgreSQL',
+          100_000 / one,
+          'records/s',
+          `100000 windows, NDJSON + COPY, committed; target >= 50000; ${load()}`,
+        );
+        const lite = await sensors(ctx, dir, null, [`lite${i}`], 100_000);
+        ctx.report('  the same into SQLite (the default)', 100_000 / lite, 'records/s', load());
+      }
+      const four = await sensors(ctx, dir, pg, ['a', 'b', 'c', 'd'], 50_000);
+      ctx.report(
+        'four sensors at once, in all',
+        200_000 / four,
+        'records/s',
+        `4 x 50000 windows, one server; target >= 100000; ${load()}`,
+      );
+      const size = pg.psql("SELECT pg_total_relation_size('windows') / count(*) FROM windows");
+      ctx.report(
+        'PostgreSQL windows: bytes per row',
+        Number(size),
+        'B',
+        'table + primary key, 51 features as float8[]',
+      );
+      await ipfixCost(ctx, 10);
+      await ipfixCost(ctx, 1);
+      await viewRefresh(ctx, pg, dir);
+    } finally {
+      pg.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

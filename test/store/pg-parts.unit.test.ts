@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { COPY_HEADER, COPY_TRAILER, CopyWriter } from '../../src/store/pg/copy-binary';
+import { FlowStates } from '../../src/store/pg/flow-states';
+import { RecordQueue, type Chunk } from '../../src/store/pg/record-queue';
+import { parsePgUrl, pgpassLookup, redact } from '../../src/store/pg/target';
+import { endRec, startRec, windowRec } from '../../src/testkit/records';
+import { tempDir } from '../../src/testkit/temp';
+
+const T0 = 1700000000;
+
+test('--store URLs: defaults as psql takes them, the password never shown, sslmode understood', () => {
+  const t = parsePgUrl('postgres://alice:s3cret@db.example:6543/calls', {});
+  assert.deepEqual(
+    [t.host, t.port, t.user, t.database, t.display],
+    ['db.example', 6543, 'alice', 'calls', 'postgres://alice@db.example:6543/calls'],
+  );
+  const d = parsePgUrl('postgresql://bob@[2001:db8::1]', { PGDATABASE: 'x' });
+  assert.deepEqual([d.host, d.port, d.database], ['2001:db8::1', 5432, 'x']);
+  assert.equal(parsePgUrl('postgres://u@%2Fvar%2Frun%2Fpostgresql/db', {}).host, '/var/run/postgresql');
+  assert.deepEqual(parsePgUrl('postgres://u@h/db?sslmode=require', {}).config.ssl, { rejectUnauthorized: false });
+  assert.equal(redact('postgres://u:pw@h/db'), 'postgres://u:***@h/db');
+  assert.throws(() => parsePgUrl('postgres:///db', {}), /names no host/);
+  assert.throws(() => parsePgUrl('mysql://u@h/db', {}), /only postgres:\/\/ URLs/);
+});
+
+test('the password: URL, else PGPASSWORD, else a private pgpass file read as libpq reads it', async () => {
+  const dir = tempDir('pgpass');
+  const file = path.join(dir, 'pgpass');
+  fs.writeFileSync(file, '# comment\nother:5432:*:u:no\ndb\\:x:5432:calls:u:pa\\:ss\\\\word\n*:*:*:u:fallback\n', {
+    mode: 0o600,
+  });
+  assert.equal(pgpassLookup({ PGPASSFILE: file }, 'db:x', 5432, 'calls', 'u'), 'pa:ss\\word');
+  assert.equal(pgpassLookup({ PGPASSFILE: file }, 'elsewhere', 1, 'y', 'u'), 'fallback');
+  fs.chmodSync(file, 0o644);
+  assert.equal(pgpassLookup({ PGPASSFILE: file }, 'elsewhere', 1, 'y', 'u'), null, 'a file others can read is ignored');
+  const password = parsePgUrl('postgres://u:url@h/db', { PGPASSWORD: 'env' }).config.password as () => Promise<string>;
+  assert.equal(await password(), 'url');
+  const fromEnv = parsePgUrl('postgres://u@h/db', { PGPASSWORD: 'env' }).config.password as () => Promise<string>;
+  assert.equal(await fromEnv(), 'env');
+});
+
+test('binary COPY rows: int8 beyond 2^32, NULLs, and float8 arrays in the layout PostgreSQL reads', () => {
+  const w = new CopyWriter(4);
+  w.row(4).int8(5_000_000_000).null().textOrNull('é').float8Array([1.5, NaN]);
+  assert.equal(w.rows, 1);
+  const b = w.take();
+  assert.equal(w.rows, 0);
+  assert.equal(b.readInt16BE(0), 4);
+  assert.equal(b.readInt32BE(2), 8);
+  assert.equal(b.readBigInt64BE(6), 5_000_000_000n);
+  assert.equal(b.readInt32BE(14), -1);
+  assert.equal(b.readInt32BE(18), 2);
+  assert.equal(b.toString('utf8', 22, 24), 'é');
+  // float8[]: length, 1 dimension, no NULLs, OID 701, 2 elements from 1, then (length, value) pairs
+  const a = 24;
+  assert.deepEqual(
+    [0, 4, 8, 12, 16, 20].map((o) => b.readInt32BE(a + o)),
+    [20 + 24, 1, 0, 701, 2, 1],
+  );
+  assert.equal(b.readDoubleBE(a + 28), 1.5);
+  assert.ok(Number.isNaN(b.readDoubleBE(a + 40)));
+  assert.equal(b.length, a + 48);
+  assert.equal(COPY_HEADER.toString('latin1', 0, 11), 'PGCOPY\n\xff\r\n\0');
+  assert.deepEqual([...COPY_TRAILER], [0xff, 0xff]);
+});
+
+function chunk(rows: number, bytes: number, start: number): Chunk {
+  return { rows, minStart: start, maxStart: start, data: Buffer.alloc(bytes, rows) };
+}
+
+test('the queue keeps memory first, spills the rest to a file it unlinked, reads it back in order, then drops and counts', () => {
+  const dir = tempDir('queue');
+  const q = new RecordQueue({ memoryBytes: 100, diskBytes: 250, spoolDir: dir });
+  assert.ok(q.push(chunk(1, 60, 1)));
+  assert.ok(q.push(chunk(2, 60, 2)), 'spilled');
+  assert.ok(q.push(chunk(3, 60, 3)), 'queued behind the spilled one, in order');
+  assert.deepEqual(fs.readdirSync(dir), [], 'the spool file has no name');
+  assert.equal(q.push(chunk(4, 200, 4)), false);
+  assert.deepEqual([q.rows, q.dropped, q.spilled], [6, 4, 5]);
+  const seen: number[] = [];
+  while (!q.empty) {
+    const head = q.head(1000);
+    seen.push(...head.map((c) => c.rows));
+    assert.ok(
+      head.every((c) => c.data.every((x) => x === c.rows)),
+      'the bytes come back as they went',
+    );
+    q.remove(head.length);
+  }
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(q.diskBytes, 0);
+  q.close();
+});
+
+test('flow rows: a start, windows and an end give the values SQLite would, and only changed rows are dirty', () => {
+  const f = new FlowStates({ timeoutS: 10, keepS: 5 });
+  f.apply(startRec('x', T0));
+  for (let i = 0; i < 4; i++) f.apply(windowRec('x', T0 + i * 0.5, 10, i < 3));
+  let taken = f.takeDirty();
+  assert.equal(taken.length, 1);
+  const row = taken[0].row;
+  assert.deepEqual(
+    [row.packets, row.windows, row.person_windows, row.presence, row.media_ts, row.timeout_at, row.ended],
+    [1 + 40, 4, 3, 'background', T0, T0 + 2 + 10, false],
+  );
+  f.written(taken);
+  assert.equal(f.dirtyCount, 0);
+  f.apply(endRec('x', T0, T0 + 2, 30, 'fin'));
+  taken = f.takeDirty();
+  f.apply(windowRec('x', T0 + 2, 0, false)); // changed again while being written: stays dirty
+  f.written(taken);
+  assert.equal(f.dirtyCount, 1);
+  f.written(f.takeDirty());
+  f.sweep(T0 + 2 + 5);
+  assert.equal(f.size, 0, 'an ended row leaves memory after keepS');
+});
