@@ -3,13 +3,27 @@ import * as tty from 'tty';
 import { UserError } from '../util/errors';
 
 /**
- * Synchronous byte streams under the trace reader: a file or stdin, optionally through gunzip.
- * Synchronous because PacketSource.next() is: the reader pulls 1 MiB at a time and the per-packet
- * path never waits on a promise.
+ * A synchronous byte stream under the trace reader: a file or stdin. The reader pulls 1 MiB at a
+ * time into its own buffer and the per-packet path never waits on a promise.
  */
 export interface ByteSource {
   /** Reads up to len bytes into buf at off; 0 only at the end of the stream. */
   read(buf: Buffer, off: number, len: number): number;
+  /** Problems that ended the stream early without being fatal. */
+  readonly warnings: string[];
+  close(): void;
+}
+
+/**
+ * A stream that hands out buffers it filled itself and may have none ready yet: gunzip's output,
+ * which zlib's public API delivers asynchronously, a piece of about 1 MiB at a time. The reader
+ * parses the pieces where they lie (no copy) and waits with ready() between them.
+ */
+export interface PieceSource {
+  /** The next piece of the stream; null at its end; undefined when none is ready yet (await ready()). */
+  take(): Buffer | null | undefined;
+  /** Resolves once take() has something to give: a piece, the end, or the error it throws. */
+  ready(): Promise<void>;
   /** Problems that ended the stream early without being fatal. */
   readonly warnings: string[];
   close(): void;

@@ -1,10 +1,134 @@
 import * as zlib from 'zlib';
 import { UserError } from '../util/errors';
-import type { ByteSource } from './byte-source';
+import type { ByteSource, PieceSource } from './byte-source';
 import { u16le, u32le } from './bytes';
-import { ChunkReader } from './chunk-reader';
+import { CHUNK_SIZE, type ChunkReader } from './chunk-reader';
 
-/** The native handle behind a zlib stream, driven synchronously. */
+const FHCRC = 2;
+const FEXTRA = 4;
+const FNAME = 8;
+const FCOMMENT = 16;
+
+/**
+ * Streaming gunzip of the compressed file read by the window `input`. The gzip framing is read
+ * here rather than by zlib (raw inflate per member) so that, like gunzip, it can take several
+ * members (`cat a.gz b.gz`), stop at zero padding, warn about trailing bytes and check each
+ * member's length; the CRC is not checked (Node 20 has no crc32).
+ *
+ * Two inflaters, the same output and messages. Node 20 has no public synchronous streaming
+ * inflate, and its public stream API inflates on libuv's thread pool into a fresh buffer per
+ * piece: on highly compressible traces that costs up to twice the CPU of inflating into one hot
+ * buffer (docs/traces.md, "gzip: two inflaters"). So where zlib's native handle can be driven synchronously
+ * (as npm's minizlib does) and passes a check at first use, HandleGunzip inflates straight into
+ * the reader's buffer; otherwise, or with SPYMATE_GUNZIP=stream, StreamGunzip uses the public API.
+ */
+export function openGunzip(input: ChunkReader, name: string): ByteSource | PieceSource {
+  return process.env.SPYMATE_GUNZIP !== 'stream' && handleWorks()
+    ? new HandleGunzip(input, name)
+    : new StreamGunzip(input, name);
+}
+
+/** The framing around each member's deflate data (RFC 1952), read from the compressed file. */
+class Members {
+  readonly warnings: string[] = [];
+  /** members begun */
+  count = 0;
+  /** bytes inflated from the current member, for its length check */
+  out = 0;
+
+  constructor(
+    readonly input: ChunkReader,
+    private readonly name: string,
+  ) {}
+
+  /** Reads a member header; false when the file ends inside it. */
+  readHeader(): boolean {
+    const c = this.input;
+    if (!c.ensure(10)) return this.cutOff();
+    const b = c.buf;
+    const p = c.pos;
+    if (b[p] !== 0x1f || b[p + 1] !== 0x8b || b[p + 2] !== 8) {
+      throw new UserError(
+        `${this.name}: gzip member ${this.count + 1} at byte ${c.offset} has a bad header; ` +
+          'decompress it with gunzip to see how much is recoverable',
+      );
+    }
+    const flags = b[p + 3];
+    c.pos += 10;
+    if (flags & FEXTRA) {
+      if (!c.ensure(2)) return this.cutOff();
+      const xlen = u16le(c.buf, c.pos);
+      c.pos += 2;
+      if (c.skip(xlen) > 0) return this.cutOff();
+    }
+    if ((flags & FNAME && !this.skipZeroTerminated()) || (flags & FCOMMENT && !this.skipZeroTerminated()))
+      return this.cutOff();
+    if (flags & FHCRC && c.skip(2) > 0) return this.cutOff();
+    this.count++;
+    this.out = 0;
+    return true;
+  }
+
+  private skipZeroTerminated(): boolean {
+    const c = this.input;
+    for (;;) {
+      if (c.available === 0 && !c.ensure(1)) return false;
+      const z = c.buf.indexOf(0, c.pos);
+      if (z >= 0 && z < c.end) {
+        c.pos = z + 1;
+        return true;
+      }
+      c.pos = c.end;
+    }
+  }
+
+  /**
+   * After a member's deflate data (input at its trailer): checks the trailer and reads the next
+   * member's header; false at the end of the gzip data: the file's end, zero padding, or junk.
+   */
+  next(): boolean {
+    const c = this.input;
+    if (!c.ensure(8)) return this.cutOff();
+    const size = u32le(c.buf, c.pos + 4);
+    if (size !== this.out % 2 ** 32) {
+      throw new UserError(
+        `${this.name}: gzip member ${this.count} says it holds ${size} bytes but inflates to ${this.out} ` +
+          `(trailer at byte ${c.offset}); the file is damaged — decompress it with gunzip to see how much is recoverable`,
+      );
+    }
+    c.pos += 8;
+    if (!c.ensure(1)) return false;
+    if (c.ensure(2) && c.buf[c.pos] === 0x1f && c.buf[c.pos + 1] === 0x8b) return this.readHeader();
+    const start = c.offset;
+    // gzip and gunzip accept zero padding after the last member (tape blocks); other bytes are junk.
+    do {
+      for (let i = c.pos; i < c.end; i++) {
+        if (c.buf[i] !== 0) {
+          this.warnings.push(`${this.name}: bytes after the end of the gzip data (from byte ${start}) were ignored`);
+          return false;
+        }
+      }
+      c.pos = c.end;
+    } while (c.ensure(1));
+    return false;
+  }
+
+  cutOff(): false {
+    this.warnings.push(
+      `${this.name}: compressed data cut off at byte ${this.input.offset + this.input.available} of the gzip file; what came before it was read`,
+    );
+    return false;
+  }
+
+  damaged(message: string): UserError {
+    return new UserError(
+      `${this.name}: gzip data damaged near byte ${this.input.offset} (${message}); ` +
+        'decompress it with gunzip to see how much is recoverable',
+    );
+  }
+}
+
+/** The native handle behind a zlib stream, driven synchronously (not public API). */
 interface ZlibHandle {
   writeSync(
     flush: number,
@@ -20,58 +144,88 @@ interface ZlibHandle {
 }
 
 const Z_BUF_ERROR = -5;
-const IN_CHUNK = 64 * 1024;
-const FHCRC = 2;
-const FEXTRA = 4;
-const FNAME = 8;
-const FCOMMENT = 16;
+
+/** A raw-inflate stream's native handle and its [avail_out, avail_in] after each writeSync; null where Node has none. */
+function nativeInflate(): { stream: zlib.InflateRaw; handle: ZlibHandle; state: Uint32Array } | null {
+  const stream = zlib.createInflateRaw();
+  const internal = stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+  if (typeof internal._handle?.writeSync !== 'function' || !(internal._writeState instanceof Uint32Array)) {
+    stream.close();
+    return null;
+  }
+  return { stream, handle: internal._handle, state: internal._writeState };
+}
+
+let handleChecked: boolean | undefined;
+
+/** Whether HandleGunzip works on this Node: it inflates a known stream, in small steps, exactly. */
+function handleWorks(): boolean {
+  if (handleChecked === undefined) {
+    handleChecked = false;
+    const z = nativeInflate();
+    if (z) {
+      try {
+        const want = Buffer.from('spymate checks the native inflate handle '.repeat(200));
+        const input = zlib.deflateRawSync(want);
+        const got = Buffer.alloc(want.length + 1);
+        let inPos = 0;
+        let outPos = 0;
+        let failed = false;
+        z.handle.onerror = () => (failed = true);
+        for (let steps = 0; steps < 1000 && !failed; steps++) {
+          const inLen = Math.min(7, input.length - inPos);
+          const outLen = Math.min(100, got.length - outPos);
+          z.handle.writeSync(zlib.constants.Z_NO_FLUSH, input, inPos, inLen, got, outPos, outLen);
+          const produced = outLen - z.state[0];
+          inPos += inLen - z.state[1];
+          outPos += produced;
+          if (produced === 0 && inPos === input.length) break;
+        }
+        handleChecked = !failed && outPos === want.length && got.subarray(0, outPos).equals(want);
+      } catch {
+        handleChecked = false;
+      } finally {
+        z.stream.close();
+      }
+    }
+  }
+  return handleChecked;
+}
 
 /**
- * Streaming gunzip, synchronously. Node streams inflate only asynchronously and gunzipSync
- * needs the whole file, so this drives a raw-inflate stream's native handle directly (as npm's
- * minizlib does): output goes straight into the caller's buffer, and memory is one 64 KiB input
- * chunk whatever the trace length. The gzip framing is read here rather than by zlib so that,
- * like gunzip, it can take several members (`cat a.gz b.gz`), stop at zero padding, warn about
- * trailing bytes and check each member's length; the CRC is not checked (Node 20 has no crc32).
+ * Inflates synchronously through zlib's native handle, straight into the reader's buffer: memory
+ * is the compressed window whatever the trace length.
  */
-export class GunzipSource implements ByteSource {
-  readonly warnings: string[] = [];
-  private readonly in: ChunkReader;
+class HandleGunzip implements ByteSource {
+  private readonly gz: Members;
   private readonly stream: zlib.InflateRaw;
   private readonly handle: ZlibHandle;
-  /** [avail_out, avail_in] after each writeSync */
   private readonly state: Uint32Array;
   private phase: 'header' | 'body' | 'done' = 'header';
-  private members = 0;
-  /** bytes inflated from the current member, for its length check */
-  private memberOut = 0;
   private error: { message: string; errno: number } | null = null;
 
-  constructor(
-    private readonly inner: ByteSource,
-    private readonly name: string,
-  ) {
-    this.in = new ChunkReader(inner, IN_CHUNK);
-    this.stream = zlib.createInflateRaw();
-    const internal = this.stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-    if (!internal._handle || typeof internal._handle.writeSync !== 'function' || !internal._writeState) {
-      throw new UserError(
-        `${name}: this Node.js version cannot stream gzip synchronously; decompress the trace first (gunzip -k)`,
-      );
-    }
-    this.handle = internal._handle;
-    this.state = internal._writeState;
+  constructor(input: ChunkReader, name: string) {
+    this.gz = new Members(input, name);
+    const z = nativeInflate()!;
+    this.stream = z.stream;
+    this.handle = z.handle;
+    this.state = z.state;
     this.handle.onerror = (message, errno) => {
       this.error = { message, errno };
     };
   }
 
+  get warnings(): string[] {
+    return this.gz.warnings;
+  }
+
   read(buf: Buffer, off: number, len: number): number {
-    const c = this.in;
+    const gz = this.gz;
+    const c = gz.input;
     for (;;) {
       if (this.phase === 'done') return 0;
       if (this.phase === 'header') {
-        this.phase = this.readHeader() ? 'body' : 'done';
+        this.phase = gz.readHeader() ? 'body' : 'done';
         continue;
       }
       if (c.available === 0) c.ensure(1);
@@ -90,110 +244,151 @@ export class GunzipSource implements ByteSource {
       const produced = len - this.state[0];
       const consumed = inLen - this.state[1];
       c.pos += consumed;
-      this.memberOut += produced;
+      gz.out += produced;
       if (produced > 0) return produced;
       // Neither input taken nor output given, with room for both: the deflate stream has ended.
-      if (consumed === 0) this.phase = this.endMember();
-    }
-  }
-
-  /** Reads a member header (RFC 1952); false when the file ends inside it. */
-  private readHeader(): boolean {
-    const c = this.in;
-    if (!c.ensure(10)) return this.cutOff();
-    const b = c.buf;
-    const p = c.pos;
-    if (b[p] !== 0x1f || b[p + 1] !== 0x8b || b[p + 2] !== 8) {
-      throw new UserError(
-        `${this.name}: gzip member ${this.members + 1} at byte ${c.offset} has a bad header; ` +
-          'decompress it with gunzip to see how much is recoverable',
-      );
-    }
-    const flags = b[p + 3];
-    c.pos += 10;
-    if (flags & FEXTRA) {
-      if (!c.ensure(2)) return this.cutOff();
-      const xlen = u16le(c.buf, c.pos);
-      c.pos += 2;
-      if (!c.skip(xlen)) return this.cutOff();
-    }
-    if ((flags & FNAME && !this.skipZeroTerminated()) || (flags & FCOMMENT && !this.skipZeroTerminated()))
-      return this.cutOff();
-    if (flags & FHCRC && !c.skip(2)) return this.cutOff();
-    this.members++;
-    this.memberOut = 0;
-    return true;
-  }
-
-  private skipZeroTerminated(): boolean {
-    const c = this.in;
-    for (;;) {
-      if (c.available === 0 && !c.ensure(1)) return false;
-      const z = c.buf.indexOf(0, c.pos);
-      if (z >= 0 && z < c.end) {
-        c.pos = z + 1;
-        return true;
+      if (consumed === 0) {
+        this.handle.reset();
+        this.phase = gz.next() ? 'body' : 'done';
       }
-      c.pos = c.end;
     }
-  }
-
-  /** Checks the member's trailer and decides what follows: another member, padding, or junk. */
-  private endMember(): 'header' | 'done' {
-    const c = this.in;
-    if (!c.ensure(8)) {
-      this.cutOff();
-      return 'done';
-    }
-    const size = u32le(c.buf, c.pos + 4);
-    if (size !== this.memberOut % 2 ** 32) {
-      throw new UserError(
-        `${this.name}: gzip member ${this.members} says it holds ${size} bytes but inflates to ${this.memberOut} ` +
-          `(trailer at byte ${c.offset}); the file is damaged — decompress it with gunzip to see how much is recoverable`,
-      );
-    }
-    c.pos += 8;
-    if (!c.ensure(1)) return 'done';
-    if (c.ensure(2) && c.buf[c.pos] === 0x1f && c.buf[c.pos + 1] === 0x8b) {
-      this.handle.reset();
-      return 'header';
-    }
-    const start = c.offset;
-    // gzip and gunzip accept zero padding after the last member (tape blocks); other bytes are junk.
-    do {
-      for (let i = c.pos; i < c.end; i++) {
-        if (c.buf[i] !== 0) {
-          this.warnings.push(`${this.name}: bytes after the end of the gzip data (from byte ${start}) were ignored`);
-          return 'done';
-        }
-      }
-      c.pos = c.end;
-    } while (c.ensure(1));
-    return 'done';
-  }
-
-  private cutOff(): false {
-    this.warnings.push(
-      `${this.name}: compressed data cut off at byte ${this.in.offset + this.in.available} of the gzip file; what came before it was read`,
-    );
-    return false;
   }
 
   private fail(): number {
     const { message, errno } = this.error!;
     this.phase = 'done';
     if (errno === Z_BUF_ERROR) {
-      this.cutOff();
+      this.gz.cutOff();
       return 0;
     }
-    throw new UserError(
-      `${this.name}: gzip data damaged near byte ${this.in.offset} (${message}); ` +
-        'decompress it with gunzip to see how much is recoverable',
-    );
+    throw this.gz.damaged(message);
   }
 
   close(): void {
     this.stream.close();
-    this.inner.close();
+    this.gz.input.close();
+  }
+}
+
+/** Inflated bytes held, taken or not, before zlib is paused: memory stays bounded whatever the trace length. */
+const HELD = 2 * CHUNK_SIZE;
+
+/**
+ * Inflates through zlib's public stream API: on libuv's thread pool, a piece of 1 MiB at a time
+ * and about one piece ahead of the reader, which waits (ready()) only when it has caught up. The
+ * compressed file is written to zlib a window at a time; where a member's deflate data ends is
+ * what zlib consumed of it (`bytesWritten`).
+ */
+class StreamGunzip implements PieceSource {
+  private readonly gz: Members;
+  private inflate: zlib.InflateRaw | null = null;
+  private readonly pieces: Buffer[] = [];
+  private held = 0;
+  /** zlib has seen the end of the current member's deflate data: its output is all in `pieces` or in the stream */
+  private memberEnded = false;
+  /** the compressed file has ended: everything in it was written to zlib */
+  private inputEnded = false;
+  private done = false;
+  private failure: UserError | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(input: ChunkReader, name: string) {
+    this.gz = new Members(input, name);
+    if (this.gz.readHeader()) this.startMember();
+    else this.done = true;
+  }
+
+  get warnings(): string[] {
+    return this.gz.warnings;
+  }
+
+  take(): Buffer | null | undefined {
+    for (;;) {
+      const piece = this.pieces.shift();
+      const inflate = this.inflate;
+      if (piece) this.held -= piece.length;
+      if (inflate && this.held < HELD && inflate.isPaused()) inflate.resume();
+      if (piece) return piece;
+      if (this.failure) throw this.failure;
+      if (this.done) return null;
+      if (this.inflating()) return undefined;
+      this.endMember();
+    }
+  }
+
+  ready(): Promise<void> {
+    if (this.pieces.length > 0 || this.failure || this.done || !this.inflating()) return Promise.resolve();
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  /** zlib may still give pieces of the current member. */
+  private inflating(): boolean {
+    return !(this.memberEnded || this.inputEnded) || this.inflate!.readableLength > 0;
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    if (wake) wake();
+  }
+
+  private startMember(): void {
+    const inflate = zlib.createInflateRaw({ chunkSize: CHUNK_SIZE });
+    this.inflate = inflate;
+    this.memberEnded = false;
+    inflate.on('data', (piece: Buffer) => {
+      this.pieces.push(piece);
+      this.held += piece.length;
+      this.gz.out += piece.length;
+      if (this.held >= HELD) inflate.pause();
+      this.wakeUp();
+    });
+    inflate.on('error', (err: Error) => {
+      if (inflate !== this.inflate) return;
+      this.failure = this.gz.damaged(err.message);
+      this.wakeUp();
+    });
+    this.feed(inflate);
+  }
+
+  /** Writes the compressed bytes at hand to zlib; they stay untouched until it has consumed them. */
+  private feed(inflate: zlib.InflateRaw): void {
+    const c = this.gz.input;
+    if (c.available === 0 && !c.ensure(1)) {
+      this.inputEnded = true;
+      this.wakeUp();
+      return;
+    }
+    const len = c.available;
+    const before = inflate.bytesWritten;
+    inflate.write(c.buf.subarray(c.pos, c.end), (err) => {
+      if (err || inflate !== this.inflate) return;
+      const consumed = inflate.bytesWritten - before;
+      c.pos += consumed;
+      // zlib leaves input unconsumed only past the end of the deflate data.
+      if (consumed < len) {
+        this.memberEnded = true;
+        this.wakeUp();
+      } else this.feed(inflate);
+    });
+  }
+
+  /** The member's output is all taken: on to the next member, or the end. */
+  private endMember(): void {
+    this.inflate!.destroy();
+    this.inflate = null;
+    // All the input went in and the deflate data did not end: the file was cut inside it.
+    if (this.memberEnded && this.gz.next()) this.startMember();
+    else {
+      if (!this.memberEnded) this.gz.cutOff();
+      this.done = true;
+    }
+  }
+
+  close(): void {
+    this.inflate?.destroy();
+    this.inflate = null;
+    this.done = true;
+    this.gz.input.close();
   }
 }

@@ -1,7 +1,6 @@
 import { UserError } from '../util/errors';
 import { u32be, u32le } from './bytes';
-import { ChunkReader } from './chunk-reader';
-import type { ByteSource } from './byte-source';
+import type { ChunkReader } from './chunk-reader';
 import { checkLinkType, endOfTraceWarnings, MAX_RECORD, recordTooLong } from './trace-messages';
 import type { PacketSource, RawPacket } from './types';
 
@@ -13,19 +12,17 @@ const RECORD_HEADER = 16;
 /** Classic libpcap files: µs or ns timestamps, either byte order (told apart by the magic). */
 export class PcapReader implements PacketSource {
   readonly warnings: string[] = [];
-  private readonly c: ChunkReader;
   private readonly le: boolean;
   private readonly fracDiv: number;
   private readonly linkType: number;
   private packets = 0;
   private done = false;
 
+  /** `c` must hold the file header already (or the stream have ended): see ChunkReader.fill(). */
   constructor(
-    private readonly src: ByteSource,
+    private readonly c: ChunkReader,
     private readonly name: string,
   ) {
-    this.c = new ChunkReader(src);
-    const c = this.c;
     if (!c.ensure(FILE_HEADER)) {
       throw new UserError(
         `${name}: trace cut off inside its ${FILE_HEADER}-byte pcap file header (${c.available} bytes); the file is incomplete`,
@@ -44,7 +41,7 @@ export class PcapReader implements PacketSource {
   next(out: RawPacket): boolean {
     if (this.done) return false;
     const c = this.c;
-    if (c.end - c.pos < RECORD_HEADER && !c.ensure(RECORD_HEADER)) return this.finish();
+    if (c.end - c.pos < RECORD_HEADER && !c.ensure(RECORD_HEADER)) return this.stop();
     let b = c.buf;
     let p = c.pos;
     let sec: number, frac: number, capLen: number, wireLen: number;
@@ -62,7 +59,7 @@ export class PcapReader implements PacketSource {
     if (capLen > MAX_RECORD) throw recordTooLong(this.name, `record ${this.packets + 1}`, c.offset, capLen);
     const size = RECORD_HEADER + capLen;
     if (c.end - p < size) {
-      if (!c.ensure(size)) return this.finish();
+      if (!c.ensure(size)) return this.stop();
       b = c.buf;
       p = c.pos;
     }
@@ -77,15 +74,23 @@ export class PcapReader implements PacketSource {
     return true;
   }
 
-  private finish(): boolean {
+  /** No whole record at hand: the end of the trace, or (a compressed one) none inflated yet, left for the next call. */
+  private stop(): boolean {
+    if (!this.c.ended) return false;
     this.done = true;
     this.warnings.push(
-      ...endOfTraceWarnings(this.name, this.src, this.c.available > 0 ? this.c.offset : null, this.packets),
+      ...endOfTraceWarnings(this.name, this.c.warnings, this.c.available > 0 ? this.c.offset : null, this.packets),
     );
     return false;
   }
 
+  async more(): Promise<boolean> {
+    if (this.done) return false;
+    await this.c.ready();
+    return true;
+  }
+
   close(): void {
-    this.src.close();
+    this.c.close();
   }
 }

@@ -1,7 +1,6 @@
 import { UserError } from '../util/errors';
 import { u16be, u16le, u32be, u32le } from './bytes';
-import type { ByteSource } from './byte-source';
-import { ChunkReader, CHUNK_SIZE } from './chunk-reader';
+import { CHUNK_SIZE, type ChunkReader } from './chunk-reader';
 import { checkLinkType, endOfTraceWarnings, MAX_RECORD, recordTooLong } from './trace-messages';
 import type { PacketSource, RawPacket } from './types';
 
@@ -23,7 +22,6 @@ const TWO_32 = 4294967296;
  */
 export class PcapngReader implements PacketSource {
   readonly warnings: string[] = [];
-  private readonly c: ChunkReader;
   private le = true;
   private linkTypes: number[] = [];
   private snapLens: number[] = [];
@@ -34,19 +32,23 @@ export class PcapngReader implements PacketSource {
   private packets = 0;
   private lastTs = 0;
   private done = false;
+  /** an unparsed block being skipped that the stream had not all given yet: bytes left, and where it started */
+  private skipLeft = 0;
+  private skipFrom = 0;
 
   constructor(
-    private readonly src: ByteSource,
+    private readonly c: ChunkReader,
     private readonly name: string,
-  ) {
-    this.c = new ChunkReader(src);
-  }
+  ) {}
 
   next(out: RawPacket): boolean {
     if (this.done) return false;
     const c = this.c;
     for (;;) {
-      if (c.end - c.pos < 12 && !c.ensure(12)) return this.finish();
+      if (c.end - c.pos < 12) {
+        if (this.skipLeft > 0 && (this.skipLeft = c.skip(this.skipLeft)) > 0) return this.stop(this.skipFrom);
+        if (!c.ensure(12)) return this.stop();
+      }
       const b = c.buf;
       const p = c.pos;
       const type = this.u32(b, p);
@@ -57,12 +59,15 @@ export class PcapngReader implements PacketSource {
       if (type === EPB || type === SPB || type === OPB || type === IDB || type === PCAPNG_SHB) {
         if (len > CHUNK_SIZE)
           throw this.badLength(len, `over the ${CHUNK_SIZE >> 20} MiB we accept for this kind of block`);
-        if (c.end - c.pos < len && !c.ensure(len)) return this.finish();
+        if (c.end - c.pos < len && !c.ensure(len)) {
+          if (!c.ended) this.blocks--; // counted again when the block is read whole
+          return this.stop();
+        }
         if (this.u32(c.buf, c.pos + len - 4) !== len) throw this.badLength(len, 'the copy at its end differs');
         if (this.readBlock(type, len, out)) return true;
       } else {
-        const start = c.offset;
-        if (!c.skip(len)) return this.finish(start);
+        this.skipFrom = c.offset;
+        if ((this.skipLeft = c.skip(len)) > 0) return this.stop(this.skipFrom);
       }
     }
   }
@@ -175,11 +180,21 @@ export class PcapngReader implements PacketSource {
     );
   }
 
-  /** Ends the stream; `cutAt` is where a block cut off by the end started, when the buffer no longer shows it. */
-  private finish(cutAt: number | null = this.c.available > 0 ? this.c.offset : null): boolean {
+  /**
+   * No whole block at hand: the end of the trace, or (a compressed one) none inflated yet, left for
+   * the next call. `cutAt` is where a block cut off by the end started, when the buffer no longer shows it.
+   */
+  private stop(cutAt: number | null = this.c.available > 0 ? this.c.offset : null): boolean {
+    if (!this.c.ended) return false;
     this.done = true;
-    this.warnings.push(...endOfTraceWarnings(this.name, this.src, cutAt, this.packets));
+    this.warnings.push(...endOfTraceWarnings(this.name, this.c.warnings, cutAt, this.packets));
     return false;
+  }
+
+  async more(): Promise<boolean> {
+    if (this.done) return false;
+    await this.c.ready();
+    return true;
   }
 
   private u32(b: Buffer, p: number): number {
@@ -191,6 +206,6 @@ export class PcapngReader implements PacketSource {
   }
 
   close(): void {
-    this.src.close();
+    this.c.close();
   }
 }

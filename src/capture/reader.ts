@@ -1,47 +1,52 @@
 import { UserError } from '../util/errors';
-import { ByteSource, FdSource } from './byte-source';
-import { GunzipSource } from './gunzip-source';
+import { FdSource } from './byte-source';
+import { ChunkReader } from './chunk-reader';
+import { openGunzip } from './gunzip-source';
 import { PCAP_MAGIC_NS, PCAP_MAGIC_US, PcapReader } from './pcap-reader';
 import { PCAPNG_SHB, PcapngReader } from './pcapng-reader';
 import type { PacketSource } from './types';
 
+/** Bytes a reader's constructor looks at: the pcap file header. */
+const FILE_HEADER = 24;
+
 /**
  * Opens a pcap or pcapng trace, plain or gzip-compressed, from a file or ('-') stdin, and
  * streams its packets. Fatal problems are UserErrors naming the file, the place and the fix;
- * a cut-off tail ends the stream with a line in `warnings`.
+ * a cut-off tail ends the stream with a line in `warnings`. Asynchronous for gzip, whose start
+ * must be inflated before the format can be told.
  */
-export function openTrace(path: string): PacketSource {
+export async function openTrace(path: string): Promise<PacketSource> {
   const name = traceName(path);
-  let src: ByteSource = FdSource.open(path, name);
+  let c = new ChunkReader(FdSource.open(path, name));
   try {
-    let head = peek(src, 4);
-    if (head.length === 0)
+    c.ensure(FILE_HEADER);
+    if (c.available === 0)
       throw new UserError(`${name}: ${path === '-' ? 'no data' : 'file is empty'}; expected a pcap or pcapng trace`);
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      src = new GunzipSource(new Replay(head, src), name);
-      head = peek(src, 4);
-      if (head.length === 0)
+    if (c.available >= 2 && c.buf[c.pos] === 0x1f && c.buf[c.pos + 1] === 0x8b) {
+      c = new ChunkReader(openGunzip(c, name));
+      await c.fill(FILE_HEADER);
+      if (c.available === 0)
         throw new UserError(`${name}: gzip file holds nothing; expected a compressed pcap or pcapng trace`);
     }
+    const head = c.buf.subarray(c.pos, c.pos + Math.min(4, c.available));
     const packer = otherCompression(head);
     if (packer)
       throw new UserError(
         `${name}: ${packer.name}-compressed; decompress it first (${packer.command}) or recompress with gzip`,
       );
-    const replay = new Replay(head, src);
     if (head.length === 4) {
       const le = head.readUInt32LE(0);
       const be = head.readUInt32BE(0);
-      if (le === PCAPNG_SHB) return new PcapngReader(replay, name);
+      if (le === PCAPNG_SHB) return new PcapngReader(c, name);
       if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS)
-        return new PcapReader(replay, name);
+        return new PcapReader(c, name);
     }
     throw new UserError(
       `${name}: not a pcap or pcapng trace (it starts with ${describeStart(head)}); ` +
         'give a file written by tcpdump, dumpcap, Wireshark or spymate',
     );
   } catch (err) {
-    src.close();
+    c.close();
     throw err;
   }
 }
@@ -49,18 +54,6 @@ export function openTrace(path: string): PacketSource {
 /** How messages name a trace given as `path` ('-': stdin). */
 export function traceName(path: string): string {
   return path === '-' ? 'stdin' : path;
-}
-
-/** Up to n bytes from the start of the stream (fewer only at its end). */
-function peek(src: ByteSource, n: number): Buffer {
-  const head = Buffer.alloc(n);
-  let got = 0;
-  while (got < n) {
-    const r = src.read(head, got, n - got);
-    if (r === 0) break;
-    got += r;
-  }
-  return head.subarray(0, got);
 }
 
 /** Compressions Wireshark reads but Node cannot stream: said by name rather than "not a trace". */
@@ -77,30 +70,4 @@ function describeStart(head: Buffer): string {
   const text = head.toString('latin1');
   if (/^[\x20-\x7e\t\r\n]+$/.test(text)) return `text "${text.replace(/[\r\n\t]/g, ' ')}…"`;
   return `bytes ${head.toString('hex').replace(/(..)/g, '$1 ').trim()}`;
-}
-
-/** Gives back the bytes peeked from the stream's start, then reads on from the stream. */
-class Replay implements ByteSource {
-  private pos = 0;
-  constructor(
-    private readonly head: Buffer,
-    private readonly src: ByteSource,
-  ) {}
-
-  get warnings(): string[] {
-    return this.src.warnings;
-  }
-
-  read(buf: Buffer, off: number, len: number): number {
-    if (this.pos < this.head.length) {
-      const n = this.head.copy(buf, off, this.pos, Math.min(this.head.length, this.pos + len));
-      this.pos += n;
-      return n;
-    }
-    return this.src.read(buf, off, len);
-  }
-
-  close(): void {
-    this.src.close();
-  }
 }

@@ -1,5 +1,4 @@
 import { UserError } from '../util/errors';
-import type { ByteSource } from './byte-source';
 import { describeSupportedLinkTypes, SUPPORTED_LINKTYPES } from './decode';
 
 /** The largest captured length we accept for one packet (libpcap's own maximum snaplen). */
@@ -28,8 +27,13 @@ export function checkLinkType(name: string, linkType: number, where: string): vo
  * The warnings a reader adds when its stream ends: the byte source's own, then a cut-off
  * record's (`cutAt`: where the unfinished record started, or null when the stream ended cleanly).
  */
-export function endOfTraceWarnings(name: string, src: ByteSource, cutAt: number | null, packets: number): string[] {
-  const out = [...src.warnings];
+export function endOfTraceWarnings(
+  name: string,
+  sourceWarnings: readonly string[],
+  cutAt: number | null,
+  packets: number,
+): string[] {
+  const out = [...sourceWarnings];
   if (cutAt !== null) out.push(cutOffWarning(name, cutAt, packets));
   return out;
 }

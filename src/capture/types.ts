@@ -60,10 +60,17 @@ export interface DecodedPacket {
   payloadLen: number;
 }
 
-/** Anything that yields raw packets: a trace file, stdin, or (in the meter worker) live capture. */
+/**
+ * A trace's packets, from a file or stdin. A gzip-compressed trace is inflated asynchronously, so
+ * a reader drains what is ready and then awaits more():
+ *
+ *   do { while (source.next(raw)) use(raw); } while (await source.more());
+ */
 export interface PacketSource {
-  /** Fills `out` with the next packet; returns false at the end of the source. */
+  /** Fills `out` with the next packet and returns true; false when there is none now (see more()). */
   next(out: RawPacket): boolean;
+  /** After next() returned false: resolves true once next() may give packets again, false at the end of the source. */
+  more(): Promise<boolean>;
   /** Problems that did not stop reading (a cut-off tail): one line each, for a warning. */
   readonly warnings: string[];
   close(): void;

@@ -72,16 +72,16 @@ export function notice(line: string): void {
 }
 
 /** Reads DATA with a progress bar over the inputs (traces can take a while). */
-export function readData(
+export async function readData(
   files: string[],
   f: DataFlags,
   needLabels: boolean,
   windowMs?: number,
   side: 'local' | 'both' = 'local',
-): DataSet {
+): Promise<DataSet> {
   const bar = progress('reading', files.length);
   try {
-    return loadDataSet(files, {
+    return await loadDataSet(files, {
       labels: f.labels ?? [],
       labelColumn: f.labelColumn,
       features: f.features !== undefined ? parseFeatureList(f.features) : undefined,
@@ -109,7 +109,7 @@ export interface ModelRun {
  * What eval and predict share: load the model (checking --window), read the data with the
  * model's window length by default, run it causally over every sequence (progress on a TTY).
  */
-export function runModelOnFiles(
+export async function runModelOnFiles(
   modelFile: string,
   files: string[],
   f: DataFlags,
@@ -117,9 +117,9 @@ export function runModelOnFiles(
   verb: string,
   /** 'both': each call of a trace for the local camera and for the remote one (predict) */
   side: 'local' | 'both' = 'local',
-): ModelRun {
+): Promise<ModelRun> {
   const model = loadModel(modelFile, f.window !== undefined ? { windowMs: f.window } : undefined);
-  const data = readData(files, f, needLabels, model.windowMs ?? undefined, side);
+  const data = await readData(files, f, needLabels, model.windowMs ?? undefined, side);
   const index = featureIndex(model.features, data.features, modelFile);
   const windowS = (data.windowMs ?? model.windowMs ?? 500) / 1000;
   const bar = progress(verb, data.sequences.length);

@@ -315,11 +315,11 @@ export function writeOutput(path: string, data: string): void {
  * at once, not after minutes of training), and put in place only when the work has written all of
  * them. If anything fails, every existing file keeps its content.
  */
-export function withOutputs<T>(
+export async function withOutputs<T>(
   inputs: ReadonlyArray<readonly [string, string]>,
   outputs: ReadonlyArray<readonly [string, string | undefined]>,
-  work: (outs: Array<FdOutput | null>) => T,
-): T {
+  work: (outs: Array<FdOutput | null>) => T | Promise<T>,
+): Promise<T> {
   const outs: Array<FdOutput | null> = [];
   try {
     const seen: Array<readonly [string, string]> = [...inputs.filter(([, p]) => p !== '-')];
@@ -334,7 +334,7 @@ export function withOutputs<T>(
       }
       outs.push(FdOutput.open(p));
     }
-    const result = work(outs);
+    const result = await work(outs);
     for (const o of outs) o?.close();
     return result;
   } catch (err) {

@@ -111,10 +111,10 @@ function labelOf(source: FlowLabelSource, f: FlowInfo, rule: string | null): 0 |
 }
 
 /** Runs a trace through the pipeline and returns its judged, labelled flows. */
-export function collectFlows(trace: string, rules: RuleSet, source: FlowLabelSource): LabelledFlow[] {
+export async function collectFlows(trace: string, rules: RuleSet, source: FlowLabelSource): Promise<LabelledFlow[]> {
   const out: LabelledFlow[] = [];
   const seen = new Set<string>();
-  extractTrace(
+  await extractTrace(
     trace,
     {
       windowMs: DEFAULT_WINDOW_MS,
@@ -271,18 +271,18 @@ export interface CallTrainInput {
 }
 
 /** Trains the call model on labelled traces; `cv` adds leave-one-capture-out scores. */
-export function trainCallModel(
+export async function trainCallModel(
   inputs: CallTrainInput[],
   rules: RuleSet,
   o: CallTrainOptions,
   cv: boolean,
   createdBy: string,
   progress: (line: string) => void = () => undefined,
-): CallModelFile {
+): Promise<CallModelFile> {
   const flows: LabelledFlow[] = [];
   const described: CallTrainingInput[] = [];
   for (const input of inputs) {
-    const got = collectFlows(input.file, rules, input.source);
+    const got = await collectFlows(input.file, rules, input.source);
     flows.push(...got);
     const calls = got.filter((f) => f.label === 1).length;
     progress(`${input.file}: ${got.length} flow(s) judged, ${calls} call(s)`);

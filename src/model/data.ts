@@ -95,18 +95,18 @@ function push(by: SideWindows, w: WindowRecord, features: Float64Array): void {
 }
 
 /** The call flows of a trace as sequences (windows in time order per flow), of one camera or both. */
-function traceSequences(
+async function traceSequences(
   file: string,
   labelsFile: string | undefined,
   local: Cidr[],
   rules: RuleSet,
   o: DataOptions,
-): Sequence[] {
+): Promise<Sequence[]> {
   const side = o.side ?? 'local';
   const [mine, theirs]: [SideWindows, SideWindows] = [new Map(), new Map()];
   const labels = labelsFile !== undefined ? loadLabels(labelsFile) : undefined;
   let noPicture = 0;
-  const summary = extractTrace(
+  const summary = await extractTrace(
     file,
     {
       windowMs: o.windowMs ?? DEFAULT_WINDOW_MS,
@@ -172,7 +172,7 @@ function project(seq: Sequence, have: readonly string[], want: readonly string[]
 }
 
 /** Reads every input into sequences with one common, ordered feature list. */
-export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
+export async function loadDataSet(files: readonly string[], o: DataOptions): Promise<DataSet> {
   if (files.length === 0) throw usageError('give at least one DATA file (trace, CSV or ARFF)');
   const traces = files.filter((f) => inputKind(f) === 'trace');
   if (o.labels.length > 0 && o.labels.length !== traces.length) {
@@ -201,7 +201,7 @@ export function loadDataSet(files: readonly string[], o: DataOptions): DataSet {
     if (kind === 'trace') {
       rules ??= loadRules(o.rules);
       const local = o.localEach ? [...o.local, o.localEach[traceNo]] : o.local;
-      seqs = traceSequences(file, o.labels[traceNo], local, rules, o);
+      seqs = await traceSequences(file, o.labels[traceNo], local, rules, o);
       traceNo++;
       have = FEATURE_NAMES;
       windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;

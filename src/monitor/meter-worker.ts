@@ -171,7 +171,7 @@ class Meter {
   }
 
   /** As the invoking user: rules, model, pipeline, and the trace or saved records; throws UserErrors. */
-  setUp(): void {
+  async setUp(): Promise<void> {
     const d = this.data;
     const rules = loadRules(d.rulesPath ?? undefined);
     const callModelPath = d.callModelPath ?? DEFAULT_CALL_MODEL_PATH;
@@ -197,7 +197,7 @@ class Meter {
       sink,
     );
     if (d.source.kind === 'file') {
-      this.trace = openTrace(d.source.path);
+      this.trace = await openTrace(d.source.path);
       this.position = replayPositionProbe(d.source.path);
     } else if (d.source.kind === 'records') {
       this.recordsFd = openRecords(d.source.path);
@@ -444,7 +444,8 @@ class Meter {
           this.onPacket(raw, dec);
           n++;
         }
-        if (!more) break;
+        // None at hand: the end, or a compressed trace's next piece still inflating.
+        if (!more && !(await source.more())) break;
         this.pipeline!.advance(this.clock);
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -527,7 +528,7 @@ if (parentPort) {
         await waitFor('setup');
       }
       if (!said.has('stop')) {
-        meter.setUp();
+        await meter.setUp();
         post({ kind: 'open' });
         await waitFor('start');
         await meter.run();

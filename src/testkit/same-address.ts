@@ -20,34 +20,41 @@ const ETHERTYPE_IPV4 = 0x0800;
  * no media (RTCP, STUN, DTLS) and starts the call (the caller's packets before its first are left
  * out), so that by address and initiator alone the monitor would take the callee as the local side.
  */
-export function sameAddressCall(trace: string, callerIp: string, calleeIp: string, out: string): SameAddressCall {
+export async function sameAddressCall(
+  trace: string,
+  callerIp: string,
+  calleeIp: string,
+  out: string,
+): Promise<SameAddressCall> {
   const caller = callerIp.split('.').map(Number);
   const callee = calleeIp.split('.').map(Number);
-  const src = openTrace(trace);
+  const src = await openTrace(trace);
   const raw = newRawPacket();
   const kept: TracePacket[] = [];
   const ports = { callerPort: 0, calleePort: 0 };
   let started = false;
   try {
-    while (src.next(raw)) {
-      const f = Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen));
-      if (f.length < 42 || f.readUInt16BE(12) !== ETHERTYPE_IPV4 || f[23] !== 17) continue;
-      const ip = 14;
-      const udp = ip + (f[ip] & 0x0f) * 4;
-      const from = [...f.subarray(ip + 12, ip + 16)];
-      const fromCallee = from.every((b, i) => b === callee[i]);
-      const fromCaller = from.every((b, i) => b === caller[i]);
-      if (!fromCallee && !fromCaller) continue;
-      const payload = udp + 8;
-      if (fromCallee && rtpHeaderAt(f, payload, f.length - payload) >= 0) continue;
-      if (!started && !fromCallee) continue;
-      started = true;
-      if (fromCallee) ports.calleePort = f.readUInt16BE(udp);
-      else ports.callerPort = f.readUInt16BE(udp);
-      f.set(LOOPBACK, ip + 12);
-      f.set(LOOPBACK, ip + 16);
-      kept.push({ ts: raw.ts, frame: f, origLen: raw.wireLen });
-    }
+    do {
+      while (src.next(raw)) {
+        const f = Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen));
+        if (f.length < 42 || f.readUInt16BE(12) !== ETHERTYPE_IPV4 || f[23] !== 17) continue;
+        const ip = 14;
+        const udp = ip + (f[ip] & 0x0f) * 4;
+        const from = [...f.subarray(ip + 12, ip + 16)];
+        const fromCallee = from.every((b, i) => b === callee[i]);
+        const fromCaller = from.every((b, i) => b === caller[i]);
+        if (!fromCallee && !fromCaller) continue;
+        const payload = udp + 8;
+        if (fromCallee && rtpHeaderAt(f, payload, f.length - payload) >= 0) continue;
+        if (!started && !fromCallee) continue;
+        started = true;
+        if (fromCallee) ports.calleePort = f.readUInt16BE(udp);
+        else ports.callerPort = f.readUInt16BE(udp);
+        f.set(LOOPBACK, ip + 12);
+        f.set(LOOPBACK, ip + 16);
+        kept.push({ ts: raw.ts, frame: f, origLen: raw.wireLen });
+      }
+    } while (await src.more());
   } finally {
     src.close();
   }

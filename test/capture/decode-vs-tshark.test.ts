@@ -57,26 +57,28 @@ interface View {
   fragment: boolean;
 }
 
-function ours(file: string): Array<View | null> {
-  const src = openTrace(file);
+async function ours(file: string): Promise<Array<View | null>> {
+  const src = await openTrace(file);
   const raw = newRawPacket();
   const d = newDecodedPacket();
   const out: Array<View | null> = [];
-  while (src.next(raw)) {
-    out.push(
-      decodePacket(raw, d)
-        ? {
-            src: formatAddr(d.src, d.ipVersion),
-            dst: formatAddr(d.des, d.ipVersion),
-            ipLen: d.ipLen,
-            sport: d.srcPort,
-            dport: d.desPort,
-            flags: d.tcpFlags,
-            fragment: d.fragment,
-          }
-        : null,
-    );
-  }
+  do {
+    while (src.next(raw)) {
+      out.push(
+        decodePacket(raw, d)
+          ? {
+              src: formatAddr(d.src, d.ipVersion),
+              dst: formatAddr(d.des, d.ipVersion),
+              ipLen: d.ipLen,
+              sport: d.srcPort,
+              dport: d.desPort,
+              flags: d.tcpFlags,
+              fragment: d.fragment,
+            }
+          : null,
+      );
+    }
+  } while (await src.more());
   src.close();
   return out;
 }
@@ -135,14 +137,14 @@ for (const [linkType, snaplen] of [
   [101, 0],
   [0, 0],
 ] as const) {
-  test(`random packets on link type ${linkType}${snaplen ? `, snaplen ${snaplen}` : ''}: decoded as tshark dissects them`, () => {
+  test(`random packets on link type ${linkType}${snaplen ? `, snaplen ${snaplen}` : ''}: decoded as tshark dissects them`, async () => {
     const f = path.join(dir, `diff-${linkType}-${snaplen}.pcap`);
     const pkts = randomPackets(linkType * 1000 + snaplen);
     writePcap(f, linkType === 1 ? pkts : pkts.map((p) => ({ ...p, vlan: undefined })), {
       linkType,
       snaplen: snaplen || undefined,
     });
-    const a = ours(f);
+    const a = await ours(f);
     const b = theirs(f);
     assert.equal(a.length, b.length);
     let fragments = 0;

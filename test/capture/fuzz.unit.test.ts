@@ -47,7 +47,7 @@ function packets(): TracePacket[] {
 test(
   '300 random mutations of valid pcap, pcapng and gzip traces: only UserErrors escape, reading always ends',
   { timeout: 120000 },
-  () => {
+  async () => {
     const dir = tempDir('fuzz');
     const pk = packets();
     const bases = [
@@ -76,14 +76,18 @@ test(
         b = g;
       }
       fs.writeFileSync(f, b);
+      // Gzip rounds alternate between the two inflaters (src/capture/gunzip-source.ts).
+      process.env.SPYMATE_GUNZIP = Math.floor(round / 10) % 2 ? 'stream' : '';
       try {
-        const src = openTrace(f);
+        const src = await openTrace(f);
         let n = 0;
         try {
-          while (src.next(raw)) {
-            decodePacket(raw, d);
-            assert.ok(++n < 1000, `round ${round}: more packets than the file can hold`);
-          }
+          do {
+            while (src.next(raw)) {
+              decodePacket(raw, d);
+              assert.ok(++n < 1000, `round ${round}: more packets than the file can hold`);
+            }
+          } while (await src.more());
         } finally {
           src.close();
         }

@@ -7,6 +7,30 @@ import { openTrace } from '../../src/capture/reader';
 
 export { tempDir } from '../../src/testkit/temp';
 
+/**
+ * The two gzip inflaters (src/capture/gunzip-source.ts): the default, zlib's native handle where
+ * it works, and zlib's public stream API, its fallback. Gzip tests run with each.
+ */
+export const GUNZIP_ENGINES = ['handle', 'stream'] as const;
+export type GunzipEngine = (typeof GUNZIP_ENGINES)[number];
+
+/** The environment that makes openTrace use `engine`, for this process or a child's. */
+export function gunzipEnv(engine: GunzipEngine): NodeJS.ProcessEnv {
+  return { ...process.env, SPYMATE_GUNZIP: engine === 'stream' ? 'stream' : '' };
+}
+
+/** Runs `fn` with openTrace in this process using `engine`. */
+export async function withGunzip<T>(engine: GunzipEngine, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.SPYMATE_GUNZIP;
+  process.env.SPYMATE_GUNZIP = gunzipEnv(engine).SPYMATE_GUNZIP;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.SPYMATE_GUNZIP;
+    else process.env.SPYMATE_GUNZIP = saved;
+  }
+}
+
 export interface ReadPacket {
   ts: number;
   linkType: number;
@@ -17,20 +41,22 @@ export interface ReadPacket {
 }
 
 /** Every packet of a trace (copied out of the reader's buffer), and its warnings. */
-export function readAll(file: string): { packets: ReadPacket[]; warnings: string[] } {
-  const src = openTrace(file);
+export async function readAll(file: string): Promise<{ packets: ReadPacket[]; warnings: string[] }> {
+  const src = await openTrace(file);
   const raw = newRawPacket();
   const packets: ReadPacket[] = [];
   try {
-    while (src.next(raw)) {
-      packets.push({
-        ts: raw.ts,
-        linkType: raw.linkType,
-        capLen: raw.capLen,
-        wireLen: raw.wireLen,
-        frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)),
-      });
-    }
+    do {
+      while (src.next(raw)) {
+        packets.push({
+          ts: raw.ts,
+          linkType: raw.linkType,
+          capLen: raw.capLen,
+          wireLen: raw.wireLen,
+          frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)),
+        });
+      }
+    } while (await src.more());
   } finally {
     src.close();
   }
@@ -46,21 +72,23 @@ export interface FlowCount {
  * Per-conversation packet and wire-byte counts for one transport, keyed as tshark prints its
  * conversations: "addrA:portA <-> addrB:portB" with the endpoints in sorted order.
  */
-export function countFlows(file: string, proto: 6 | 17): Map<string, FlowCount> {
-  const src = openTrace(file);
+export async function countFlows(file: string, proto: 6 | 17): Promise<Map<string, FlowCount>> {
+  const src = await openTrace(file);
   const raw = newRawPacket();
   const d = newDecodedPacket();
   const flows = new Map<string, FlowCount>();
-  while (src.next(raw)) {
-    if (!decodePacket(raw, d) || d.proto !== proto || d.fragment) continue;
-    const a = `${formatAddr(d.src, d.ipVersion)}:${d.srcPort}`;
-    const b = `${formatAddr(d.des, d.ipVersion)}:${d.desPort}`;
-    const key = a < b ? `${a} <-> ${b}` : `${b} <-> ${a}`;
-    const f = flows.get(key) ?? { packets: 0, bytes: 0 };
-    f.packets++;
-    f.bytes += d.wireLen;
-    flows.set(key, f);
-  }
+  do {
+    while (src.next(raw)) {
+      if (!decodePacket(raw, d) || d.proto !== proto || d.fragment) continue;
+      const a = `${formatAddr(d.src, d.ipVersion)}:${d.srcPort}`;
+      const b = `${formatAddr(d.des, d.ipVersion)}:${d.desPort}`;
+      const key = a < b ? `${a} <-> ${b}` : `${b} <-> ${a}`;
+      const f = flows.get(key) ?? { packets: 0, bytes: 0 };
+      f.packets++;
+      f.bytes += d.wireLen;
+      flows.set(key, f);
+    }
+  } while (await src.more());
   src.close();
   return flows;
 }

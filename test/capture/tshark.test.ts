@@ -101,18 +101,18 @@ function exactBytes(frames: TsharkFrame[]): Record<Proto, Map<string, number>> {
 }
 
 /** Per-flow counts equal tshark's conversations; with `timestamps`, every frame's time too. */
-function assertMatchesTshark(file: string, timestamps = false): { flows: number; packets: number } {
+async function assertMatchesTshark(file: string, timestamps = false): Promise<{ flows: number; packets: number }> {
   let flows = 0;
   let packets = 0;
   const conv = tsharkConversations(file);
   const frames = tsharkFrames(file);
   const exact = exactBytes(frames);
-  if (timestamps) assertSameTimestamps(file, frames);
+  if (timestamps) await assertSameTimestamps(file, frames);
   for (const [proto, num] of [
     ['udp', 17],
     ['tcp', 6],
   ] as const) {
-    const ours = countFlows(file, num);
+    const ours = await countFlows(file, num);
     assert.deepEqual([...ours.keys()].sort(), [...conv[proto].keys()].sort(), `${proto} conversations of ${file}`);
     for (const [key, c] of ours as Map<string, FlowCount>) {
       const t = conv[proto].get(key)!;
@@ -156,7 +156,7 @@ function mixedTraffic(): TracePacket[] {
   return out;
 }
 
-test('written traces: every link type, VLAN, PPPoE, MPLS, IPv6, snaplen 96 — per-flow counts equal tshark conv,udp and conv,tcp', () => {
+test('written traces: every link type, VLAN, PPPoE, MPLS, IPv6, snaplen 96 — per-flow counts equal tshark conv,udp and conv,tcp', async () => {
   const pkts = mixedTraffic();
   const plain = pkts.map((p) => ({ ...p, vlan: undefined }));
   const cases: Array<[string, () => void]> = [
@@ -189,7 +189,7 @@ test('written traces: every link type, VLAN, PPPoE, MPLS, IPv6, snaplen 96 — p
   ];
   for (const [name, write] of cases) {
     write();
-    const { flows, packets } = assertMatchesTshark(path.join(dir, name));
+    const { flows, packets } = await assertMatchesTshark(path.join(dir, name));
     assert.equal(flows, 8, name); // 4 address pairs × UDP and TCP
     assert.equal(packets, pkts.length, name);
   }
@@ -278,8 +278,8 @@ async function loopbackTraffic(udpPort: number, tcpPort: number): Promise<void> 
 }
 
 /** Our timestamps against tshark's frame.time_epoch, frame by frame. */
-function assertSameTimestamps(file: string, frames = tsharkFrames(file)): void {
-  const ours = readAll(file).packets.map((p) => p.ts);
+async function assertSameTimestamps(file: string, frames = tsharkFrames(file)): Promise<void> {
+  const ours = (await readAll(file)).packets.map((p) => p.ts);
   assert.equal(ours.length, frames.length, file);
   ours.forEach((ts, i) =>
     assert.ok(Math.abs(ts - frames[i].ts) < 1e-6, `${file} frame ${i + 1}: ${ts} vs tshark ${frames[i].ts}`),
@@ -330,31 +330,31 @@ test(
     const gz = path.join(dir, 'lo-any.pcapng.gz');
     execFileSync('sh', ['-c', `gzip -c '${both}' > '${gz}'`]);
     for (const file of [lo, any, both, nsec, gz]) {
-      const { flows, packets } = assertMatchesTshark(file, true);
+      const { flows, packets } = await assertMatchesTshark(file, true);
       assert.ok(flows >= 3, `${file}: ${flows} flows`); // UDP v4, UDP v6, TCP
       assert.ok(packets >= 60 + 6, `${file}: ${packets} packets`);
-      const read = readAll(file);
+      const read = await readAll(file);
       assert.deepEqual(read.warnings, []);
       assert.ok(
         read.packets.some((p) => p.capLen === 128 && p.wireLen > 128),
         `${file}: snaplen cut some packets`,
       );
     }
-    assert.deepEqual([...new Set(readAll(lo).packets.map((p) => p.linkType))], [1]);
-    assert.deepEqual([...new Set(readAll(any).packets.map((p) => p.linkType))], [276]);
+    assert.deepEqual([...new Set((await readAll(lo)).packets.map((p) => p.linkType))], [1]);
+    assert.deepEqual([...new Set((await readAll(any)).packets.map((p) => p.linkType))], [276]);
     // dumpcap's "any" interface records Linux cooked frames (SLL or SLL2 by libpcap version).
-    const bothTypes = new Set(readAll(both).packets.map((p) => p.linkType));
+    const bothTypes = new Set((await readAll(both)).packets.map((p) => p.linkType));
     assert.ok(bothTypes.has(1) && (bothTypes.has(113) || bothTypes.has(276)), [...bothTypes].join());
   },
 );
 
-test("timestamps of written traces (ns pcap, pcapng with 10^-9, 2^-20 and ms resolution and an offset) equal tshark's", () => {
+test("timestamps of written traces (ns pcap, pcapng with 10^-9, 2^-20 and ms resolution and an offset) equal tshark's", async () => {
   const pkts = mixedTraffic()
     .slice(0, 60)
     .map((p) => ({ ...p, vlan: undefined }));
   const ns = path.join(dir, 'ts-ns.pcap');
   writePcap(ns, pkts, { resolution: 'ns', byteOrder: 'be' });
-  assertSameTimestamps(ns);
+  await assertSameTimestamps(ns);
   const ng = path.join(dir, 'ts.pcapng');
   writePcapng(
     ng,
@@ -369,13 +369,13 @@ test("timestamps of written traces (ns pcap, pcapng with 10^-9, 2^-20 and ms res
       ],
     },
   );
-  assertSameTimestamps(ng);
+  await assertSameTimestamps(ng);
 });
 
 test(
   "the lab's recorded WebRTC calls (the three smallest): per-flow counts and timestamps equal tshark's",
   { timeout: 120000 },
-  (t) => {
+  async (t) => {
     const calls = path.join(projectRoot(), 'test', 'fixtures', 'calls');
     // All are recorded the same way; three bound the suite's time as the lab adds calls.
     const size = (f: string) => fs.statSync(path.join(calls, f)).size;
@@ -389,7 +389,7 @@ test(
     if (traces.length === 0) return t.skip('no recorded calls in test/fixtures/calls yet');
     for (const name of traces) {
       const file = path.join(calls, name);
-      const { flows, packets } = assertMatchesTshark(file, true);
+      const { flows, packets } = await assertMatchesTshark(file, true);
       assert.ok(flows >= 1 && packets > 1000, `${name}: ${flows} flows, ${packets} packets`);
     }
   },

@@ -41,11 +41,11 @@ const scenarios: Scenario[] = fs.existsSync(dir)
 test(
   'lab recordings: extract finds exactly the call flows and names them webrtc',
   { skip: scenarios.length === 0 && 'no recordings in test/fixtures/calls yet' },
-  () => {
+  async () => {
     const rules = loadRules();
     for (const s of scenarios) {
       const sink = new CollectSink();
-      const summary = extractTrace(
+      const summary = await extractTrace(
         path.join(dir, s.trace),
         {
           windowMs: 500,
@@ -92,13 +92,13 @@ test(
 test(
   'lab recordings: every camera is on throughout, and no window of either side says otherwise',
   { skip: scenarios.length === 0 && 'no recordings in test/fixtures/calls yet' },
-  () => {
+  async () => {
     const rules = loadRules();
     let sides = 0;
     for (const s of scenarios) {
       for (const ip of new Set([s.localIp, ...s.calls.map((c) => remoteIp(s, c)!)])) {
         const sink = new CollectSink();
-        extractTrace(
+        await extractTrace(
           path.join(dir, s.trace),
           {
             windowMs: 500,
@@ -125,11 +125,11 @@ test(
 test(
   'lab recordings: the call windows hold exactly the packets and bytes tshark counts for the call',
   { skip: scenarios.length === 0 && 'no recordings in test/fixtures/calls yet' },
-  () => {
+  async () => {
     const rules = loadRules();
     for (const s of scenarios.slice(0, 2)) {
       const sink = new CollectSink();
-      extractTrace(
+      await extractTrace(
         path.join(dir, s.trace),
         {
           windowMs: 500,

@@ -192,7 +192,7 @@ test('Zoom names its media: type 15 audio, 16 video', () => {
   assert.deepEqual(offTimes(packets, 10), []);
 });
 
-test('extract: a call whose camera is off for a while has exactly those windows flagged', () => {
+test('extract: a call whose camera is off for a while has exactly those windows flagged', async () => {
   const dir = tempDir('sent-video');
   const T0 = 1700000000;
   const trace = path.join(dir, 'off.pcap');
@@ -209,9 +209,9 @@ test('extract: a call whose camera is off for a while has exactly those windows 
       cameraOff: (t) => t >= 3 && t < 7,
     }),
   );
-  const windows = (local: string): WindowRecord[] => {
+  const windows = async (local: string): Promise<WindowRecord[]> => {
     const got: WindowRecord[] = [];
-    extractTrace(
+    await extractTrace(
       trace,
       {
         windowMs: 500,
@@ -224,7 +224,7 @@ test('extract: a call whose camera is off for a while has exactly those windows 
     );
     return got;
   };
-  const a = windows('192.168.1.15');
+  const a = await windows('192.168.1.15');
   assert.ok(a.length >= 24);
   // a's last frame before the gap leaves at 2.98 s: windows ending from 5 s on are off, until frames come again at 7 s
   assert.deepEqual(
@@ -236,7 +236,7 @@ test('extract: a call whose camera is off for a while has exactly those windows 
     [],
   );
   // seen from b, b's own camera was never off; a's is, in what b receives
-  const b = windows('10.0.0.9');
+  const b = await windows('10.0.0.9');
   assert.deepEqual(
     b.filter((w) => w.sent !== 'video'),
     [],

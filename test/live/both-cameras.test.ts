@@ -62,12 +62,12 @@ test("the remote column seen from one end is the other end's local column, windo
 test(
   "loadDataSet side 'remote' gives the other end's windows: the data the remote column is scored on",
   { skip },
-  () => {
+  async () => {
     const { a, b } = peers();
     const labels = path.join(DIR, `${CALL}.B.labels.csv`);
     const opts = { labels: [labels], needLabels: true, notice: () => undefined };
-    const column = loadDataSet([TRACE], { ...opts, local: [parseCidr(a)], side: 'remote' });
-    const other = loadDataSet([TRACE], { ...opts, local: [parseCidr(b)] });
+    const column = await loadDataSet([TRACE], { ...opts, local: [parseCidr(a)], side: 'remote' });
+    const other = await loadDataSet([TRACE], { ...opts, local: [parseCidr(b)] });
     assert.deepEqual(column.features, [...FEATURE_NAMES]);
     assert.equal(column.sequences.length, other.sequences.length);
     const [x, y] = [column.sequences[0], other.sequences[0]];

@@ -22,33 +22,35 @@ const OFF_TO = 80;
  * (every RTP packet A sends that is not Opus: video, retransmissions) are taken out of the
  * recording there, as the browser stops sending them; audio, RTCP and B's media stay.
  */
-function cameraOffCall(out: string): { t0: number; local: string } {
+async function cameraOffCall(out: string): Promise<{ t0: number; local: string }> {
   const local = labLocalIp(CALL);
-  const src = openTrace(path.join(LAB_DIR, `${CALL}.pcapng.gz`));
+  const src = await openTrace(path.join(LAB_DIR, `${CALL}.pcapng.gz`));
   const raw = newRawPacket();
   const p = newDecodedPacket();
   const kept: TracePacket[] = [];
   let t0 = NaN;
   try {
-    while (src.next(raw)) {
-      if (t0 !== t0) t0 = raw.ts;
-      const t = raw.ts - t0;
-      if (
-        t >= OFF_FROM &&
-        t < OFF_TO &&
-        decodePacket(raw, p) &&
-        p.proto === 17 &&
-        formatAddr(p.src, p.ipVersion) === local
-      ) {
-        const rtp = rtpHeaderAt(p.buf, p.payloadOff, p.payloadCapLen);
-        if (rtp >= 0 && (p.buf[rtp + 1] & 0x7f) !== OPUS) continue;
+    do {
+      while (src.next(raw)) {
+        if (t0 !== t0) t0 = raw.ts;
+        const t = raw.ts - t0;
+        if (
+          t >= OFF_FROM &&
+          t < OFF_TO &&
+          decodePacket(raw, p) &&
+          p.proto === 17 &&
+          formatAddr(p.src, p.ipVersion) === local
+        ) {
+          const rtp = rtpHeaderAt(p.buf, p.payloadOff, p.payloadCapLen);
+          if (rtp >= 0 && (p.buf[rtp + 1] & 0x7f) !== OPUS) continue;
+        }
+        kept.push({
+          ts: raw.ts,
+          frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)),
+          origLen: raw.wireLen,
+        });
       }
-      kept.push({
-        ts: raw.ts,
-        frame: Buffer.from(raw.buf.subarray(raw.off, raw.off + raw.capLen)),
-        origLen: raw.wireLen,
-      });
-    }
+    } while (await src.more());
   } finally {
     src.close();
   }
@@ -65,7 +67,7 @@ test(
   async () => {
     const dir = tmpDir('camera-off');
     const trace = path.join(dir, 'off.pcapng');
-    const { t0, local } = cameraOffCall(trace);
+    const { t0, local } = await cameraOffCall(trace);
     const db = path.join(dir, 'off.db');
     const r = await runCli(['-f', trace, '--headless', '--speed', 'max', '--local', local, '--db', db]);
     assert.equal(r.code, 0, r.stderr);

@@ -143,7 +143,7 @@ test(
 
       // The same traffic as recorded by tcpdump (kernel timestamps) through the offline pipeline.
       const ref: WindowRecord[] = [];
-      extractTrace(
+      await extractTrace(
         pcap,
         { windowMs: 500, rules: loadRules(), local: [], idleTimeoutS: 3, maxFlows: 1000 },
         {

@@ -51,7 +51,7 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
   // The summary has the meter's final counts, not the last periodic ones.
   assert.match(
     r.stderr,
-    new RegExp(`spymate-tui: ${tracePackets()} packets, 0 dropped, 2 flows, 2 calls, ${windows.length} windows`),
+    new RegExp(`spymate-tui: ${await tracePackets()} packets, 0 dropped, 2 flows, 2 calls, ${windows.length} windows`),
   );
   assert.equal(d.meta.source, `file:${trace}`);
   assert.equal(d.meta.windows, String(windows.length));
@@ -230,11 +230,12 @@ test(
   },
 );
 
-function tracePackets(): number {
-  const src = openTrace(trace);
+async function tracePackets(): Promise<number> {
+  const src = await openTrace(trace);
   const raw = newRawPacket();
   let n = 0;
-  while (src.next(raw)) n++;
+  do while (src.next(raw)) n++;
+  while (await src.more());
   src.close();
   return n;
 }

@@ -19,17 +19,18 @@ import { CollectSink } from '../features/packets';
 const shipped = loadCallModel();
 
 /** Runs a trace through the pipeline with the shipped rules and call model. */
-function run(file: string): { sink: CollectSink; verdicts: FlowVerdict[] } {
+async function run(file: string): Promise<{ sink: CollectSink; verdicts: FlowVerdict[] }> {
   const sink = new CollectSink();
   const verdicts: FlowVerdict[] = [];
   const p = new Pipeline(
     { windowMs: 500, rules: loadRules(), local: [], idleTimeoutS: 30, maxFlows: 1000, calls: callClassifier(shipped) },
     Object.assign(sink, { verdict: (v: FlowVerdict) => verdicts.push(v) }),
   );
-  const src = openTrace(file);
+  const src = await openTrace(file);
   const raw = newRawPacket();
   const dp = newDecodedPacket();
-  while (src.next(raw)) if (decodePacket(raw, dp)) p.onPacket(dp);
+  do while (src.next(raw)) if (decodePacket(raw, dp)) p.onPacket(dp);
+  while (await src.more());
   src.close();
   p.finish();
   return { sink, verdicts };
@@ -46,12 +47,12 @@ test('the shipped call model loads, says what it was trained on and how it score
   assert.ok(cv.blindRecall >= 0.9, `calls with blinded headers ${cv.blindRecall}`);
 });
 
-test('calls in a format no rule knows are found by the classifier, with a certainty below 100 % and the reason', () => {
+test('calls in a format no rule knows are found by the classifier, with a certainty below 100 % and the reason', async () => {
   // other seeds than the shipped model was trained on
   const files = writeOpaqueCalls(tempDir('opaque'), 6, 99);
   let found = 0;
   for (const f of files) {
-    const { sink, verdicts } = run(f);
+    const { sink, verdicts } = await run(f);
     if (sink.starts.length === 0) continue;
     found++;
     const s = sink.starts[0];
@@ -64,11 +65,12 @@ test('calls in a format no rule knows are found by the classifier, with a certai
   assert.ok(found >= 5, `${found} of 6 found`);
 });
 
-test('traffic that is not a call stays out: games, uTP, QUIC off 443, telemetry, IPTV, tunnels', () => {
+test('traffic that is not a call stays out: games, uTP, QUIC off 443, telemetry, IPTV, tunnels', async () => {
   const files = writeCallNegatives(tempDir('negatives'), 2, 99);
-  const called = files.filter((f) => run(f).sink.starts.length > 0).map((f) => path.basename(f));
+  const called: string[] = [];
+  for (const f of files) if ((await run(f)).sink.starts.length > 0) called.push(path.basename(f));
   assert.ok(called.length <= 1, `called a call: ${called.join(', ')}`);
-  const wg = run(files.find((f) => f.includes('tunnel-0'))!);
+  const wg = await run(files.find((f) => f.includes('tunnel-0'))!);
   assert.match(wg.verdicts[0].reason, /05-not-calls\.rules:\d+: wireguard, never a call of its own/);
 });
 

@@ -35,7 +35,7 @@ test("real calls in the Spy Your Mate form: the report's columns, one sequence e
   }
 });
 
-test("sym-csv: a recording in the report's form holds exactly what spymate extract --labels writes for its call, labelled windows only", () => {
+test("sym-csv: a recording in the report's form holds exactly what spymate extract --labels writes for its call, labelled windows only", async () => {
   const name = 'office-vp8';
   const trace = path.join(LAB_DIR, `${name}.pcapng.gz`);
   const dir = tmpDir();
@@ -61,7 +61,7 @@ test("sym-csv: a recording in the report's form holds exactly what spymate extra
     .map((l) => l.split(','));
   const col = (c: string): number => head.indexOf(c);
   const labelled = rows.filter((r) => r[col('label')] !== '');
-  const sym = symCsv(trace)
+  const sym = (await symCsv(trace))
     .trim()
     .split('\n')
     .map((l) => l.split(','));

@@ -142,7 +142,7 @@ test(
     const dir = reachableDir('same-address');
     const trace = path.join(dir, 'same.pcapng');
     // kitchen-h264 with both peers on 127.0.0.1; the callee (B) sends no media and starts the call
-    const { callerPort, calleePort } = sameAddressCall(KITCHEN, '10.77.13.1', '10.77.13.2', trace);
+    const { callerPort, calleePort } = await sameAddressCall(KITCHEN, '10.77.13.1', '10.77.13.2', trace);
     const columns = ['srcPort', 'desPort', 'presence', 'remotePresence', 'since'];
     const row = (screen: string): string => tableRows(screen)[0] ?? '';
     // tall enough for the details view to show every column and the line about the sides

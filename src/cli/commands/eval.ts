@@ -29,29 +29,33 @@ export function registerEval(program: Command): void {
     .option('--report <OUT.html>', 'write a self-contained HTML page: timeline, learning curve, confusion matrix');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
-  cmd.action((files: string[], f: EvalFlags) => {
+  cmd.action(async (files: string[], f: EvalFlags) => {
     const outputs = [
       ['--predictions', f.predictions],
       ['--report', f.report],
     ] as const;
     const modelFile = f.model ?? DEFAULT_MODEL_PATH;
-    const { model, runs, e } = withOutputs(dataInputs(files, f, modelFile), outputs, ([predictions, report]) => {
-      const { model, data, runs } = runModelOnFiles(modelFile, files, f, true, 'evaluating');
-      const own = ownTrainingInputs(model.meta, data.inputs);
-      if (own.length > 0)
-        notice(
-          `warning: ${trainedOnLine(
-            own.map((i) => i.file),
-            data.inputs.length,
-          )}`,
-        );
-      const e = evaluateOutcomes(runs);
-      if (e.windows === 0)
-        throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
-      predictions?.write(predictionsCsv(runs, true));
-      report?.write(reportHtml(model.meta, model.file, e, runs));
-      return { model, runs, e };
-    });
+    const { model, runs, e } = await withOutputs(
+      dataInputs(files, f, modelFile),
+      outputs,
+      async ([predictions, report]) => {
+        const { model, data, runs } = await runModelOnFiles(modelFile, files, f, true, 'evaluating');
+        const own = ownTrainingInputs(model.meta, data.inputs);
+        if (own.length > 0)
+          notice(
+            `warning: ${trainedOnLine(
+              own.map((i) => i.file),
+              data.inputs.length,
+            )}`,
+          );
+        const e = evaluateOutcomes(runs);
+        if (e.windows === 0)
+          throw new UserError(`${files.join(', ')}: no labelled windows to score (do the labels cover the calls?)`);
+        predictions?.write(predictionsCsv(runs, true));
+        report?.write(reportHtml(model.meta, model.file, e, runs));
+        return { model, runs, e };
+      },
+    );
     if (f.json) {
       const r = (x: number): number => Math.round(x * 1e6) / 1e6;
       process.stdout.write(

@@ -104,8 +104,8 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
     writer = w;
   }
   try {
-    traces.forEach((trace, i) => {
-      const summary = extractTrace(
+    for (const [i, trace] of traces.entries()) {
+      const summary = await extractTrace(
         trace,
         {
           windowMs: o.window,
@@ -120,7 +120,7 @@ async function run(traces: string[], o: ExtractOptions): Promise<void> {
       );
       for (const w of summary.warnings) errorLine(`spymate: warning: ${w}`);
       if (!o.quiet) errorLine(`spymate extract: ${summaryLine(summary)}`);
-    });
+    }
   } catch (err) {
     // `spymate extract … | head`: the reader has what it wanted. Anything else: a half-written
     // output would pass for a result, so an existing file keeps its old content.

@@ -19,10 +19,10 @@ export function registerPredict(program: Command): void {
     .option('-o, --output <OUT.csv>', 'write the predictions here (mode 0600) instead of stdout');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
-  cmd.action((files: string[], f: PredictFlags) => {
+  cmd.action(async (files: string[], f: PredictFlags) => {
     const modelFile = f.model ?? DEFAULT_MODEL_PATH;
-    withOutputs(dataInputs(files, f, modelFile), [['-o', f.output ?? '-']], ([out]) => {
-      const { data, runs } = runModelOnFiles(modelFile, files, f, false, 'predicting', 'both');
+    await withOutputs(dataInputs(files, f, modelFile), [['-o', f.output ?? '-']], async ([out]) => {
+      const { data, runs } = await runModelOnFiles(modelFile, files, f, false, 'predicting', 'both');
       out!.write(
         predictionsCsv(
           runs,

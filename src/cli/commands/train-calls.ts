@@ -60,7 +60,7 @@ export function registerTrainCalls(program: Command): void {
       ...flows.filter((s) => s !== 'rules' && s !== 'none' && s !== 'all').map((s) => ['--flows', s] as const),
     ];
     // the model file is opened first (a wrong path fails before the training) and put in place whole
-    withOutputs(inputFiles, [['-o', f.output]], ([out]) => {
+    await withOutputs(inputFiles, [['-o', f.output]], async ([out]) => {
       const rules = loadRules(f.rules);
       const inputs = traces.map((file, i): CallTrainInput => {
         const s = flows[i];
@@ -72,7 +72,7 @@ export function registerTrainCalls(program: Command): void {
       const say = (line: string) => {
         if (!f.quiet) errorLine(`spymate train-calls: ${line}`);
       };
-      const m = trainCallModel(
+      const m = await trainCallModel(
         inputs,
         rules,
         { ...DEFAULT_CALL_TRAIN, trees: f.trees, seed: f.seed },

@@ -95,9 +95,9 @@ export function registerTrain(program: Command): void {
     .option('--trained-on <TEXT>', 'describe the training data in the model (default: the input file names)');
   addDataOptions(cmd);
   applyExitPolicy(cmd);
-  cmd.action((files: string[], f: TrainFlags) => {
-    const { model, data } = withOutputs(dataInputs(files, f), [['-o', f.output]], ([out]) => {
-      const data = readData(files, f, true);
+  cmd.action(async (files: string[], f: TrainFlags) => {
+    const { model, data } = await withOutputs(dataInputs(files, f), [['-o', f.output]], async ([out]) => {
+      const data = await readData(files, f, true);
       const o: TrainOptions = {
         algo: f.algo,
         l2: f.l2,

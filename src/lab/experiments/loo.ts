@@ -48,15 +48,15 @@ interface Recording {
   remoteColumn: View[];
 }
 
-function load(
+async function load(
   trace: string,
   labels: string,
   ip: string,
   peer: string,
   features: string[],
   side: 'local' | 'remote' = 'local',
-): View {
-  const data = loadDataSet([trace], {
+): Promise<View> {
+  const data = await loadDataSet([trace], {
     labels: [labels],
     local: [parseCidr(ip)],
     needLabels: true,
@@ -67,40 +67,42 @@ function load(
   return { peer, data };
 }
 
-function recordings(dir: string, features: string[]): Recording[] {
-  return (
-    fs
-      .readdirSync(dir)
-      .filter((f) => /\.pcapng(\.gz)?$/.test(f))
-      .map((f) => ({ name: f.replace(/\.pcapng(\.gz)?$/, ''), trace: path.join(dir, f) }))
-      // a recording is complete once the lab has written its NAME.json
-      .filter(
-        (r) => fs.existsSync(path.join(dir, `${r.name}.labels.csv`)) && fs.existsSync(path.join(dir, `${r.name}.json`)),
-      )
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((r) => {
-        const meta = JSON.parse(fs.readFileSync(path.join(dir, `${r.name}.json`), 'utf8')) as LabMeta;
-        // in/out must mean the same in every recording: the lab's JSON says which address is the capturing peer's
-        if (!meta.localIp) throw new Error(`${r.name}.json has no localIp`);
-        const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
-        const labelled =
-          remotes.length === 1
-            ? remotes.filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
-            : [];
-        const labels = (peer: string): string => path.join(dir, `${r.name}.${peer}.labels.csv`);
-        const remote = labelled.map(([peer, p]) => load(r.trace, labels(peer), p.ip, peer, features));
-        const remoteColumn = labelled.map(([peer]) =>
-          load(r.trace, labels(peer), meta.localIp as string, peer, features, 'remote'),
-        );
-        return {
-          name: r.name,
-          meta,
-          local: load(r.trace, path.join(dir, `${r.name}.labels.csv`), meta.localIp, 'A', features),
-          remote,
-          remoteColumn,
-        };
-      })
-  );
+async function recordings(dir: string, features: string[]): Promise<Recording[]> {
+  const found = fs
+    .readdirSync(dir)
+    .filter((f) => /\.pcapng(\.gz)?$/.test(f))
+    .map((f) => ({ name: f.replace(/\.pcapng(\.gz)?$/, ''), trace: path.join(dir, f) }))
+    // a recording is complete once the lab has written its NAME.json
+    .filter(
+      (r) => fs.existsSync(path.join(dir, `${r.name}.labels.csv`)) && fs.existsSync(path.join(dir, `${r.name}.json`)),
+    )
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const out: Recording[] = [];
+  for (const r of found) {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, `${r.name}.json`), 'utf8')) as LabMeta;
+    // in/out must mean the same in every recording: the lab's JSON says which address is the capturing peer's
+    if (!meta.localIp) throw new Error(`${r.name}.json has no localIp`);
+    const remotes = Object.entries(meta.peers ?? {}).filter(([peer]) => peer !== 'A');
+    const labelled =
+      remotes.length === 1
+        ? remotes.filter(([peer]) => fs.existsSync(path.join(dir, `${r.name}.${peer}.labels.csv`)))
+        : [];
+    const labels = (peer: string): string => path.join(dir, `${r.name}.${peer}.labels.csv`);
+    const remote: View[] = [];
+    const remoteColumn: View[] = [];
+    for (const [peer, p] of labelled) {
+      remote.push(await load(r.trace, labels(peer), p.ip, peer, features));
+      remoteColumn.push(await load(r.trace, labels(peer), meta.localIp, peer, features, 'remote'));
+    }
+    out.push({
+      name: r.name,
+      meta,
+      local: await load(r.trace, path.join(dir, `${r.name}.labels.csv`), meta.localIp, 'A', features),
+      remote,
+      remoteColumn,
+    });
+  }
+  return out;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -166,7 +168,7 @@ function setTrainOption(o: TrainOptions, args: readonly string[], i: number): nu
   return i + 1;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const dir = args[0] && !args[0].startsWith('--') ? args[0] : path.join(projectRoot(), 'test', 'fixtures', 'calls');
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
@@ -181,7 +183,7 @@ function main(): void {
     else if (args[i] === '--model') i++;
     else if (args[i] !== '--markdown' && args[i] !== '--local-only') i = setTrainOption(o, args, i);
   }
-  const recs = recordings(
+  const recs = await recordings(
     dir,
     FEATURE_NAMES.filter((f) => only.test(f)),
   );
@@ -243,4 +245,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

@@ -20,10 +20,10 @@ export const SYM_SOURCES = ['avg_interval', 'avg_size', 'packets', 'bytes'].flat
   ['in', 'out', 'all'].map((d) => `${d}_${m}`),
 );
 
-export function symCsv(trace: string): string {
+export async function symCsv(trace: string): Promise<string> {
   const base = trace.replace(/\.pcapng(\.gz)?$/, '');
   const meta = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as { localIp: string };
-  const data = loadDataSet([trace], {
+  const data = await loadDataSet([trace], {
     labels: [`${base}.labels.csv`],
     local: [parseCidr(meta.localIp)],
     needLabels: true,
@@ -47,14 +47,16 @@ if (require.main === module) {
     process.exit(2);
   }
   fs.mkdirSync(out, { recursive: true });
-  for (const t of traces) {
-    const file = path.join(out, `${path.basename(t).replace(/\.pcapng(\.gz)?$/, '')}.csv`);
-    try {
-      fs.writeFileSync(file, symCsv(t));
-    } catch (e) {
-      process.stderr.write(`sym-csv: ${(e as Error).message}\n`);
-      process.exit(1);
+  void (async () => {
+    for (const t of traces) {
+      const file = path.join(out, `${path.basename(t).replace(/\.pcapng(\.gz)?$/, '')}.csv`);
+      try {
+        fs.writeFileSync(file, await symCsv(t));
+      } catch (e) {
+        process.stderr.write(`sym-csv: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+      process.stdout.write(`${file}\n`);
     }
-    process.stdout.write(`${file}\n`);
-  }
+  })();
 }
