@@ -120,17 +120,17 @@ export class FlowStore {
                  @remotePresence, @remoteProbability, @remoteCertainty, @remoteSince,
                  @timeoutAt, @updated, @id, @srcIP, @srcPort, @desIP, @desPort, @protocol, @run)`,
       ),
+      // No packets or bytes from the start event: the call's first windows, which follow it, count them.
       startFlow: db.prepare(
         `INSERT INTO flows (flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts,
-                            packets, bytes, timeout_at, updated_at, call_certainty, call_reason, run)
-         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @packets, @bytes, @timeoutAt, @end,
+                            timeout_at, updated_at, call_certainty, call_reason, run)
+         VALUES (@id, @app, @srcIP, @srcPort, @desIP, @desPort, @protocol, @start, @end, @timeoutAt, @end,
                  @callCertainty, @callReason, @run)
          ON CONFLICT(flow_id) DO UPDATE SET
            app = excluded.app,
            call_certainty = excluded.call_certainty, call_reason = excluded.call_reason,
            first_ts = min(first_ts, excluded.first_ts),
            last_ts = max(last_ts, excluded.last_ts),
-           packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes),
            timeout_at = max(timeout_at, excluded.timeout_at),
            ended = 0, end_reason = NULL, ended_at = NULL,
            updated_at = max(updated_at, excluded.updated_at)`,
@@ -404,8 +404,6 @@ export class FlowStore {
     this.st.startFlow.run({
       ...this.flowParams(r),
       run: this.run,
-      packets: r.packets,
-      bytes: r.bytes,
       timeoutAt: r.end + this.opts.timeoutS,
       callCertainty: r.callCertainty,
       callReason: r.callReason ?? null,

@@ -42,6 +42,18 @@ test('replay --headless: flows, windows and presence rows in SQLite; NDJSON on s
     assert.equal(s.callCertainty, 1);
   }
   assert.ok(windows.every((w) => w.callCertainty === 1));
+  // A flow's packets and bytes are the end record's (the flow table's exact totals), which its
+  // windows add up to: the start record's count, made of the first windows' packets, is not added again.
+  for (const f of d.flows) {
+    const end = recs.find((x) => x.event === 'end' && x.flowID === f.flow_id)!;
+    const own = windows.filter((w) => w.flowID === f.flow_id);
+    assert.equal(f.packets, end.packets);
+    assert.equal(f.bytes, end.bytes);
+    assert.equal(
+      own.reduce((n, w) => n + Number(w.packets), 0),
+      end.packets,
+    );
+  }
   for (const f of d.flows) {
     assert.equal(f.call_certainty, 1);
     assert.match(String(f.call_reason), /^rules\/90-webrtc\.rules:\d+$/);

@@ -112,10 +112,9 @@ export class FlowStates {
 
   private start(r: FlowEventOut): void {
     const h = this.held.get(r.flowID);
+    // No packets or bytes from the start event: the call's first windows, which follow it, count them.
     if (!h) {
       const row = this.fresh(r);
-      row.packets = r.packets;
-      row.bytes = r.bytes;
       this.held.set(r.flowID, { row, version: 0 });
       this.dirty.add(r.flowID);
       return;
@@ -124,8 +123,6 @@ export class FlowStates {
     f.app = r.app;
     f.first_ts = Math.min(f.first_ts, r.start);
     f.last_ts = Math.max(f.last_ts, r.end);
-    f.packets = Math.max(f.packets, r.packets);
-    f.bytes = Math.max(f.bytes, r.bytes);
     f.timeout_at = Math.max(f.timeout_at, r.end + this.opts.timeoutS);
     f.ended = false;
     f.end_reason = null;
