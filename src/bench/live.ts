@@ -142,7 +142,11 @@ async function rssWithFlows(ctx: BenchContext, dir: string, mix: 'busy-host' | '
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c));
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, pidRssMB(child.pid!))), 100);
+  const timer = setInterval(() => {
+    // NaN once the child is a zombie (no VmHWM): a late poll must not wipe the peak
+    const rss = pidRssMB(child.pid!);
+    if (rss > peak) peak = rss;
+  }, 100);
   await new Promise((r) => child.on('close', r));
   clearInterval(timer);
   const m = /(\d+) flows/.exec(stderr);
