@@ -14,28 +14,10 @@ import { helperTarget, invokingUser } from '../../src/capture/privileges';
 import { defaultDbPath } from '../../src/store/paths';
 import { writeTwoCalls } from './call-trace';
 import { cliEnv, SPYMATE } from '../../src/testkit/spymate-cli';
+import { NOBODY, SUDO_ENV, whyNotAsNobody } from '../../src/testkit/sudo-user';
 import { BIN, isRoot, ndjsonRecords, readDb, runCli, tmpDir } from './run-cli';
 
-const NOBODY = 65534;
-const SUDO = { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY) };
-
-/** Why the sudo-user tests cannot run here, or false. */
-function sudoSkip(): string | false {
-  if (!isRoot()) return 'needs root (other uids)';
-  // the dropped user must be able to read the program
-  const r = spawnSync('setpriv', [
-    '--reuid',
-    String(NOBODY),
-    '--regid',
-    String(NOBODY),
-    '--clear-groups',
-    'test',
-    '-r',
-    BIN,
-  ]);
-  return r.status === 0 ? false : `uid ${NOBODY} cannot read ${BIN}`;
-}
-const SUDO_SKIP = sudoSkip();
+const SUDO_SKIP = whyNotAsNobody(BIN);
 const ROOT_ONLY = isRoot() ? false : 'needs root';
 
 /** A directory the test's sudo user owns, inside one everybody may enter. */
@@ -78,7 +60,7 @@ test(
     const trace = writeTwoCalls(path.join(dir, 'calls.pcap'), 12, 6);
     const db = path.join(dir, 'run.db');
     const out = path.join(dir, 'run.ndjson');
-    const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out], { env: SUDO });
+    const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out], { env: SUDO_ENV });
     assert.equal(r.code, 0, r.stderr);
     for (const f of [db, out]) {
       const st = fs.statSync(f);
@@ -106,7 +88,9 @@ test(
     const before = snapshot(conf);
     for (const out of [conf, link]) {
       const db = path.join(dir, `${path.basename(out)}.db`);
-      const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out], { env: SUDO });
+      const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db, '--out', out], {
+        env: SUDO_ENV,
+      });
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /permission denied|not writable/);
@@ -132,7 +116,7 @@ test(
     const link = path.join(dir, 'link.db');
     fs.symlinkSync(app, link);
     const before = snapshot(app);
-    for (const [db, env] of [[app, {}], [link, {}], ...(SUDO_SKIP ? [] : [[app, SUDO] as const])] as const) {
+    for (const [db, env] of [[app, {}], [link, {}], ...(SUDO_SKIP ? [] : [[app, SUDO_ENV] as const])] as const) {
       const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db], { env });
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -161,7 +145,7 @@ test(
     const rootOnly = path.join(top, 'rootonly');
     fs.mkdirSync(rootOnly, { mode: 0o755 });
     const db = path.join(rootOnly, 'a', 'b', 'x.db');
-    const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db], { env: SUDO });
+    const r = await runCli(['-f', trace, '--speed', 'max', '--headless', '--db', db], { env: SUDO_ENV });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /directory .*rootonly\/a\/b does not exist; create it, or choose another --db/);
     assert.deepEqual(fs.readdirSync(rootOnly), [], 'nothing created as root inside the root-only tree');
@@ -220,7 +204,7 @@ test(
     const run = (out: string) =>
       spawnSync(process.execPath, [SPYMATE, 'extract', trace, '-q', '-o', out], {
         encoding: 'utf8',
-        env: cliEnv(SUDO),
+        env: cliEnv(SUDO_ENV),
       });
     const mine = path.join(dir, 'features.csv');
     const ok = run(mine);

@@ -14,33 +14,17 @@ import { hasTmux, Tmux } from '../../src/testkit/tmux';
 import { projectRoot } from '../../src/rules/paths';
 import { cliEnv } from '../../src/testkit/spymate-cli';
 import { tempDir } from '../../src/testkit/temp';
+import { NOBODY, SUDO_ENV, whyNotAsNobody } from '../../src/testkit/sudo-user';
 import { ndjsonRecords, readDb, waitFor } from '../live/run-cli';
 
 const ROOT = projectRoot();
 const TRACE = path.join(ROOT, 'test/fixtures/calls/office-vp8.pcapng.gz');
 const BIN = path.join(ROOT, 'dist/src/cli/spymate-tui.js');
-const NOBODY = 65534;
 const skip = !hasTmux()
   ? 'tmux not installed'
   : !fs.existsSync(TRACE)
     ? 'no recorded call in test/fixtures/calls'
     : false;
-
-/** Run as the sudo user `nobody` when root and it can read the program. */
-function asSudoUser(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const r = spawnSync('setpriv', [
-    '--reuid',
-    String(NOBODY),
-    '--regid',
-    String(NOBODY),
-    '--clear-groups',
-    'test',
-    '-r',
-    BIN,
-  ]);
-  return r.status === 0;
-}
 
 /**
  * spymate-tui in a tmux pane, through a wrapper that ignores the hangup itself and records the
@@ -52,11 +36,12 @@ function startInTmux(term: Tmux, args: (dir: string) => string[]): { dir: string
   fs.chmodSync(top, 0o755);
   const dir = path.join(top, 'files');
   fs.mkdirSync(dir);
-  const sudo = asSudoUser();
+  // as the sudo user `nobody` when root and it can read the program
+  const sudo = whyNotAsNobody(BIN) === false;
   if (sudo) fs.chownSync(dir, NOBODY, NOBODY);
   const err = path.join(top, 'stderr');
   const exit = path.join(top, 'exit.json');
-  const env = cliEnv(sudo ? { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY) } : {});
+  const env = cliEnv(sudo ? SUDO_ENV : {});
   const wrapper =
     `const {spawn}=require('child_process');const fs=require('fs');process.on('SIGHUP',()=>{});` +
     `const c=spawn(process.execPath,${JSON.stringify([BIN, ...args(dir)])},{stdio:['inherit','inherit',fs.openSync(${JSON.stringify(err)},'w')],env:${JSON.stringify(env)}});` +
