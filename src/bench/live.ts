@@ -14,6 +14,7 @@ import { BatchBuilder, type SealedBatch } from '../store/batch';
 import { quotedKeys } from '../store/ndjson';
 import { tcpPacket, udpPacket, writePcap, type TracePacket } from '../testkit/trace-writer';
 import { rtpPayload } from '../testkit/synthetic';
+import { buildBlaster, type Blaster } from '../testkit/blaster';
 import { canMakeNetns, createVethPair } from '../testkit/netns';
 import { STATS, windowRec } from '../testkit/records';
 import { timeCommand, type BenchContext, type BenchSection } from './bench';
@@ -186,7 +187,13 @@ function replayVsExtract(ctx: BenchContext, dir: string): void {
 const LIVE_RUNS = Number(process.env.SPYMATE_BENCH_LIVE_RUNS) || 5;
 
 /** One blast at `rate` into a monitor on the veth: sent, counted, and the drops by cause it reported. */
-async function liveRun(ctx: BenchContext, pair: ReturnType<typeof createVethPair>, db: string, rate: number) {
+async function liveRun(
+  ctx: BenchContext,
+  pair: ReturnType<typeof createVethPair>,
+  blast: Blaster,
+  db: string,
+  rate: number,
+) {
   const count = rate * 3;
   const cli = path.join(ctx.root, 'dist/src/cli/spymate-tui.js');
   const mon = spawn(
@@ -197,18 +204,7 @@ async function liveRun(ctx: BenchContext, pair: ReturnType<typeof createVethPair
   let stderr = '';
   mon.stderr!.on('data', (c: Buffer) => (stderr += c));
   await new Promise((r) => setTimeout(r, 1500));
-  const g = spawnSync('ip', [
-    'netns',
-    'exec',
-    pair.nsB,
-    process.execPath,
-    path.join(__dirname, 'blaster.js'),
-    pair.ifB,
-    String(count),
-    String(rate),
-    pair.ipB,
-    pair.ipA,
-  ]);
+  const g = spawnSync('ip', ['netns', 'exec', pair.nsB, ...blast(pair.ifB, count, rate)]);
   const [sent, achieved] = g.stdout.toString().trim().split(' ').map(Number);
   await new Promise((r) => setTimeout(r, 1500));
   mon.kill('SIGTERM');
@@ -232,6 +228,12 @@ async function liveCapture(ctx: BenchContext, dir: string): Promise<void> {
     return;
   }
   const pair = createVethPair('bn', 9);
+  const blast = buildBlaster(dir, pair.ipB, pair.ipA);
+  if (typeof blast === 'string') {
+    pair.destroy();
+    ctx.report('live capture', NaN, 'packets/s', `skipped: ${blast}`);
+    return;
+  }
   const hogs = Array.from({ length: Math.max(1, os.cpus().length - 1) }, () =>
     spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
   );
@@ -239,7 +241,7 @@ async function liveCapture(ctx: BenchContext, dir: string): Promise<void> {
     for (const rate of [100_000, 150_000, 200_000]) {
       const runs = [];
       for (let k = 0; k < LIVE_RUNS; k++)
-        runs.push(await liveRun(ctx, pair, path.join(dir, `live-${rate}-${k}.db`), rate));
+        runs.push(await liveRun(ctx, pair, blast, path.join(dir, `live-${rate}-${k}.db`), rate));
       const lost = runs.map((r) => r.sent - r.counted);
       const achieved = runs.reduce((a, r) => a + r.achieved, 0) / runs.length;
       ctx.report(

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { extractTrace } from '../../src/features/extract';
 import type { WindowRecord } from '../../src/features/types';
 import { loadRules } from '../../src/rules/load';
-import { projectRoot } from '../../src/rules/paths';
+import { buildBlaster } from '../../src/testkit/blaster';
 import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
 import { childPids, holdsCpuLatency, ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
 
@@ -174,7 +174,7 @@ test(
 test(
   'every packet sent is counted or reported dropped, by cause: a 1 MiB ring (16 frames) under a burst',
   { skip: SKIP ?? false, timeout: 60_000 },
-  async () => {
+  async (t) => {
     const pair = createVethPair('dr', 2);
     try {
       const dir = tmpDir('drops');
@@ -196,14 +196,14 @@ test(
       );
       await new Promise((r) => setTimeout(r, 500));
       const sent = 60_000;
-      const blaster = path.join(projectRoot(), 'dist/src/bench/blaster.js');
-      const g = spawnSync(
-        'ip',
-        ['netns', 'exec', pair.nsB, process.execPath, blaster, pair.ifB, String(sent), '1000000', pair.ipB, pair.ipA],
-        {
-          encoding: 'utf8',
-        },
-      );
+      const blast = buildBlaster(dir, pair.ipB, pair.ipA);
+      if (typeof blast === 'string') {
+        run.child.kill('SIGTERM');
+        await run.result;
+        t.skip(blast);
+        return;
+      }
+      const g = spawnSync('ip', ['netns', 'exec', pair.nsB, ...blast(pair.ifB, sent, 1_000_000)], { encoding: 'utf8' });
       assert.equal(Number(g.stdout.split(' ')[0]), sent, g.stderr);
       await new Promise((r) => setTimeout(r, 1000));
       run.child.kill('SIGTERM');
