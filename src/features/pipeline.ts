@@ -77,6 +77,12 @@ const PENDING_MAX = 4;
 const PENDING_FIELDS = 3;
 const PENDING_STRIDE = PENDING_FIELDS * PENDING_MAX;
 
+/**
+ * Slots the per-flow slabs are made with at most: ~400 MB of address space for the three of them,
+ * which a small host could refuse at start-up for a --max-flows of millions; a bigger table grows them.
+ */
+const SLAB_SLOTS_MAX = 1 << 20;
+
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
 
@@ -154,8 +160,8 @@ export class Pipeline {
   private nextTickWin = -Infinity;
   private readonly featureCount = FEATURE_NAMES.length;
   /**
-   * Per-flow slabs, sized for the flow table's cap (a flow holds at most one slot of each): a
-   * candidate's pending packets (see PENDING_MAX and PENDING_FIELDS)
+   * Per-flow slabs, sized for the flow table's cap up to SLAB_SLOTS_MAX (a flow holds at most one
+   * slot of each): a candidate's pending packets (see PENDING_MAX and PENDING_FIELDS)
    */
   private readonly pendingSlab: Slab;
   /** its flow summary (FlowState.summary) */
@@ -173,9 +179,10 @@ export class Pipeline {
     this.windowS = opts.windowMs / 1000;
     this.windowsPerS = 1000 / opts.windowMs;
     this.mediaStopS = Math.min(opts.mediaStopS ?? DEFAULT_MEDIA_STOP_S, opts.idleTimeoutS * 0.9);
-    this.pendingSlab = new Slab(PENDING_STRIDE, opts.maxFlows);
-    this.summaries = new Slab(SUMMARY_SIZE, opts.maxFlows);
-    this.shapeWords = new Slab(SHAPE_WORDS, opts.maxFlows);
+    const slots = Math.min(opts.maxFlows, SLAB_SLOTS_MAX);
+    this.pendingSlab = new Slab(PENDING_STRIDE, slots);
+    this.summaries = new Slab(SUMMARY_SIZE, slots);
+    this.shapeWords = new Slab(SHAPE_WORDS, slots);
     this.table = new FlowTable<FlowState>(
       opts.maxFlows,
       opts.local,
