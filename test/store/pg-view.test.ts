@@ -115,6 +115,9 @@ test(
       assert.deepEqual(Object.keys((await view.windows('b@berlin-1', 4, false))[0].features), []);
       assert.deepEqual((await view.search('pari')).sort(), ['a@paris', 'c@paris']);
       assert.deepEqual(await view.search('2001:db8:1::9'), ['b@berlin-1']);
+      // a port by its digits, as SQLite's search does (500 finds port 5000)
+      assert.equal((await view.search('500')).length, (await view.search('5000')).length);
+      assert.ok((await view.search('500')).length > 0);
     } finally {
       await view.close();
     }

@@ -265,13 +265,13 @@ export class PgView {
     });
   }
 
-  /** Keys of the flows on show whose ID, address, port, app, presence or sensor contain `term`. */
+  /** Keys of the flows on show whose ID, address, port, app, presence or sensor contain `term` (a port by its digits, as in SQLite). */
   async search(term: string): Promise<string[]> {
     const t = term.toLowerCase();
     const rows = await this.query<{ sensor: string; flow_id: string }>(
       `${VISIBLE} SELECT sensor, flow_id FROM v WHERE strpos(lower(flow_id), $1) > 0 OR strpos(lower(src_ip), $1) > 0
          OR strpos(lower(des_ip), $1) > 0 OR strpos(lower(app), $1) > 0 OR strpos(lower(presence), $1) > 0
-         OR strpos(lower(sensor), $1) > 0 OR src_port::text = $1 OR des_port::text = $1`,
+         OR strpos(lower(sensor), $1) > 0 OR strpos(src_port::text, $1) > 0 OR strpos(des_port::text, $1) > 0`,
       [t],
     );
     return rows.map(rowKey);
