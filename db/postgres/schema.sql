@@ -1,4 +1,4 @@
--- spymate's PostgreSQL store (spymate-tui --store postgres://...), schema version 1: many sensors
+-- spymate's PostgreSQL store (spymate-tui --store postgres://...), schema version 3: many sensors
 -- (capture hosts) write here, the one view reads. SQLite's schema is db/schema.sql; the columns of
 -- flows and windows are the same records, with a `sensor` column in front and PostgreSQL types.
 -- Created (and, for later versions, migrated by db/postgres/migrations/NNN_*.sql) by
@@ -67,6 +67,13 @@ CREATE TABLE flows (
   updated_at     double precision NOT NULL, -- pipeline time of the latest record in this state
   call_certainty double precision,          -- how sure the pick as a call is, 0..1: 1 for a rule (v2)
   call_reason    text,                      -- why it is a call: rule file:line, or the call classifier's score (v2)
+  presence_since double precision,          -- start of the first window of the current presence run (v3)
+  -- the remote side's camera, judged from what the local side receives (v3): as presence,
+  -- probability, certainty, presence_since
+  remote_presence    text NOT NULL DEFAULT 'unknown',
+  remote_probability double precision,
+  remote_certainty   double precision,
+  remote_since       double precision,
   PRIMARY KEY (sensor, flow_id)
 );
 -- the view reads live flows and recently ended ones, not the history
@@ -89,6 +96,8 @@ CREATE TABLE windows (
   certainty       double precision,         -- confidence in `presence`, 0..100
   raw_probability double precision,         -- P(person) of the bare per-window classifier
   features        double precision[] NOT NULL, -- in the order of sensors.feature_names; NaN = no value
+  remote_presence text NOT NULL DEFAULT 'unknown', -- the remote side's camera: final prediction (v3)
+  remote_probability double precision,      -- and its P(person) (v3)
   PRIMARY KEY (sensor, flow_id, start)
 );
 

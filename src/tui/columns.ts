@@ -374,15 +374,13 @@ const DEFAULT_ORDER = [
 
 const DEFAULT_COLUMNS: readonly ColumnDef[] = DEFAULT_ORDER.map((n) => columnByName(n) as ColumnDef);
 
-/** What the PostgreSQL store does not keep yet: last in the view over many sensors, where they read unknown. */
-const SQLITE_ONLY = new Set(['remotePresence', 'since', 'remoteSince', 'remoteCertainty', 'run']);
-
-/** The view over many sensors: presence, certainty, then the sensor, then the rest. */
-const VIEW_COLUMNS: readonly ColumnDef[] = [
-  ...['presence', 'certainty', 'sensor'].map((n) => columnByName(n) as ColumnDef),
-  ...DEFAULT_COLUMNS.filter((c) => !['presence', 'certainty'].includes(c.name) && !SQLITE_ONLY.has(c.name)),
-  ...DEFAULT_COLUMNS.filter((c) => SQLITE_ONLY.has(c.name)),
-];
+/**
+ * The view over many sensors: the default order with the sensor after the cameras and certainty.
+ * `run` stays last: PostgreSQL keeps sensors instead of runs, and it reads `-` there.
+ */
+const VIEW_COLUMNS: readonly ColumnDef[] = DEFAULT_COLUMNS.flatMap((c) =>
+  c.name === 'certainty' ? [c, columnByName('sensor') as ColumnDef] : [c],
+);
 
 /**
  * COLUMN arguments and --columns values → columns, in the order given, repeats dropped.

@@ -107,6 +107,11 @@ test('flow rows: a start, windows and an end give the values SQLite would, and o
     // the start record's packet is one of the windows' own: counted once
     [40, 4, 3, 'background', T0, T0 + 2 + 10, false],
   );
+  // the last window turned both cameras: the local one to background, the remote one to a person
+  assert.deepEqual(
+    [row.presence_since, row.remote_presence, row.remote_probability, row.remote_certainty, row.remote_since],
+    [T0 + 1.5, 'person', 0.7, 70, T0 + 1.5],
+  );
   f.written(taken);
   assert.equal(f.dirtyCount, 0);
   f.apply(endRec('x', T0, T0 + 2, 30, 'fin'));
@@ -114,7 +119,13 @@ test('flow rows: a start, windows and an end give the values SQLite would, and o
   f.apply(windowRec('x', T0 + 2, 0, false)); // changed again while being written: stays dirty
   f.written(taken);
   assert.equal(f.dirtyCount, 1);
-  f.written(f.takeDirty());
+  const again = f.takeDirty();
+  assert.deepEqual(
+    [again[0].row.presence_since, again[0].row.remote_since],
+    [T0 + 1.5, T0 + 1.5],
+    'a run goes on across batches and writes',
+  );
+  f.written(again);
   f.sweep(T0 + 2 + 5);
   assert.equal(f.size, 0, 'an ended row leaves memory after keepS');
 });

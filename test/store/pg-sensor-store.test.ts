@@ -39,7 +39,12 @@ function options(sensor: string, over: Partial<SensorStoreOptions> = {}): Sensor
 
 const query = <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => pg.query<T>(sql, params);
 
-/** Two calls over several batches: windows, a camera-off stretch, a FIN end and a timeout. */
+/**
+ * Two calls over several batches: windows, a camera-off stretch, a FIN end and a timeout. Presence
+ * runs of both cameras start inside a batch and go on across the next ones: c1's local camera is
+ * camera-off from window 30 (T0+15), its remote one a person from window 25 (T0+12.5); c2's remote
+ * side sends no video from window 16 (T0+8).
+ */
 function batches(): RecordBatch[] {
   const out: RecordBatch[] = [];
   let recs: LiveRecord[] = [startRec('c1', T0), startRec('c2', T0 + 0.2)];
@@ -47,7 +52,11 @@ function batches(): RecordBatch[] {
     const w = windowRec('c1', T0 + i * 0.5, 20 + (i % 7), i < 25, 0.5, i === 3 ? 5 : -1);
     if (i >= 30) w.presence = 'camera-off';
     recs.push(w);
-    if (i < 20) recs.push(windowRec('c2', T0 + i * 0.5, i % 5, i % 2 === 0));
+    if (i < 20) {
+      const w2 = windowRec('c2', T0 + i * 0.5, i % 5, i % 2 === 0);
+      if (i >= 16) Object.assign(w2, { remotePresence: 'no video', remoteProbability: null, remoteCertainty: null });
+      recs.push(w2);
+    }
     if (i % 9 === 8) {
       out.push(batch(T0 + i * 0.5 + 0.5, recs));
       recs = [];
@@ -75,23 +84,22 @@ test('a sensor stores the same flows and windows as the SQLite filter thread', {
   const lite = db.prepare('SELECT * FROM flows ORDER BY flow_id').all() as Array<Record<string, unknown>>;
   const flows = await query<Record<string, unknown>>("SELECT * FROM flows WHERE sensor = 'same' ORDER BY flow_id");
   assert.equal(flows.length, 2);
-  // PostgreSQL keeps SQLite's flow row but for the run and the remote camera (not kept there yet)
-  const sqliteOnly = [
-    'run',
-    'presence_since',
-    'remote_presence',
-    'remote_probability',
-    'remote_certainty',
-    'remote_since',
-  ];
+  // PostgreSQL keeps SQLite's flow row, both cameras and since-when included, but for the run
+  // (it has sensors instead)
   for (let i = 0; i < lite.length; i++) {
     const { sensor, ended, ...rest } = flows[i];
     assert.equal(sensor, 'same');
-    const kept = Object.fromEntries(Object.entries(lite[i]).filter(([k]) => !sqliteOnly.includes(k)));
+    const { run, ...kept } = lite[i];
+    assert.equal(run, sqlite.run);
     assert.deepEqual({ ...rest, ended: ended ? 1 : 0 }, kept);
   }
   assert.equal(flows[0].end_reason, 'fin');
   assert.equal(flows[1].end_reason, 'timeout');
+  const cameras = (f: Record<string, unknown>) => [f.presence, f.presence_since, f.remote_presence, f.remote_since];
+  assert.deepEqual(cameras(flows[0]), ['camera-off', T0 + 15, 'person', T0 + 12.5]);
+  // c2's local camera alternates: each window starts a run of its own
+  assert.deepEqual(cameras(flows[1]), ['background', T0 + 9.5, 'no video', T0 + 8]);
+  assert.deepEqual([flows[0].remote_probability, flows[0].remote_certainty], [0.7, 70]);
 
   const liteWins = db.prepare('SELECT * FROM windows ORDER BY flow_id, start').all() as Array<Record<string, unknown>>;
   const wins = await query<Record<string, unknown>>(
@@ -112,14 +120,17 @@ test('a sensor stores the same flows and windows as the SQLite filter thread', {
       'probability',
       'certainty',
       'raw_probability',
+      'remote_probability',
     ]) {
       assert.equal(w[k], l[k], `window ${i} ${k}`);
     }
     // SQLite keeps presence as 1/0 (NULL otherwise); PostgreSQL as the label, camera-off included
     assert.equal(l.presence, w.presence === 'person' ? 1 : w.presence === 'background' ? 0 : null);
+    assert.equal(l.remote_presence, w.remote_presence === 'person' ? 1 : w.remote_presence === 'background' ? 0 : null);
     assert.deepEqual(w.features, Array.from(featureValues(l.features as Buffer)));
   }
   assert.equal(wins.filter((w) => w.presence === 'camera-off').length, 10);
+  assert.equal(wins.filter((w) => w.remote_presence === 'no video').length, 4);
   assert.ok(Number.isNaN((wins[3].features as number[])[5]), 'NaN features stay NaN');
 
   const [sensor] = await query<Record<string, unknown>>("SELECT * FROM sensors WHERE sensor = 'same'");
@@ -194,7 +205,7 @@ test(
   'beyond its memory budget the queue spills to a file, and beyond the disk budget it drops and counts',
   { skip },
   async () => {
-    const rowBytes = 2 + 13 * 4 + 400 + FEATURE_NAMES.length * 12;
+    const rowBytes = 2 + 15 * 4 + 400 + FEATURE_NAMES.length * 12;
     const o = options('budget', {
       budget: { memoryBytes: 12 * rowBytes, diskBytes: 30 * rowBytes, spoolDir: tempDir('spool') },
       drainMs: 20000,

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_NAMES } from '../../src/features/names';
 import { PgView } from '../../src/store/pg/view';
+import { rowKey } from '../../src/store/view-types';
 import { parsePgUrl } from '../../src/store/pg/target';
 import type { LiveRecord } from '../../src/store/types';
 import { pgBinDir, startCluster, type PgCluster } from '../../src/testkit/postgres';
@@ -20,7 +21,9 @@ let pg: PgCluster;
 before(async () => {
   if (skip) return;
   pg = await startCluster('view');
-  // two sensors; each flow's addresses say which it is
+  // two sensors; each flow's addresses say which it is. c's local camera turns to background at
+  // T0+2 (its remote one to a person: windowRec's remote side is the other way round), and a@paris's
+  // remote side stops its video at T0+1
   const flows: Array<[string, string, string, string]> = [
     ['berlin-1', 'a', '10.1.2.3', '192.0.2.7'],
     ['berlin-1', 'b', '2001:db8::5', '2001:db8:1::9'],
@@ -33,7 +36,12 @@ before(async () => {
       if (s !== sensor) continue;
       const at = (r: LiveRecord): LiveRecord => ({ ...r, srcIP: src, desIP: des });
       recs.push(at(startRec(id, T0)));
-      for (let i = 0; i < 6; i++) recs.push(at(windowRec(id, T0 + i * 0.5, id === 'b' ? 90 : 10 + i, true)));
+      for (let i = 0; i < 6; i++) {
+        const w = windowRec(id, T0 + i * 0.5, id === 'b' ? 90 : 10 + i, !(id === 'c' && i >= 4));
+        if (sensor === 'paris' && id === 'a' && i >= 2)
+          Object.assign(w, { remotePresence: 'no video', remoteProbability: null, remoteCertainty: null });
+        recs.push(at(w));
+      }
     }
     await storeRun(pg.url, sensor, recs, T0 + 4);
   }
@@ -79,6 +87,11 @@ test('every column sorts in PostgreSQL, and sorts as its values do', { skip }, a
   }
   assert.deepEqual((await shown([], 'bytes', true))[0], 'b@berlin-1');
   assert.deepEqual(await shown([], 'sensor'), ['a@berlin-1', 'b@berlin-1', 'a@paris', 'c@paris']);
+  // both cameras and since when, as PostgreSQL keeps them (ties by sensor, then flow)
+  assert.deepEqual(await shown([], 'since'), ['c@paris', 'a@berlin-1', 'b@berlin-1', 'a@paris']);
+  assert.deepEqual(await shown([], 'remoteSince'), ['c@paris', 'a@paris', 'a@berlin-1', 'b@berlin-1']);
+  assert.deepEqual(await shown([], 'remotePresence'), ['a@berlin-1', 'b@berlin-1', 'a@paris', 'c@paris']);
+  assert.deepEqual(await shown([], 'remoteCertainty'), ['a@berlin-1', 'b@berlin-1', 'c@paris', 'a@paris']);
 });
 
 test(
@@ -102,11 +115,47 @@ test(
       assert.deepEqual(Object.keys((await view.windows('b@berlin-1', 4, false))[0].features), []);
       assert.deepEqual((await view.search('pari')).sort(), ['a@paris', 'c@paris']);
       assert.deepEqual(await view.search('2001:db8:1::9'), ['b@berlin-1']);
+      // a port by its digits, as SQLite's search does (500 finds port 5000)
+      assert.equal((await view.search('500')).length, (await view.search('5000')).length);
+      assert.ok((await view.search('500')).length > 0);
     } finally {
       await view.close();
     }
   },
 );
+
+test('the columns of both cameras and since when show what the sensors stored', { skip }, async () => {
+  const view = new PgView(parsePgUrl(pg.url));
+  try {
+    const rows = await view.rows(['c@paris', 'a@paris', 'a@berlin-1']);
+    const ctx = { monitorStart: null, clock: null };
+    const cells = (key: string): string[] => {
+      const r = rows.find((x) => rowKey(x) === key)!;
+      return ['presence', 'since', 'remotePresence', 'remoteSince', 'remoteCertainty', 'run'].map((n) =>
+        columnByName(n)!.text(r, ctx),
+      );
+    };
+    // the sensors' clock is T0+4
+    assert.deepEqual(cells('c@paris'), ['background', '2s', 'person', '2s', '70%', '-']);
+    assert.deepEqual(cells('a@paris'), ['person', '4s', 'no video', '3s', '-', '-']);
+    assert.deepEqual(cells('a@berlin-1'), ['person', '4s', 'background', '4s', '70%', '-']);
+    const wins = await view.windows('c@paris', 3, false);
+    assert.deepEqual(
+      wins.map((w) => [w.presence, w.remote_presence, w.remote_probability]),
+      [
+        [1, 0, 0.2],
+        [0, 1, 0.7],
+        [0, 1, 0.7],
+      ],
+    );
+    assert.deepEqual(
+      (await view.windows('a@paris', 6, false)).map((w) => w.remote_presence),
+      [0, 0, null, null, null, null],
+    );
+  } finally {
+    await view.close();
+  }
+});
 
 test('a database no sensor has written to yet: the view says it waits', { skip }, async () => {
   pg.psql('CREATE DATABASE empty');

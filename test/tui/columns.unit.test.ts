@@ -60,9 +60,10 @@ test('columns are chosen by number or name, comma lists allowed, in the order gi
   const view = resolveColumns([], true);
   assert.equal(view.length, COLUMNS.length);
   assert.deepEqual(
-    view.slice(0, 4).map((c) => c.name),
-    ['presence', 'certainty', 'sensor', 'app'],
+    view.slice(0, 6).map((c) => c.name),
+    ['presence', 'remotePresence', 'since', 'certainty', 'sensor', 'app'],
   );
+  assert.equal(view.at(-1)!.name, 'run', 'PostgreSQL keeps sensors, not runs: run comes last');
 });
 
 test('an unknown column is a usage error listing the valid ones', () => {

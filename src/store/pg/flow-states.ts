@@ -3,15 +3,12 @@ import type { FlowRow } from '../view-types';
 
 /**
  * One `flows` row as the sensor holds it (db/postgres/schema.sql): the row the UI reads, without
- * the sensor's name and clock, `ended` a boolean as PostgreSQL keeps it.
+ * the sensor's name and clock, `ended` a boolean as PostgreSQL keeps it, and no `run` (PostgreSQL
+ * has sensors instead: a restarted sensor writes over its own rows).
  */
-/** What PostgreSQL keeps of a flow: SQLite's row without the run and the remote camera (not kept there yet). */
-export type FlowState = Omit<FlowRow, 'ended' | 'sensor' | 'sensor_clock' | 'sensor_start' | SqliteOnly> & {
+export type FlowState = Omit<FlowRow, 'ended' | 'sensor' | 'sensor_clock' | 'sensor_start' | 'run'> & {
   ended: boolean;
 };
-
-type SqliteOnly =
-  'run' | 'presence_since' | 'remote_presence' | 'remote_probability' | 'remote_certainty' | 'remote_since';
 
 interface Held {
   row: FlowState;
@@ -70,6 +67,11 @@ export class FlowStates {
       presence: 'unknown',
       probability: null,
       certainty: null,
+      presence_since: null,
+      remote_presence: 'unknown',
+      remote_probability: null,
+      remote_certainty: null,
+      remote_since: null,
       timeout_at: r.end + this.opts.timeoutS,
       ended: false,
       end_reason: null,
@@ -102,9 +104,15 @@ export class FlowStates {
     f.windows++;
     if (w.presence === 'person') f.person_windows++;
     f.bitrate = bitrate;
+    // a presence run goes on while the presence stays; the first window of a new one starts it
+    if (f.presence !== w.presence || f.presence_since === null) f.presence_since = w.start;
     f.presence = w.presence;
     f.probability = w.probability;
     f.certainty = w.certainty;
+    if (f.remote_presence !== w.remotePresence || f.remote_since === null) f.remote_since = w.start;
+    f.remote_presence = w.remotePresence;
+    f.remote_probability = w.remoteProbability;
+    f.remote_certainty = w.remoteCertainty;
     f.timeout_at = Math.max(f.timeout_at, last + this.opts.timeoutS);
     f.updated_at = Math.max(f.updated_at, w.end);
     this.touch(w.flowID, h);

@@ -52,7 +52,8 @@ export interface StoreReport {
 }
 
 const WINDOW_COLUMNS =
-  'sensor, flow_id, start, "end", packets, bytes, bitrate, raw, presence, probability, certainty, raw_probability, features';
+  'sensor, flow_id, start, "end", packets, bytes, bitrate, raw, presence, probability, certainty, raw_probability, features, ' +
+  'remote_presence, remote_probability';
 const WINDOW_VALUES = [
   '"end"',
   'packets',
@@ -64,6 +65,8 @@ const WINDOW_VALUES = [
   'certainty',
   'raw_probability',
   'features',
+  'remote_presence',
+  'remote_probability',
 ];
 const FLOW_FIELDS: ReadonlyArray<keyof FlowState> = [
   'flow_id',
@@ -91,6 +94,11 @@ const FLOW_FIELDS: ReadonlyArray<keyof FlowState> = [
   'updated_at',
   'call_certainty',
   'call_reason',
+  'presence_since',
+  'remote_presence',
+  'remote_probability',
+  'remote_certainty',
+  'remote_since',
 ];
 const FLOW_COLUMNS = `sensor, ${FLOW_FIELDS.join(', ')}`;
 
@@ -277,7 +285,7 @@ export class SensorStore {
   private encodeWindow(sensor: string, w: WindowOut): void {
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     this.writer
-      .row(13)
+      .row(15)
       .text(sensor)
       .text(w.flowID)
       .float8(w.start)
@@ -290,7 +298,9 @@ export class SensorStore {
       .float8OrNull(w.probability)
       .float8OrNull(w.certainty)
       .float8OrNull(w.rawProbability)
-      .float8Array(w.features);
+      .float8Array(w.features)
+      .text(w.remotePresence)
+      .float8OrNull(w.remoteProbability);
     if (w.start < this.chunkMin) this.chunkMin = w.start;
     if (w.start > this.chunkMax) this.chunkMax = w.start;
   }
@@ -437,7 +447,7 @@ export class SensorStore {
   private encodeFlows(taken: ReadonlyArray<{ row: FlowState }>): Buffer {
     const w = new CopyWriter(taken.length * 256);
     for (const { row: f } of taken) {
-      w.row(26)
+      w.row(31)
         .text(this.o.sensor)
         .text(f.flow_id)
         .text(f.app)
@@ -463,7 +473,12 @@ export class SensorStore {
         .float8OrNull(f.ended_at)
         .float8(f.updated_at)
         .float8OrNull(f.call_certainty ?? null)
-        .textOrNull(f.call_reason ?? null);
+        .textOrNull(f.call_reason ?? null)
+        .float8OrNull(f.presence_since)
+        .text(f.remote_presence)
+        .float8OrNull(f.remote_probability)
+        .float8OrNull(f.remote_certainty)
+        .float8OrNull(f.remote_since);
     }
     return Buffer.concat([COPY_HEADER, w.take(), COPY_TRAILER]);
   }

@@ -47,7 +47,7 @@ const INT8_OID = 20;
 const FLOW_FIELDS =
   'flow_id, app, src_ip, src_port, des_ip, des_port, protocol, first_ts, last_ts, media_ts, packets, bytes, bitrate, ' +
   'windows, person_windows, presence, probability, certainty, timeout_at, ended, end_reason, ended_at, updated_at, sensor, ' +
-  'call_certainty, call_reason';
+  'call_certainty, call_reason, presence_since, remote_presence, remote_probability, remote_certainty, remote_since';
 
 /** The flows on show, with their sensor's clock and start (the columns that count from them). */
 const VISIBLE = `WITH v AS (
@@ -84,22 +84,11 @@ export function splitKey(key: string): [sensor: string, flowId: string] {
   return at < 0 ? ['', key] : [key.slice(at + 1), key.slice(0, at)];
 }
 
-/** What SQLite keeps and PostgreSQL does not (yet): the run and the remote camera; they sort as missing. */
-const SQLITE_ONLY: ReadonlySet<SortKey> = new Set<SortKey>([
-  'run',
-  'presence_since',
-  'remote_presence',
-  'remote_probability',
-  'remote_certainty',
-  'remote_since',
-  'since',
-  'remoteSince',
-]);
-
 /** A sort key in PostgreSQL: the SQLite reader's expression, the same functions under their names there. */
 export function pgOrderExpr(o: Pick<ViewOrder, 'key'>): string {
   if (o.key === 'sensor') return 'sensor';
-  if (SQLITE_ONLY.has(o.key)) return 'NULL';
+  // PostgreSQL keeps sensors instead of runs (a restarted sensor writes over its own rows): no run to sort by
+  if (o.key === 'run') return 'NULL';
   return sortSql(o.key)
     .replace(/\bmax\(/g, 'GREATEST(')
     .replace(/\bmin\(/g, 'LEAST(')
@@ -131,17 +120,9 @@ export function filterSql(f: ViewFilter, first: number): { sql: string; params: 
   return { sql: parts.length === 0 ? '' : `WHERE ${parts.join(' OR ')}`, params };
 }
 
-/** PostgreSQL's row as the UI's: what it does not keep reads as unknown. */
+/** PostgreSQL's row as the UI's: `ended` 0/1, and no run (the run column shows `-` for a sensor's row). */
 function toFlowRow(r: Record<string, unknown>): FlowRow {
-  const unknown = {
-    run: 0,
-    presence_since: null,
-    remote_presence: 'unknown',
-    remote_probability: null,
-    remote_certainty: null,
-    remote_since: null,
-  };
-  return { ...unknown, ...(r as unknown as Omit<FlowRow, keyof typeof unknown>), ended: r.ended ? 1 : 0 };
+  return { ...(r as unknown as Omit<FlowRow, 'run'>), run: 0, ended: r.ended ? 1 : 0 };
 }
 
 const PRESENCE_CODE: Record<string, number> = { person: 1, background: 0 };
@@ -262,9 +243,11 @@ export class PgView {
       names = r[0]?.feature_names ?? [];
       this.featureNames.set(sensor, names);
     }
-    const rows = await this.query<Record<string, unknown> & { presence: string; features?: number[] }>(
-      `SELECT start, "end", packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty
-         ${features ? ', features' : ''}
+    const rows = await this.query<
+      Record<string, unknown> & { presence: string; remote_presence: string; features?: number[] }
+    >(
+      `SELECT start, "end", packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty,
+         remote_presence, remote_probability ${features ? ', features' : ''}
        FROM windows WHERE sensor = $1 AND flow_id = $2 ORDER BY start DESC LIMIT $3`,
       [sensor, flowId, limit],
     );
@@ -273,17 +256,22 @@ export class PgView {
     return rows.map((r) => {
       const byName: Record<string, number> = {};
       r.features?.forEach((v, i) => (byName[n[i] ?? `feature${i}`] = v));
-      return { ...(r as unknown as WindowRow), presence: PRESENCE_CODE[r.presence] ?? null, features: byName };
+      return {
+        ...(r as unknown as WindowRow),
+        presence: PRESENCE_CODE[r.presence] ?? null,
+        remote_presence: PRESENCE_CODE[r.remote_presence] ?? null,
+        features: byName,
+      };
     });
   }
 
-  /** Keys of the flows on show whose ID, address, port, app, presence or sensor contain `term`. */
+  /** Keys of the flows on show whose ID, address, port, app, presence or sensor contain `term` (a port by its digits, as in SQLite). */
   async search(term: string): Promise<string[]> {
     const t = term.toLowerCase();
     const rows = await this.query<{ sensor: string; flow_id: string }>(
       `${VISIBLE} SELECT sensor, flow_id FROM v WHERE strpos(lower(flow_id), $1) > 0 OR strpos(lower(src_ip), $1) > 0
          OR strpos(lower(des_ip), $1) > 0 OR strpos(lower(app), $1) > 0 OR strpos(lower(presence), $1) > 0
-         OR strpos(lower(sensor), $1) > 0 OR src_port::text = $1 OR des_port::text = $1`,
+         OR strpos(lower(sensor), $1) > 0 OR strpos(src_port::text, $1) > 0 OR strpos(des_port::text, $1) > 0`,
       [t],
     );
     return rows.map(rowKey);
