@@ -2,8 +2,9 @@ import type { ShapeCounts } from '../rules/inspect';
 
 /**
  * Per-flow statistics of a flow's first seconds, for the call classifier (the netAI way: a tree
- * on flow statistics, not ports). Accumulated packet by packet in a Float64Array the flow keeps
- * and reuses, so the hot path allocates nothing; turned into FLOW_FEATURE_NAMES by summarize().
+ * on flow statistics, not ports). Accumulated packet by packet in SUMMARY_SIZE doubles at offset `o`
+ * of `s` (a flow's slot in the pipeline's slab), so the hot path allocates nothing; turned into
+ * FLOW_FEATURE_NAMES by summarize().
  */
 
 /** The classifier's inputs, in this order (docs/calls.md explains each). */
@@ -55,26 +56,21 @@ const SLOT = FIRST_TS + 3;
 const SLOTS = FIRST_TS + 4;
 const BINS = FIRST_TS + 5;
 const SIZE_BINS = 6;
-const SIZE = BINS + SIZE_BINS;
+/** doubles a flow's summary takes */
+export const SUMMARY_SIZE = BINS + SIZE_BINS;
 /** activity is counted in slots of this length (s): a call fills every one, a burst a few */
 const SLOT_S = 0.25;
 
-export function newFlowSummary(): Float64Array {
-  const s = new Float64Array(SIZE);
-  resetFlowSummary(s);
-  return s;
-}
-
-export function resetFlowSummary(s: Float64Array): void {
-  s.fill(0);
-  s[LAST] = s[DIR + LAST] = NaN;
-  s[FIRST_TS] = s[LAST_TS] = NaN;
-  s[SLOT] = -1;
+export function resetFlowSummary(s: Float64Array, o: number): void {
+  s.fill(0, o, o + SUMMARY_SIZE);
+  s[o + LAST] = s[o + DIR + LAST] = NaN;
+  s[o + FIRST_TS] = s[o + LAST_TS] = NaN;
+  s[o + SLOT] = -1;
 }
 
 /** One packet: `size` is its transport payload length, `out` its direction. */
-export function addToSummary(s: Float64Array, ts: number, size: number, out: boolean): void {
-  const d = out ? 0 : DIR;
+export function addToSummary(s: Float64Array, o: number, ts: number, size: number, out: boolean): void {
+  const d = o + (out ? 0 : DIR);
   s[d + N]++;
   s[d + SUM] += size;
   s[d + SQ] += size * size;
@@ -86,27 +82,27 @@ export function addToSummary(s: Float64Array, ts: number, size: number, out: boo
     s[d + IAT_SQ] += iat * iat;
   }
   s[d + LAST] = ts;
-  const prev = s[LAST_TS];
-  if (prev !== prev) s[FIRST_TS] = ts;
-  else if (ts - prev > s[MAX_GAP]) s[MAX_GAP] = ts - prev;
-  s[LAST_TS] = ts;
-  const slot = Math.floor((ts - s[FIRST_TS]) / SLOT_S);
-  if (slot !== s[SLOT]) {
-    s[SLOT] = slot;
-    s[SLOTS]++;
+  const prev = s[o + LAST_TS];
+  if (prev !== prev) s[o + FIRST_TS] = ts;
+  else if (ts - prev > s[o + MAX_GAP]) s[o + MAX_GAP] = ts - prev;
+  s[o + LAST_TS] = ts;
+  const slot = Math.floor((ts - s[o + FIRST_TS]) / SLOT_S);
+  if (slot !== s[o + SLOT]) {
+    s[o + SLOT] = slot;
+    s[o + SLOTS]++;
   }
   // real-time media keeps its datagrams under ~1250 bytes (libwebrtc, Zoom, Teams); bulk data
   // and the tunnels that carry it fill the path MTU
-  s[BINS + (size <= 80 ? 0 : size <= 200 ? 1 : size <= 500 ? 2 : size <= 1000 ? 3 : size <= 1250 ? 4 : 5)]++;
+  s[o + BINS + (size <= 80 ? 0 : size <= 200 ? 1 : size <= 500 ? 2 : size <= 1000 ? 3 : size <= 1250 ? 4 : 5)]++;
 }
 
 /** Packets and seconds the summary covers. */
-export function summaryPackets(s: Float64Array): number {
-  return s[N] + s[DIR + N];
+export function summaryPackets(s: Float64Array, o: number): number {
+  return s[o + N] + s[o + DIR + N];
 }
 
-export function summarySpan(s: Float64Array): number {
-  const span = s[LAST_TS] - s[FIRST_TS];
+export function summarySpan(s: Float64Array, o: number): number {
+  const span = s[o + LAST_TS] - s[o + FIRST_TS];
   return span === span ? span : 0;
 }
 
@@ -119,16 +115,16 @@ function cv(s: Float64Array, d: number): number {
 }
 
 /** The FLOW_FEATURE_NAMES values of a flow, into `x`. */
-export function summarize(s: Float64Array, shapes: ShapeCounts, x: Float64Array): Float64Array {
-  const out = s[N];
-  const inn = s[DIR + N];
+export function summarize(s: Float64Array, o: number, shapes: ShapeCounts, x: Float64Array): Float64Array {
+  const out = s[o + N];
+  const inn = s[o + DIR + N];
   const n = out + inn;
-  const span = Math.max(summarySpan(s), 1e-3);
-  const bytes = s[SUM] + s[DIR + SUM];
+  const span = Math.max(summarySpan(s, o), 1e-3);
+  const bytes = s[o + SUM] + s[o + DIR + SUM];
   const mean = n > 0 ? bytes / n : 0;
-  const sd = n > 0 ? Math.sqrt(Math.max(0, (s[SQ] + s[DIR + SQ]) / n - mean * mean)) : 0;
-  const cvOut = cv(s, 0);
-  const cvIn = cv(s, DIR);
+  const sd = n > 0 ? Math.sqrt(Math.max(0, (s[o + SQ] + s[o + DIR + SQ]) / n - mean * mean)) : 0;
+  const cvOut = cv(s, o);
+  const cvIn = cv(s, o + DIR);
   const k = Math.max(1, shapes.inspected);
   let i = 0;
   x[i++] = n / span;
@@ -137,14 +133,14 @@ export function summarize(s: Float64Array, shapes: ShapeCounts, x: Float64Array)
   x[i++] = Math.max(out, inn) > 0 ? Math.min(out, inn) / Math.max(out, inn) : 0;
   x[i++] = mean;
   x[i++] = mean > 0 ? sd / mean : 0;
-  x[i++] = out > 0 ? s[SUM] / out : 0;
-  x[i++] = inn > 0 ? s[DIR + SUM] / inn : 0;
-  for (let b = 0; b < SIZE_BINS; b++) x[i++] = n > 0 ? s[BINS + b] / n : 0;
+  x[i++] = out > 0 ? s[o + SUM] / out : 0;
+  x[i++] = inn > 0 ? s[o + DIR + SUM] / inn : 0;
+  for (let b = 0; b < SIZE_BINS; b++) x[i++] = n > 0 ? s[o + BINS + b] / n : 0;
   // a direction with too few packets to time says nothing: the other one stands in
   x[i++] = cvOut === cvOut ? (cvIn === cvIn ? Math.min(cvOut, cvIn) : cvOut) : cvIn === cvIn ? cvIn : 10;
   x[i++] = cvOut === cvOut ? (cvIn === cvIn ? Math.max(cvOut, cvIn) : cvOut) : cvIn === cvIn ? cvIn : 10;
-  x[i++] = s[MAX_GAP];
-  x[i++] = Math.min(1, s[SLOTS] / (Math.floor(span / SLOT_S) + 1));
+  x[i++] = s[o + MAX_GAP];
+  x[i++] = Math.min(1, s[o + SLOTS] / (Math.floor(span / SLOT_S) + 1));
   x[i++] = (shapes.rtp + shapes.rtcp) / k;
   x[i++] = (shapes.stun + shapes.dtls) / k;
   x[i++] = shapes.zoom / k;

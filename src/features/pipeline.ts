@@ -3,18 +3,19 @@ import type { DecodedPacket } from '../capture/types';
 import type { Cidr } from '../flow/local';
 import { Flow, FlowTable, LIST_CALL, LIST_OTHER } from '../flow/table';
 import type { EndReason } from '../flow/types';
-import { ShapeCounts } from '../rules/inspect';
+import { SHAPE_WORDS, ShapeCounts } from '../rules/inspect';
+import { Slab } from '../util/slab';
 import { SentVideo } from './sent-video';
 import type { RuleSet } from '../rules/ruleset';
 import type { Rule } from '../rules/types';
 import {
   addToSummary,
   FLOW_FEATURE_NAMES,
-  newFlowSummary,
   resetFlowSummary,
   summarize,
   summaryPackets,
   summarySpan,
+  SUMMARY_SIZE,
 } from './flow-summary';
 import { FEATURE_NAMES } from './names';
 import type { LabelSet } from './labels';
@@ -76,6 +77,12 @@ const PENDING_MAX = 4;
 const PENDING_FIELDS = 3;
 const PENDING_STRIDE = PENDING_FIELDS * PENDING_MAX;
 
+/**
+ * Slots the per-flow slabs are made with at most: ~400 MB of address space for the three of them,
+ * which a small host could refuse at start-up for a --max-flows of millions; a bigger table grows them.
+ */
+const SLAB_SLOTS_MAX = 1 << 20;
+
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
 
@@ -98,15 +105,16 @@ class FlowState {
   phase = NOT_CALL;
   /** the window's accumulators once the flow had more than PENDING_MAX packets in a window; else null */
   stats: Float64Array | null = null;
-  /** slot in the pipeline's pending slab (-1: none) and the packets of the current window in it */
+  /** offset in the pipeline's pending slab (-1: none) and the packets of the current window there */
   slot = -1;
   pending = 0;
   shapes: ShapeCounts | null = null;
   /**
-   * the flow's first-seconds statistics for the call classifier (flow-summary.ts): made at its
-   * second packet (most candidates have one), the first one kept meanwhile in firstSize/firstOut
+   * offset of the flow's first-seconds statistics for the call classifier (flow-summary.ts) in the
+   * pipeline's summary slab (-1: none): taken at its second packet (most candidates have one), the
+   * first one kept meanwhile in firstSize/firstOut
    */
-  summary: Float64Array | null = null;
+  summary = -1;
   firstSize = 0;
   firstOut = false;
   /** training (sink.judged): a rule's call whose statistics are still gathered up to the classifier's age */
@@ -151,10 +159,15 @@ export class Pipeline {
   /** first window index at which advance() has work to do */
   private nextTickWin = -Infinity;
   private readonly featureCount = FEATURE_NAMES.length;
-  /** pending packets of candidates (see PENDING_MAX and PENDING_FIELDS) */
-  private pendingSlab = new Float64Array(1024 * PENDING_STRIDE);
-  private readonly freeSlots: number[] = [];
-  private slotsUsed = 0;
+  /**
+   * Per-flow slabs, sized for the flow table's cap up to SLAB_SLOTS_MAX (a flow holds at most one
+   * slot of each): a candidate's pending packets (see PENDING_MAX and PENDING_FIELDS)
+   */
+  private readonly pendingSlab: Slab;
+  /** its flow summary (FlowState.summary) */
+  private readonly summaries: Slab;
+  /** the words its payloads are compared with (ShapeCounts) */
+  private readonly shapeWords: Slab;
   /** accumulators a window of pending packets is replayed into when it closes */
   private readonly scratch = newWindowStats();
   private readonly replayed = newDecodedPacket();
@@ -166,6 +179,10 @@ export class Pipeline {
     this.windowS = opts.windowMs / 1000;
     this.windowsPerS = 1000 / opts.windowMs;
     this.mediaStopS = Math.min(opts.mediaStopS ?? DEFAULT_MEDIA_STOP_S, opts.idleTimeoutS * 0.9);
+    const slots = Math.min(opts.maxFlows, SLAB_SLOTS_MAX);
+    this.pendingSlab = new Slab(PENDING_STRIDE, slots);
+    this.summaries = new Slab(SUMMARY_SIZE, slots);
+    this.shapeWords = new Slab(SHAPE_WORDS, slots);
     this.table = new FlowTable<FlowState>(
       opts.maxFlows,
       opts.local,
@@ -216,11 +233,15 @@ export class Pipeline {
       if (st.stats !== null) addPacket(st.stats, table.out ? DIR_OUT : DIR_IN, p);
       else this.addPending(st, table.out ? DIR_OUT : DIR_IN, p);
       if (st.phase === CANDIDATE) {
-        if (st.summary !== null) addToSummary(st.summary, ts, p.payloadLen, table.out);
+        if (st.summary >= 0) addToSummary(this.summaries.data, st.summary, ts, p.payloadLen, table.out);
         else if (f.packets === 1) {
           st.firstSize = p.payloadLen;
           st.firstOut = table.out;
-        } else addToSummary(summaryOf(f), ts, p.payloadLen, table.out);
+        } else {
+          // taking the slot may grow the slab: its data is read after
+          const o = this.summaryOf(f);
+          addToSummary(this.summaries.data, o, ts, p.payloadLen, table.out);
+        }
       }
       if (p.payloadLen > 0) {
         if (st.phase === CANDIDATE)
@@ -307,9 +328,8 @@ export class Pipeline {
   /** The flow's first packet opens its first window (rollWindow), which clears the stats. */
   private startCandidate(st: FlowState): void {
     st.phase = CANDIDATE;
-    if (st.shapes === null) st.shapes = new ShapeCounts();
+    if (st.shapes === null) st.shapes = new ShapeCounts(this.shapeWords);
     else st.shapes.reset();
-    if (st.summary !== null) resetFlowSummary(st.summary);
   }
 
   /** Closes the window being filled: a call emits it, a candidate holds it and asks the rules (`final`: last chance). */
@@ -376,10 +396,10 @@ export class Pipeline {
   private passesGate(f: Flow<FlowState>, minAgeS: number = CLASSIFIER_GATE.seconds): string | null {
     const age = f.lastTs - f.firstTs;
     if (age < minAgeS) return `too short: ${age.toFixed(1)} s < ${minAgeS} s`;
-    const sm = summaryOf(f);
-    const n = summaryPackets(sm);
+    const o = this.summaryOf(f);
+    const n = summaryPackets(this.summaries.data, o);
     if (n < CLASSIFIER_GATE.packets) return `too few packets: ${n} < ${CLASSIFIER_GATE.packets} in ${age.toFixed(1)} s`;
-    const pps = n / Math.max(summarySpan(sm), 1e-3);
+    const pps = n / Math.max(summarySpan(this.summaries.data, o), 1e-3);
     if (pps < CLASSIFIER_GATE.pps) return `too slow: ${pps.toFixed(1)} packets/s < ${CLASSIFIER_GATE.pps}`;
     return null;
   }
@@ -411,7 +431,8 @@ export class Pipeline {
     if (!final && f.lastTs - f.firstTs < CLASSIFIER_GATE.judgeS) return true;
     const excluded = this.opts.rules.excluded(f, shapes);
     if (excluded !== null) return this.reject(f, `${ruleWhere(excluded)}: ${excluded.app}, never a call of its own`);
-    const x = summarize(summaryOf(f), shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
+    const o = this.summaryOf(f);
+    const x = summarize(this.summaries.data, o, shapes, new Float64Array(FLOW_FEATURE_NAMES.length));
     this.sink.judged?.(f.info(), x, null);
     if (cls === undefined) return this.reject(f, `${noRule}; no call classifier`);
     const p = cls.probability(x);
@@ -428,7 +449,8 @@ export class Pipeline {
   /** Training: a rule's call still gathering statistics (FlowState.collecting). */
   private collect(f: Flow<FlowState>, p: DecodedPacket, out: boolean): void {
     const st = f.state;
-    addToSummary(summaryOf(f), p.ts, p.payloadLen, out);
+    const o = this.summaryOf(f);
+    addToSummary(this.summaries.data, o, p.ts, p.payloadLen, out);
     if (p.payloadLen > 0) st.shapes!.add(p.buf, p.payloadOff, p.payloadCapLen, p.payloadLen, out, p.proto === 6);
     if (p.ts - f.firstTs >= CLASSIFIER_GATE.judgeS) this.emitJudged(f);
   }
@@ -437,9 +459,10 @@ export class Pipeline {
     const st = f.state;
     st.collecting = false;
     if (this.passesGate(f) !== null) return;
+    const o = this.summaryOf(f);
     this.sink.judged!(
       f.info(),
-      summarize(summaryOf(f), st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
+      summarize(this.summaries.data, o, st.shapes!, new Float64Array(FLOW_FEATURE_NAMES.length)),
       f.app,
     );
   }
@@ -504,7 +527,7 @@ export class Pipeline {
   private dropCandidate(st: FlowState): void {
     st.phase = NOT_CALL;
     st.held.length = 0;
-    this.freeSlot(st);
+    this.freeSlots(st);
   }
 
   /** A removed flow's state, made like new for reuse (or left to the GC: its slot is freed either way). */
@@ -515,11 +538,19 @@ export class Pipeline {
     st.win = -Infinity;
     st.done = -Infinity;
     st.held.length = 0;
-    this.freeSlot(st);
+    this.freeSlots(st);
   }
 
-  private freeSlot(st: FlowState): void {
-    if (st.slot >= 0) this.freeSlots.push(st.slot);
+  /** A flow no longer a candidate or a call gives back all it holds in the slabs. */
+  private freeSlots(st: FlowState): void {
+    this.freePending(st);
+    if (st.summary >= 0) this.summaries.free(st.summary);
+    st.summary = -1;
+    st.shapes?.release();
+  }
+
+  private freePending(st: FlowState): void {
+    if (st.slot >= 0) this.pendingSlab.free(st.slot);
     st.slot = -1;
     st.pending = 0;
   }
@@ -529,42 +560,44 @@ export class Pipeline {
     if (st.pending === PENDING_MAX) {
       const s = newWindowStats();
       this.replayPending(st, s);
-      this.freeSlot(st);
+      this.freePending(st);
       st.stats = s;
       addPacket(s, dir, p);
       return;
     }
-    if (st.slot < 0) st.slot = this.takeSlot();
-    const o = st.slot * PENDING_STRIDE + PENDING_FIELDS * st.pending;
-    this.pendingSlab[o] = p.ts;
-    this.pendingSlab[o + 1] = p.ipLen;
-    this.pendingSlab[o + 2] = dir + 2 * p.wireLen;
+    if (st.slot < 0) st.slot = this.pendingSlab.take();
+    const slab = this.pendingSlab.data;
+    const o = st.slot + PENDING_FIELDS * st.pending;
+    slab[o] = p.ts;
+    slab[o + 1] = p.ipLen;
+    slab[o + 2] = dir + 2 * p.wireLen;
     st.pending++;
-  }
-
-  private takeSlot(): number {
-    const free = this.freeSlots.pop();
-    if (free !== undefined) return free;
-    if ((this.slotsUsed + 1) * PENDING_STRIDE > this.pendingSlab.length) {
-      const bigger = new Float64Array(this.pendingSlab.length * 2);
-      bigger.set(this.pendingSlab);
-      this.pendingSlab = bigger;
-    }
-    return this.slotsUsed++;
   }
 
   /** Adds a flow's pending packets to `s`, in the order they came. */
   private replayPending(st: FlowState, s: Float64Array): void {
     const q = this.replayed;
+    const slab = this.pendingSlab.data;
     for (let i = 0; i < st.pending; i++) {
-      const o = st.slot * PENDING_STRIDE + PENDING_FIELDS * i;
-      const packed = this.pendingSlab[o + 2];
+      const o = st.slot + PENDING_FIELDS * i;
+      const packed = slab[o + 2];
       const dir = packed % 2;
-      q.ts = this.pendingSlab[o];
-      q.ipLen = this.pendingSlab[o + 1];
+      q.ts = slab[o];
+      q.ipLen = slab[o + 1];
       q.wireLen = (packed - dir) / 2;
       addPacket(s, dir, q);
     }
+  }
+
+  /** The flow's summary offset in `summaries`, taken now (the first packet replayed into it) if it had only one packet so far. */
+  private summaryOf(f: Flow<FlowState>): number {
+    const st = f.state;
+    if (st.summary < 0) {
+      st.summary = this.summaries.take();
+      resetFlowSummary(this.summaries.data, st.summary);
+      addToSummary(this.summaries.data, st.summary, f.firstTs, st.firstSize, st.firstOut);
+    }
+    return st.summary;
   }
 
   /** The current window's accumulators: the flow's own, or the scratch ones filled from its pending packets. */
@@ -657,16 +690,6 @@ function ruleWhere(r: Rule): string {
 
 function round(v: number): string {
   return Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2);
-}
-
-/** The flow's summary, made now (the first packet replayed into it) if it had only one packet so far. */
-function summaryOf(f: Flow<FlowState>): Float64Array {
-  const st = f.state;
-  if (st.summary === null) {
-    st.summary = newFlowSummary();
-    addToSummary(st.summary, f.firstTs, st.firstSize, st.firstOut);
-  }
-  return st.summary;
 }
 
 /** What the inspected packets looked like, for a reason: the shapes seen, most first. */

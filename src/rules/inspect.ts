@@ -14,6 +14,7 @@ import {
   SHAPE_WIREGUARD,
   SHAPE_ZOOM,
 } from './shapes';
+import { Slab } from '../util/slab';
 
 /** How many payload-carrying packets of a flow are looked at before the shape tests give their verdict. */
 export const INSPECT_MAX = 64;
@@ -32,12 +33,14 @@ const MIN_TAGGED_LEN = 32;
 const HEAD = 0;
 const SEEN = HEAD + TAG_WORDS;
 const DIR_HEAD = SEEN + 8;
-const WORDS = DIR_HEAD + 2;
+/** slab slot size of a flow's compared words (see ShapeCounts.at) */
+export const SHAPE_WORDS = DIR_HEAD + 2;
 
 /**
  * What the first packets of a flow looked like: the evidence the shape= rule conditions read, and
  * the payload-shape counts the call classifier reads. Made once per flow slot and reused: add()
- * allocates nothing.
+ * allocates nothing. The words compared with the flow's first packets are kept in a slab shared by
+ * the flows (the pipeline's; by default one of its own): a slot from reset() to release().
  */
 export class ShapeCounts {
   inspected = 0;
@@ -68,28 +71,36 @@ export class ShapeCounts {
   ssrcOverflow = false;
   private readonly ssrcs: number[] = [];
   /**
-   * One array for what is compared with the flow's first packets (one allocation per flow slot):
+   * Offset in the slab of what is compared with the flow's first packets (-1: released):
    * [HEAD, HEAD+3) the first payload's first 12 bytes as big-endian words (Telegram's peer tag),
    * [SEEN, SEEN+8) a bitmap of first bytes seen, [DIR_HEAD, DIR_HEAD+2) the first 4 bytes of the
    * first payload out and in.
    */
-  private readonly words = new Uint32Array(WORDS);
+  private at = -1;
   /** how many of the head words were captured (0: no payload yet) */
   private headWords = 0;
   /** bit 0: the out direction's first 4 bytes are kept, bit 1: the in direction's */
   private dirSet = 0;
 
-  constructor() {
+  constructor(private readonly words: Slab = new Slab(SHAPE_WORDS, 1)) {
     this.reset();
   }
 
+  /** Made like new, for a flow to inspect. */
   reset(): void {
     this.inspected = this.stun = this.waStun = this.msStun = this.dtls = this.rtp = this.rtcp = this.zoom = 0;
     this.imo = this.line = this.quic = this.wireguard = this.openvpn = this.tagged = this.viber = this.viberTypes = 0;
     this.sameHead = this.firstBytes = this.headWords = this.dirSet = 0;
     this.ssrcOverflow = false;
     this.ssrcs.length = 0;
-    this.words.fill(0);
+    if (this.at < 0) this.at = this.words.take();
+    this.words.data.fill(0, this.at, this.at + SHAPE_WORDS);
+  }
+
+  /** Gives the slab slot back: the counts stay readable, add() needs a reset() first. */
+  release(): void {
+    if (this.at >= 0) this.words.free(this.at);
+    this.at = -1;
   }
 
   get done(): boolean {
@@ -127,11 +138,14 @@ export class ShapeCounts {
 
   /** Shapes that compare a packet with the flow's first ones. */
   private flowShapes(buf: Buffer, off: number, cap: number, len: number, out: boolean): void {
-    const w = this.words;
+    // the slab's words hold uint32 values exactly; the bitmap's may read back as negative int32s,
+    // which `&` treats alike
+    const w = this.words.data;
+    const o = this.at;
     const b0 = buf[off];
     const bit = 1 << (b0 & 31);
-    if ((w[SEEN + (b0 >> 5)] & bit) === 0) {
-      w[SEEN + (b0 >> 5)] |= bit;
+    if ((w[o + SEEN + (b0 >> 5)] & bit) === 0) {
+      w[o + SEEN + (b0 >> 5)] |= bit;
       this.firstBytes++;
     }
     if (cap < 4) return;
@@ -139,23 +153,23 @@ export class ShapeCounts {
     const d = out ? 1 : 2;
     if ((this.dirSet & d) === 0) {
       this.dirSet |= d;
-      w[DIR_HEAD + d - 1] = h;
-    } else if (w[DIR_HEAD + d - 1] === h) this.sameHead++;
+      w[o + DIR_HEAD + d - 1] = h;
+    } else if (w[o + DIR_HEAD + d - 1] === h) this.sameHead++;
     if (this.headWords === 0) {
       const n = Math.min(cap >> 2, TAG_WORDS);
-      for (let i = 0; i < n; i++) w[HEAD + i] = buf.readUInt32BE(off + 4 * i);
+      for (let i = 0; i < n; i++) w[o + HEAD + i] = buf.readUInt32BE(off + 4 * i);
       this.headWords = n;
       if (n === TAG_WORDS && len >= MIN_TAGGED_LEN) this.tagged++;
       return;
     }
-    if (this.headWords === TAG_WORDS && len >= MIN_TAGGED_LEN && cap >= 4 * TAG_WORDS && h === w[HEAD]) {
+    if (this.headWords === TAG_WORDS && len >= MIN_TAGGED_LEN && cap >= 4 * TAG_WORDS && h === w[o + HEAD]) {
       let same = true;
-      for (let i = 1; i < TAG_WORDS && same; i++) same = buf.readUInt32BE(off + 4 * i) === w[HEAD + i];
+      for (let i = 1; i < TAG_WORDS && same; i++) same = buf.readUInt32BE(off + 4 * i) === w[o + HEAD + i];
       if (same) this.tagged++;
     }
     // Viber (nDPI's viber.c keys on bytes 2-3 as a small type with a zero high byte; the session in
     // bytes 0-1 stays the same for the flow in nDPI's viber capture)
-    if (buf[off + 3] === 0 && buf[off + 2] < 0x20 && h >>> 16 === w[HEAD] >>> 16) {
+    if (buf[off + 3] === 0 && buf[off + 2] < 0x20 && h >>> 16 === w[o + HEAD] >>> 16) {
       this.viber++;
       this.viberTypes |= 1 << buf[off + 2];
     }
