@@ -1,6 +1,6 @@
 import * as zlib from 'zlib';
 import { UserError } from '../util/errors';
-import type { ByteSource, PieceSource } from './byte-source';
+import type { PieceSource } from './byte-source';
 import { u16le, u32le } from './bytes';
 import { CHUNK_SIZE, type ChunkReader } from './chunk-reader';
 
@@ -15,17 +15,13 @@ const FCOMMENT = 16;
  * members (`cat a.gz b.gz`), stop at zero padding, warn about trailing bytes and check each
  * member's length; the CRC is not checked (Node 20 has no crc32).
  *
- * Two inflaters, the same output and messages. Node 20 has no public synchronous streaming
- * inflate, and its public stream API inflates on libuv's thread pool into a fresh buffer per
- * piece: on highly compressible traces that costs up to twice the CPU of inflating into one hot
- * buffer (docs/traces.md, "gzip: two inflaters"). So where zlib's native handle can be driven synchronously
- * (as npm's minizlib does) and passes a check at first use, HandleGunzip inflates straight into
- * the reader's buffer; otherwise, or with SPYMATE_GUNZIP=stream, StreamGunzip uses the public API.
+ * Inflating is zlib's public stream API (StreamGunzip below): Node 20 has no public synchronous
+ * streaming inflate, and driving zlib's native handle directly (as minizlib does) is what a Node
+ * upgrade would break. It runs on libuv's thread pool beside the parser, so `spymate extract`
+ * keeps its packets/s at some 5-7 % more CPU (docs/traces.md, "gzip").
  */
-export function openGunzip(input: ChunkReader, name: string): ByteSource | PieceSource {
-  return process.env.SPYMATE_GUNZIP !== 'stream' && handleWorks()
-    ? new HandleGunzip(input, name)
-    : new StreamGunzip(input, name);
+export function openGunzip(input: ChunkReader, name: string): PieceSource {
+  return new StreamGunzip(input, name);
 }
 
 /** The framing around each member's deflate data (RFC 1952), read from the compressed file. */
@@ -125,148 +121,6 @@ class Members {
       `${this.name}: gzip data damaged near byte ${this.input.offset} (${message}); ` +
         'decompress it with gunzip to see how much is recoverable',
     );
-  }
-}
-
-/** The native handle behind a zlib stream, driven synchronously (not public API). */
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Buffer,
-    inOff: number,
-    inLen: number,
-    output: Buffer,
-    outOff: number,
-    outLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
-
-const Z_BUF_ERROR = -5;
-
-/** A raw-inflate stream's native handle and its [avail_out, avail_in] after each writeSync; null where Node has none. */
-function nativeInflate(): { stream: zlib.InflateRaw; handle: ZlibHandle; state: Uint32Array } | null {
-  const stream = zlib.createInflateRaw();
-  const internal = stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-  if (typeof internal._handle?.writeSync !== 'function' || !(internal._writeState instanceof Uint32Array)) {
-    stream.close();
-    return null;
-  }
-  return { stream, handle: internal._handle, state: internal._writeState };
-}
-
-let handleChecked: boolean | undefined;
-
-/** Whether HandleGunzip works on this Node: it inflates a known stream, in small steps, exactly. */
-function handleWorks(): boolean {
-  if (handleChecked === undefined) {
-    handleChecked = false;
-    const z = nativeInflate();
-    if (z) {
-      try {
-        const want = Buffer.from('spymate checks the native inflate handle '.repeat(200));
-        const input = zlib.deflateRawSync(want);
-        const got = Buffer.alloc(want.length + 1);
-        let inPos = 0;
-        let outPos = 0;
-        let failed = false;
-        z.handle.onerror = () => (failed = true);
-        for (let steps = 0; steps < 1000 && !failed; steps++) {
-          const inLen = Math.min(7, input.length - inPos);
-          const outLen = Math.min(100, got.length - outPos);
-          z.handle.writeSync(zlib.constants.Z_NO_FLUSH, input, inPos, inLen, got, outPos, outLen);
-          const produced = outLen - z.state[0];
-          inPos += inLen - z.state[1];
-          outPos += produced;
-          if (produced === 0 && inPos === input.length) break;
-        }
-        handleChecked = !failed && outPos === want.length && got.subarray(0, outPos).equals(want);
-      } catch {
-        handleChecked = false;
-      } finally {
-        z.stream.close();
-      }
-    }
-  }
-  return handleChecked;
-}
-
-/**
- * Inflates synchronously through zlib's native handle, straight into the reader's buffer: memory
- * is the compressed window whatever the trace length.
- */
-class HandleGunzip implements ByteSource {
-  private readonly gz: Members;
-  private readonly stream: zlib.InflateRaw;
-  private readonly handle: ZlibHandle;
-  private readonly state: Uint32Array;
-  private phase: 'header' | 'body' | 'done' = 'header';
-  private error: { message: string; errno: number } | null = null;
-
-  constructor(input: ChunkReader, name: string) {
-    this.gz = new Members(input, name);
-    const z = nativeInflate()!;
-    this.stream = z.stream;
-    this.handle = z.handle;
-    this.state = z.state;
-    this.handle.onerror = (message, errno) => {
-      this.error = { message, errno };
-    };
-  }
-
-  get warnings(): string[] {
-    return this.gz.warnings;
-  }
-
-  read(buf: Buffer, off: number, len: number): number {
-    const gz = this.gz;
-    const c = gz.input;
-    for (;;) {
-      if (this.phase === 'done') return 0;
-      if (this.phase === 'header') {
-        this.phase = gz.readHeader() ? 'body' : 'done';
-        continue;
-      }
-      if (c.available === 0) c.ensure(1);
-      const inLen = c.available;
-      // Z_FINISH only once the input is exhausted: it is what makes zlib report a cut stream.
-      this.handle.writeSync(
-        inLen === 0 ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH,
-        c.buf,
-        c.pos,
-        inLen,
-        buf,
-        off,
-        len,
-      );
-      if (this.error) return this.fail();
-      const produced = len - this.state[0];
-      const consumed = inLen - this.state[1];
-      c.pos += consumed;
-      gz.out += produced;
-      if (produced > 0) return produced;
-      // Neither input taken nor output given, with room for both: the deflate stream has ended.
-      if (consumed === 0) {
-        this.handle.reset();
-        this.phase = gz.next() ? 'body' : 'done';
-      }
-    }
-  }
-
-  private fail(): number {
-    const { message, errno } = this.error!;
-    this.phase = 'done';
-    if (errno === Z_BUF_ERROR) {
-      this.gz.cutOff();
-      return 0;
-    }
-    throw this.gz.damaged(message);
-  }
-
-  close(): void {
-    this.stream.close();
-    this.gz.input.close();
   }
 }
 

@@ -16,7 +16,7 @@ import {
   writePcap,
   writePcapng,
 } from '../../src/testkit/trace-writer';
-import { GUNZIP_ENGINES, gunzipEnv, readAll, tempDir, withGunzip, type GunzipEngine } from './trace-files';
+import { readAll, tempDir } from './trace-files';
 
 const dir = tempDir('reader');
 const T0 = 1700000000;
@@ -224,142 +224,125 @@ test('records crossing the 1 MiB read chunk come out whole, in pcap, pcapng and 
   for (const [name, bytes] of Object.entries(files)) {
     const f = path.join(dir, name);
     fs.writeFileSync(f, bytes);
-    for (const engine of name.endsWith('.gz') ? GUNZIP_ENGINES : (['handle'] as const)) {
-      assertSamePackets(
-        await withGunzip(engine, () => readAll(f)),
-        pkts,
-        pkts.map(() => 1),
-      );
-    }
+    assertSamePackets(
+      await readAll(f),
+      pkts,
+      pkts.map(() => 1),
+    );
   }
 });
 
-for (const engine of GUNZIP_ENGINES) {
-  test(`gzip: pcap and pcapng, and concatenated gzip members, are read as one trace (${engine} inflater)`, () =>
-    withGunzip(engine, async () => {
-      const pkts = sample(8);
-      const ng = path.join(dir, 'a.pcapng.gz');
-      fs.writeFileSync(ng, zlib.gzipSync(pcapngBytes(pkts)));
-      assertSamePackets(
-        await readAll(ng),
-        pkts,
-        pkts.map(() => 1),
-      );
-      const whole = pcapBytes(pkts);
-      const cat = path.join(dir, 'cat.pcap.gz');
-      fs.writeFileSync(cat, Buffer.concat([zlib.gzipSync(whole.subarray(0, 100)), zlib.gzipSync(whole.subarray(100))]));
-      assertSamePackets(
-        await readAll(cat),
-        pkts,
-        pkts.map(() => 1),
-      );
-    }));
-}
+test('gzip: pcap and pcapng, and concatenated gzip members, are read as one trace', async () => {
+  const pkts = sample(8);
+  const ng = path.join(dir, 'a.pcapng.gz');
+  fs.writeFileSync(ng, zlib.gzipSync(pcapngBytes(pkts)));
+  assertSamePackets(
+    await readAll(ng),
+    pkts,
+    pkts.map(() => 1),
+  );
+  const whole = pcapBytes(pkts);
+  const cat = path.join(dir, 'cat.pcap.gz');
+  fs.writeFileSync(cat, Buffer.concat([zlib.gzipSync(whole.subarray(0, 100)), zlib.gzipSync(whole.subarray(100))]));
+  assertSamePackets(
+    await readAll(cat),
+    pkts,
+    pkts.map(() => 1),
+  );
+});
 
-for (const engine of GUNZIP_ENGINES) {
-  test(`gzip: header fields (name, comment, extra, header CRC) are skipped; zero padding is accepted; trailing junk is a warning (${engine} inflater)`, () =>
-    withGunzip(engine, async () => {
-      const pkts = sample(8);
-      const plain = pcapBytes(pkts);
-      const gz = zlib.gzipSync(plain);
-      // Rebuild the header with every optional field set.
-      const extra = Buffer.from([4, 0, 1, 2, 3, 4]);
-      const header = Buffer.concat([
-        Buffer.from([0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 0, 0, 0, 0, 0, 3]),
-        extra,
-        Buffer.from('trace.pcap\0comment\0'),
-        Buffer.from([0xaa, 0xbb]),
-      ]);
-      const full = Buffer.concat([header, gz.subarray(10)]);
-      const f = path.join(dir, 'fields.pcap.gz');
-      fs.writeFileSync(f, full);
-      assertSamePackets(
-        await readAll(f),
-        pkts,
-        pkts.map(() => 1),
-      );
-      fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(3000)]));
-      assertSamePackets(
-        await readAll(f),
-        pkts,
-        pkts.map(() => 1),
-      );
-      fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(100), Buffer.from('junk')]));
-      const junk = await readAll(f);
-      assert.equal(junk.packets.length, pkts.length);
-      assert.deepEqual(junk.warnings, [
-        `${f}: bytes after the end of the gzip data (from byte ${full.length}) were ignored`,
-      ]);
-    }));
-}
+test('gzip: header fields (name, comment, extra, header CRC) are skipped; zero padding is accepted; trailing junk is a warning', async () => {
+  const pkts = sample(8);
+  const plain = pcapBytes(pkts);
+  const gz = zlib.gzipSync(plain);
+  // Rebuild the header with every optional field set.
+  const extra = Buffer.from([4, 0, 1, 2, 3, 4]);
+  const header = Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 0, 0, 0, 0, 0, 3]),
+    extra,
+    Buffer.from('trace.pcap\0comment\0'),
+    Buffer.from([0xaa, 0xbb]),
+  ]);
+  const full = Buffer.concat([header, gz.subarray(10)]);
+  const f = path.join(dir, 'fields.pcap.gz');
+  fs.writeFileSync(f, full);
+  assertSamePackets(
+    await readAll(f),
+    pkts,
+    pkts.map(() => 1),
+  );
+  fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(3000)]));
+  assertSamePackets(
+    await readAll(f),
+    pkts,
+    pkts.map(() => 1),
+  );
+  fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(100), Buffer.from('junk')]));
+  const junk = await readAll(f);
+  assert.equal(junk.packets.length, pkts.length);
+  assert.deepEqual(junk.warnings, [
+    `${f}: bytes after the end of the gzip data (from byte ${full.length}) were ignored`,
+  ]);
+});
 
-for (const engine of GUNZIP_ENGINES) {
-  test(`gzip cut off: warns, keeps the packets before the cut (${engine} inflater)`, () =>
-    withGunzip(engine, async () => {
-      const pkts = bigTrace().slice(0, 120);
-      const gz = zlib.gzipSync(pcapBytes(pkts));
-      const f = path.join(dir, 'cut.pcap.gz');
-      fs.writeFileSync(f, gz.subarray(0, gz.length >> 1));
-      const got = await readAll(f);
-      assert.ok(got.packets.length > 10 && got.packets.length < 120, String(got.packets.length));
-      got.packets.forEach((p, i) => assert.ok(p.frame.equals(pkts[i].frame!)));
-      assert.equal(
-        got.warnings[0],
-        `${f}: compressed data cut off at byte ${gz.length >> 1} of the gzip file; what came before it was read`,
-      );
-      assert.match(
-        got.warnings[1],
-        new RegExp(
-          `^${f}: trace cut off in the middle of a record at byte \\d+; read ${got.packets.length} packets before it$`,
-        ),
-      );
-    }));
-}
+test('gzip cut off: warns, keeps the packets before the cut', async () => {
+  const pkts = bigTrace().slice(0, 120);
+  const gz = zlib.gzipSync(pcapBytes(pkts));
+  const f = path.join(dir, 'cut.pcap.gz');
+  fs.writeFileSync(f, gz.subarray(0, gz.length >> 1));
+  const got = await readAll(f);
+  assert.ok(got.packets.length > 10 && got.packets.length < 120, String(got.packets.length));
+  got.packets.forEach((p, i) => assert.ok(p.frame.equals(pkts[i].frame!)));
+  assert.equal(
+    got.warnings[0],
+    `${f}: compressed data cut off at byte ${gz.length >> 1} of the gzip file; what came before it was read`,
+  );
+  assert.match(
+    got.warnings[1],
+    new RegExp(
+      `^${f}: trace cut off in the middle of a record at byte \\d+; read ${got.packets.length} packets before it$`,
+    ),
+  );
+});
 
-for (const engine of GUNZIP_ENGINES) {
-  test(`gzip: a member whose deflate data ends exactly where a 1 MiB read of the compressed file does (${engine} inflater)`, () =>
-    withGunzip(engine, async () => {
-      // Stored (level 0) deflate grows by one byte per input byte, and a few per block: pad the first
-      // member's last frame until its deflate data ends at byte 1 MiB of the file, its trailer in the next read.
-      const head: TracePacket[] = [];
-      for (const p of bigTrace()) if (pcapBytes([...head, p]).length < (1 << 20) - 80000) head.push(p);
-      const tail = sample(4);
-      const second = zlib.gzipSync(pcapBytes(tail).subarray(24));
-      const member = (pad: number) => {
-        const pkts = [...head, { ts: T0 + 1, frame: Buffer.alloc(14 + pad, 9) }];
-        return { pkts, first: zlib.gzipSync(pcapBytes(pkts), { level: 0 }) };
-      };
-      let pad = 0;
-      let { pkts, first } = member(pad);
-      for (let tries = 0; tries < 10 && first.length - 8 !== 1 << 20; tries++) {
-        pad += (1 << 20) - (first.length - 8);
-        ({ pkts, first } = member(pad));
-      }
-      assert.equal(first.length - 8, 1 << 20, 'no padding puts the end of the deflate data at 1 MiB');
-      const f = path.join(dir, 'edge.pcap.gz');
-      fs.writeFileSync(f, Buffer.concat([first, second]));
-      assertSamePackets(
-        await readAll(f),
-        [...pkts, ...tail],
-        [...pkts, ...tail].map(() => 1),
-      );
-      fs.writeFileSync(f, first.subarray(0, 1 << 20));
-      const cut = await readAll(f);
-      assert.equal(cut.packets.length, pkts.length);
-      assert.deepEqual(cut.warnings, [
-        `${f}: compressed data cut off at byte ${1 << 20} of the gzip file; what came before it was read`,
-      ]);
-    }));
-}
+test('gzip: a member whose deflate data ends exactly where a 1 MiB read of the compressed file does', async () => {
+  // Stored (level 0) deflate grows by one byte per input byte, and a few per block: pad the first
+  // member's last frame until its deflate data ends at byte 1 MiB of the file, its trailer in the next read.
+  const head: TracePacket[] = [];
+  for (const p of bigTrace()) if (pcapBytes([...head, p]).length < (1 << 20) - 80000) head.push(p);
+  const tail = sample(4);
+  const second = zlib.gzipSync(pcapBytes(tail).subarray(24));
+  const member = (pad: number) => {
+    const pkts = [...head, { ts: T0 + 1, frame: Buffer.alloc(14 + pad, 9) }];
+    return { pkts, first: zlib.gzipSync(pcapBytes(pkts), { level: 0 }) };
+  };
+  let pad = 0;
+  let { pkts, first } = member(pad);
+  for (let tries = 0; tries < 10 && first.length - 8 !== 1 << 20; tries++) {
+    pad += (1 << 20) - (first.length - 8);
+    ({ pkts, first } = member(pad));
+  }
+  assert.equal(first.length - 8, 1 << 20, 'no padding puts the end of the deflate data at 1 MiB');
+  const f = path.join(dir, 'edge.pcap.gz');
+  fs.writeFileSync(f, Buffer.concat([first, second]));
+  assertSamePackets(
+    await readAll(f),
+    [...pkts, ...tail],
+    [...pkts, ...tail].map(() => 1),
+  );
+  fs.writeFileSync(f, first.subarray(0, 1 << 20));
+  const cut = await readAll(f);
+  assert.equal(cut.packets.length, pkts.length);
+  assert.deepEqual(cut.warnings, [
+    `${f}: compressed data cut off at byte ${1 << 20} of the gzip file; what came before it was read`,
+  ]);
+});
 
 const readerJs = path.resolve(__dirname, '../../src/capture/reader.js');
 const decodeJs = path.resolve(__dirname, '../../src/capture/decode.js');
 
 /** Reads `-` in a child process with `input` on its stdin; returns its packet count and byte sum. */
-function readStdin(
-  input: Buffer,
-  engine: GunzipEngine = 'handle',
-): { stdout: string; stderr: string; status: number | null } {
+function readStdin(input: Buffer): { stdout: string; stderr: string; status: number | null } {
   const script = `const { openTrace } = require(${JSON.stringify(readerJs)});
     const { newRawPacket } = require(${JSON.stringify(decodeJs)});
     openTrace('-').then(async (s) => {
@@ -371,7 +354,6 @@ function readStdin(
     input,
     encoding: 'utf8',
     timeout: 30000,
-    env: gunzipEnv(engine),
   });
   return { stdout: r.stdout.trim(), stderr: r.stderr, status: r.status };
 }
@@ -380,13 +362,8 @@ test("'-' reads the trace from stdin: pcap, pcapng and gzip, through a pipe in p
   const pkts = bigTrace();
   const bytes = pkts.reduce((n, p) => n + p.frame!.length, 0);
   const gz = zlib.gzipSync(pcapngBytes(pkts));
-  for (const [input, engine] of [
-    [pcapBytes(pkts), 'handle'],
-    [pcapngBytes(pkts), 'handle'],
-    [gz, 'handle'],
-    [gz, 'stream'],
-  ] as const) {
-    const r = readStdin(input, engine);
+  for (const input of [pcapBytes(pkts), pcapngBytes(pkts), gz]) {
+    const r = readStdin(input);
     assert.equal(r.stderr, '');
     assert.equal(r.stdout, `${pkts.length} ${bytes} 0`);
   }
@@ -458,11 +435,7 @@ test(
     }
     fs.closeSync(fd);
     fs.closeSync(gzFd);
-    for (const [file, engine] of [
-      [f, 'handle'],
-      [gz, 'handle'],
-      [gz, 'stream'],
-    ] as const) {
+    for (const file of [f, gz]) {
       const script = `const { openTrace } = require(${JSON.stringify(readerJs)});
       const { newRawPacket } = require(${JSON.stringify(decodeJs)});
       openTrace(process.argv[1]).then(async (s) => {
@@ -475,11 +448,10 @@ test(
       const r = spawnSync(process.execPath, ['-e', script, file], {
         encoding: 'utf8',
         timeout: 60000,
-        env: gunzipEnv(engine),
       });
       const [count, rssMb] = r.stdout.trim().split(' ').map(Number);
       assert.equal(count, n, r.stderr);
-      assert.ok(rssMb < 120, `${file} (${engine} inflater): peak RSS ${rssMb} MB`);
+      assert.ok(rssMb < 120, `${file}: peak RSS ${rssMb} MB`);
     }
     fs.rmSync(f);
     fs.rmSync(gz);

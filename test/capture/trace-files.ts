@@ -7,30 +7,6 @@ import { openTrace } from '../../src/capture/reader';
 
 export { tempDir } from '../../src/testkit/temp';
 
-/**
- * The two gzip inflaters (src/capture/gunzip-source.ts): the default, zlib's native handle where
- * it works, and zlib's public stream API, its fallback. Gzip tests run with each.
- */
-export const GUNZIP_ENGINES = ['handle', 'stream'] as const;
-export type GunzipEngine = (typeof GUNZIP_ENGINES)[number];
-
-/** The environment that makes openTrace use `engine`, for this process or a child's. */
-export function gunzipEnv(engine: GunzipEngine): NodeJS.ProcessEnv {
-  return { ...process.env, SPYMATE_GUNZIP: engine === 'stream' ? 'stream' : '' };
-}
-
-/** Runs `fn` with openTrace in this process using `engine`. */
-export async function withGunzip<T>(engine: GunzipEngine, fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.SPYMATE_GUNZIP;
-  process.env.SPYMATE_GUNZIP = gunzipEnv(engine).SPYMATE_GUNZIP;
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.SPYMATE_GUNZIP;
-    else process.env.SPYMATE_GUNZIP = saved;
-  }
-}
-
 export interface ReadPacket {
   ts: number;
   linkType: number;
