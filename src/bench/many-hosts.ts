@@ -155,10 +155,16 @@ const SENSOR_CHILD = '--sensor-child';
 // `node many-hosts.js --sensor-child URL NAME TOTAL DIR START_AT`: one sensor of sensorProcesses
 if (require.main === module && process.argv[2] === SENSOR_CHILD) {
   const [url, name, total, dir, startAt] = process.argv.slice(3);
-  void sensors(projectRootFromBench(), dir, { url }, [name], Number(total), Number(startAt)).then((span) => {
-    process.stdout.write(JSON.stringify(span));
-    process.exit(0);
-  });
+  sensors(projectRootFromBench(), dir, { url }, [name], Number(total), Number(startAt)).then(
+    (span) => {
+      process.stdout.write(JSON.stringify(span));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`sensor ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 /** CPU of the exporter per window record it takes, and per IPFIX record it sends, to a local UDP sink. */
