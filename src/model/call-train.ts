@@ -53,6 +53,17 @@ const NDPI_CALL_APPS = new Set([
 const NDPI_NOT_MEDIA = new Set(['DNS', 'TLS', 'QUIC', 'HTTP', 'MDNS']);
 const NDPI_LINE = /^\s*\d+\s+(UDP|TCP)\s+(\S+):(\d+)\s+<?->\s+(\S+):(\d+)\s+.*?\[proto: ([^\]]+)\]/;
 
+/** The app nDPI names in a verdict's protocol (`[proto: 78.24/STUN.WhatsAppCall]` → STUN, WhatsAppCall). */
+export function ndpiApp(verdict: string): { carrier: string; name: string } {
+  const names = verdict.replace(/^[\d.:A-Z]*?(\d+(\.\d+)*)\//, '').split('.');
+  return { carrier: names.length > 1 ? names[0] : '', name: names[names.length - 1] };
+}
+
+/** Whether nDPI's verdict on a flow of `proto` (UDP/TCP) names call media: a call app's, not over a carrier we cannot see into. */
+export function ndpiCallMedia(proto: string, app: { carrier: string; name: string }): boolean {
+  return proto === 'UDP' && NDPI_CALL_APPS.has(app.name) && !NDPI_NOT_MEDIA.has(app.carrier);
+}
+
 function bare(addr: string): string {
   return addr.replace(/^\[|\]$/g, '');
 }
@@ -79,11 +90,9 @@ export function readFlowLabels(file: string): Map<string, 0 | 1> {
       const m = NDPI_LINE.exec(l);
       if (!m) continue;
       const [, proto, a, ap, b, bp, app] = m;
-      const names = app.replace(/^[\d.:A-Z]*?(\d+(\.\d+)*)\//, '').split('.');
-      const carrier = names.length > 1 ? names[0] : '';
-      const name = names[names.length - 1];
-      if (['STUN', 'DTLS', 'RTCP', 'Unknown'].includes(name)) continue;
-      const call = proto === 'UDP' && NDPI_CALL_APPS.has(name) && !NDPI_NOT_MEDIA.has(carrier);
+      const named = ndpiApp(app);
+      if (['STUN', 'DTLS', 'RTCP', 'Unknown'].includes(named.name)) continue;
+      const call = ndpiCallMedia(proto, named);
       out.set(flowKey(proto, a, Number(ap), b, Number(bp)), call ? 1 : 0);
     }
     return out;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../../src/rules/paths';
-import { flowKey } from '../../src/model/call-train';
+import { flowKey, ndpiApp, ndpiCallMedia } from '../../src/model/call-train';
 import { spymate } from '../../src/testkit/spymate-cli';
 
 /*
@@ -14,12 +14,6 @@ import { spymate } from '../../src/testkit/spymate-cli';
  */
 const DIR = process.env.REALCALLS_DIR ?? path.join(projectRoot(), '..', 'shared', 'realcalls', 'ndpi');
 
-const CALL_APPS = new Set([
-  'Zoom', 'Skype_TeamsCall', 'GoogleCall', 'WhatsAppCall', 'TelegramVoip', 'Telegram', 'Discord', 'Webex', 'RTP',
-  'SRTP', 'SignalVoip', 'Viber', 'IMO', 'LineCall', 'Line', 'SnapchatCall', 'WeChat', 'KakaoTalk_Voice', 'TeamSpeak',
-  'FaceTime', 'Threema',
-]); // prettier-ignore
-const NOT_MEDIA = new Set(['DNS', 'TLS', 'QUIC', 'HTTP', 'MDNS']);
 const LINE =
   /^\s*\d+\s+(UDP|TCP)\s+(\S+):(\d+)\s+<?->\s+(\S+):(\d+)\s+.*?\[proto: ([^\]]+)\].*?\[(\d+) pkts\/\d+ bytes (?:<->|->) (\d+) pkts\/[^\]]*\](?:.*?\[([\d.]+) sec\])?/;
 
@@ -31,13 +25,10 @@ function truth(out: string): { calls: Map<string, number>; others: Set<string> }
     const m = LINE.exec(l);
     if (!m || (l.includes('[VLAN') && m[6].includes('GTP'))) continue;
     const [, proto, a, ap, b, bp, app, n1, n2, sec] = m;
-    const names = app.replace(/^[\d.:A-Z]*?(\d+(\.\d+)*)\//, '').split('.');
-    const carrier = names.length > 1 ? names[0] : '';
-    const name = names[names.length - 1];
     const n = Number(n1) + Number(n2);
     const s = Number(sec ?? 0);
     const key = flowKey(proto, a, Number(ap), b, Number(bp));
-    if (proto === 'UDP' && CALL_APPS.has(name) && !NOT_MEDIA.has(carrier)) {
+    if (ndpiCallMedia(proto, ndpiApp(app))) {
       if (n >= 20 && s >= 2 && n / s >= 10) calls.set(key, n);
     } else if (!['DTLS', 'STUN', 'RTCP'].includes(app.split('/').pop()!) && n >= (proto === 'UDP' ? 2 : 20)) {
       others.add(key);
