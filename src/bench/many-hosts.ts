@@ -57,7 +57,7 @@ async function sensors(
   names: string[],
   total: number,
   startAt = 0,
-): Promise<{ start: number; end: number }> {
+): Promise<Span> {
   const workers = names.map((name) => {
     const { port1, port2 } = new MessageChannel();
     const data: FilterThreadData = {
@@ -100,6 +100,7 @@ async function sensors(
   await Promise.all(ready);
   if (startAt > Date.now()) await new Promise((r) => setTimeout(r, startAt - Date.now()));
   const start = Date.now();
+  const cpu0 = process.cpuUsage();
   const done = workers.map(
     ({ w }) =>
       new Promise<void>((resolve, reject) => {
@@ -114,8 +115,16 @@ async function sensors(
   for (const { port, input } of workers) for (const b of input) port.postMessage(b.batch, b.transfer);
   await Promise.all(done);
   const end = Date.now();
+  const cpu = process.cpuUsage(cpu0);
   await Promise.all(workers.map(({ w }) => w.terminate()));
-  return { start, end };
+  return { start, end, cpuUs: cpu.user + cpu.system };
+}
+
+/** wall-clock span of the work, and the sensor process's CPU in it (all its threads) */
+interface Span {
+  start: number;
+  end: number;
+  cpuUs: number;
 }
 
 const seconds = (span: { start: number; end: number }): number => (span.end - span.start) / 1000;

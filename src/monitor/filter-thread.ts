@@ -17,7 +17,8 @@ import { parsePgUrl } from '../store/pg/target';
 import { summaryToJson } from '../store/ndjson';
 import { IpfixExporter, type IpfixReport } from '../export/ipfix-exporter';
 import { writeAllSync } from './fdwrite';
-import type { FilterStats, MeterStats, RecordBatch, WorkerFailure } from '../store/types';
+import { unpackBatch } from '../store/batch';
+import type { FilterStats, MeterStats, PackedBatch, WorkerFailure } from '../store/types';
 
 /** --store postgres://...: this capture host is a sensor of a shared PostgreSQL store. */
 export interface SensorSpec {
@@ -133,8 +134,10 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
     post({ kind: 'error', line: what ? `${what}: ${line}` : line, code });
   };
 
-  data.port.on('message', (batch: RecordBatch) => {
+  const featureCount = data.featureNames.length;
+  data.port.on('message', (packed: PackedBatch) => {
     const now = Date.now();
+    const batch = unpackBatch(packed, featureCount);
     if (batch.ndjson.length) {
       // each output on its own: a reader of stdout gone away must not cost the --out file
       if (toStdout) {

@@ -92,19 +92,38 @@ export function emptyMeterStats(): MeterStats {
   };
 }
 
-/** meter worker → filter thread, over their MessageChannel. */
-export interface RecordBatch {
+/** What a batch says besides its records. */
+interface BatchHead {
   kind: 'batch';
   /** the pipeline's now: wall clock live, packet time on replay (epoch seconds) */
   clock: number;
   /** epoch of the start of monitoring: the wall clock live, the first packet on replay; null until known */
   monitorStart: number | null;
-  records: LiveRecord[];
-  /** the same records as NDJSON lines, UTF-8: formatted once by the producer (store/batch.ts); empty when nobody reads them */
+  /** the records as NDJSON lines, UTF-8: formatted once by the producer (store/batch.ts); empty when nobody reads them */
   ndjson: Uint8Array;
   stats: MeterStats;
   /** the last batch: the source is exhausted or stopped and the pipeline flushed */
   final: boolean;
+}
+
+/** A batch of records as the filter thread and the stores take it. */
+export interface RecordBatch extends BatchHead {
+  records: LiveRecord[];
+}
+
+/**
+ * A batch as it crosses the thread boundary, meter worker → filter thread, over their
+ * MessageChannel: the records packed into rows of numbers (string fields as indexes into
+ * `strings`) and a feature matrix, so that posting copies a few arrays instead of cloning every
+ * record object (store/batch.ts packs and unpacks).
+ */
+export interface PackedBatch extends BatchHead {
+  /** one row of BATCH_FIELDS numbers per record */
+  rows: Float64Array;
+  /** the batch's distinct strings */
+  strings: string[];
+  /** one row of features per window record, in record order */
+  features: Float64Array;
 }
 
 /** Stats the workers post to the main thread (the only traffic to it besides errors). */

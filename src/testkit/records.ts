@@ -1,6 +1,6 @@
 /** Record builders for store tests: what the meter worker would post. */
 import { FEATURE_NAMES } from '../features/names';
-import { BatchBuilder } from '../store/batch';
+import { BatchBuilder, unpackBatch } from '../store/batch';
 import { quotedKeys } from '../store/ndjson';
 import { emptyMeterStats, type FlowEventOut, type MeterStats, type RecordBatch, type WindowOut } from '../store/types';
 
@@ -70,5 +70,5 @@ export function endRec(
 export function batch(clock: number, records: RecordBatch['records'], final = false): RecordBatch {
   const b = new BatchBuilder(KEYS, records.length);
   for (const r of records) b.add(r);
-  return b.seal(clock, 1700000000, STATS, final).batch;
+  return unpackBatch(b.seal(clock, 1700000000, STATS, final).batch, FEATURE_NAMES.length);
 }

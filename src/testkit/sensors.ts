@@ -1,7 +1,7 @@
 /** Sensors of the PostgreSQL store as the tests and the bench run them, without the capture. */
 import os from 'node:os';
 import { FEATURE_NAMES } from '../features/names';
-import { BatchBuilder } from '../store/batch';
+import { BatchBuilder, unpackBatch } from '../store/batch';
 import { quotedKeys } from '../store/ndjson';
 import { SensorStore, type SensorStoreOptions, type StoreReport } from '../store/pg/sensor-store';
 import { parsePgUrl } from '../store/pg/target';
@@ -36,7 +36,7 @@ export async function storeRun(
   for (let i = 0; i < records.length; i += 512) {
     const b = new BatchBuilder(quotedKeys(FEATURE_NAMES), 512, false);
     for (const r of records.slice(i, i + 512)) b.add(r);
-    store.apply(b.seal(clock, clock, STATS, false).batch, 0);
+    store.apply(unpackBatch(b.seal(clock, clock, STATS, false).batch, FEATURE_NAMES.length), 0);
   }
   return store.close();
 }

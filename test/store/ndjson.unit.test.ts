@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_NAMES } from '../../src/features/names';
-import { BatchBuilder } from '../../src/store/batch';
+import { BatchBuilder, unpackBatch, type SealedBatch } from '../../src/store/batch';
 import { parseRecordLine, quotedKeys, recordToJson } from '../../src/store/ndjson';
+import type { LiveRecord, RecordBatch, WindowOut } from '../../src/store/types';
 import { UserError } from '../../src/util/errors';
 import { endRec, STATS, startRec, windowRec } from '../../src/testkit/records';
 
@@ -92,40 +93,71 @@ test('lines that are not records name the file and line', () => {
   assert.throws(() => parseRecordLine('{"event":"x"}', FEATURE_NAMES, 'f:5'), /f:5: 'flowID' is missing/);
 });
 
-test('a sealed batch carries its records, their NDJSON lines as bytes, and the features as rows of one matrix', () => {
-  const recs = [
-    startRec('a', 1700000000),
+/** A sealed batch through the structured clone postMessage does (transferring what the meter transfers), unpacked. */
+function postAndUnpack(sealed: SealedBatch): RecordBatch {
+  const arrived = structuredClone(sealed.batch, { transfer: sealed.transfer });
+  assert.equal(sealed.batch.rows.length, 0, 'the rows were moved, not copied');
+  return unpackBatch(arrived, FEATURE_NAMES.length);
+}
+
+test('a batch posted to another thread arrives as the same records, NDJSON lines and feature rows', () => {
+  const camOff = windowRec('b', 1700000000, 20, false, 0.5, 5);
+  Object.assign(camOff, {
+    presence: 'camera-off',
+    probability: null,
+    raw: null,
+    rawProbability: null,
+    certainty: null,
+  });
+  const noVideo = windowRec('é ☎ c', 1700000000.25, 0, true);
+  Object.assign(noVideo, {
+    remotePresence: 'no video',
+    remoteProbability: null,
+    remoteCertainty: null,
+    callCertainty: 0.62,
+  });
+  const recs: LiveRecord[] = [
+    { ...startRec('a', 1700000000), callReason: 'call classifier: P(call) 0.91 — “stun” ✓', callCertainty: 0.91 },
     windowRec('a', 1700000000, 10, true),
-    windowRec('b', 1700000000, 20, false, 0.5, 5),
+    camOff,
+    noVideo,
+    startRec('b', 1700000000.5),
     endRec('a', 1700000000, 1700000001, 30, 'fin'),
+    { ...endRec('b', 1700000000, 1700000002, 3, undefined) },
   ];
+  delete (recs[6] as { reason?: string }).reason;
   const want = recs.map((r) => recordToJson(r, KEYS) + '\n').join('');
-  const values = recs.filter((r) => r.event === 'window').map((r) => [...(r as ReturnType<typeof windowRec>).features]);
-  // features the caller reuses after add() must not change the batch
+  const expected = structuredClone(recs);
+  // fields and features the caller reuses after add() must not change the batch
   const builder = new BatchBuilder(KEYS, 1);
   for (const r of recs) builder.add(r);
-  (recs[1] as ReturnType<typeof windowRec>).features = new Float64Array(FEATURE_NAMES.length);
-  const { batch, transfer } = builder.seal(1700000002, 1700000000, STATS, false);
+  (recs[1] as WindowOut).features.fill(0);
+  (recs[1] as WindowOut).presence = 'background';
+  const sealed = builder.seal(1700000002, 1700000000, STATS, false);
+  assert.equal(sealed.transfer.length, 3, 'the NDJSON bytes, the rows and the features move, not copied');
+  const batch = postAndUnpack(sealed);
   assert.equal(Buffer.from(batch.ndjson).toString(), want);
-  assert.equal(batch.records.length, 4);
-  const windows = batch.records.filter((r) => r.event === 'window') as Array<ReturnType<typeof windowRec>>;
-  assert.deepEqual(
-    windows.map((w) => [...w.features]),
-    values,
-  );
-  assert.equal(windows[0].features.buffer, windows[1].features.buffer, 'one matrix');
-  assert.deepEqual(transfer, [batch.ndjson.buffer, windows[0].features.buffer]);
+  assert.deepEqual(batch.records, expected);
+  assert.equal(batch.clock, 1700000002);
+  assert.equal(batch.monitorStart, 1700000000);
+  assert.deepEqual(batch.stats, STATS);
+  assert.equal(batch.final, false);
+  const windows = batch.records.filter((r): r is WindowOut => r.event === 'window');
+  assert.equal(windows[0].features.buffer, windows[2].features.buffer, 'one matrix');
+  assert.ok(Number.isNaN(windows[1].features[5]), 'NaN features stay NaN');
+  assert.ok(!('reason' in batch.records[6]) && !('callReason' in batch.records[5]), 'absent fields stay absent');
   // the builder starts afresh: an empty heartbeat
-  const next = builder.seal(1700000003, 1700000000, STATS, false).batch;
+  const next = postAndUnpack(builder.seal(1700000003, 1700000000, STATS, true));
   assert.equal(next.records.length, 0);
   assert.equal(next.ndjson.length, 0);
+  assert.equal(next.final, true);
 });
 
 test('without readers of the NDJSON (the UI without --out) a batch carries no lines, the rest unchanged', () => {
   const builder = new BatchBuilder(KEYS, 4, false);
   builder.add(startRec('a', 1700000000));
   builder.add(windowRec('a', 1700000000, 10, true));
-  const { batch } = builder.seal(1700000001, 1700000000, STATS, false);
+  const batch = unpackBatch(builder.seal(1700000001, 1700000000, STATS, false).batch, FEATURE_NAMES.length);
   assert.equal(batch.ndjson.length, 0);
   assert.equal(batch.records.length, 2);
   assert.deepEqual(
