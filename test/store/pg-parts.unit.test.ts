@@ -63,6 +63,14 @@ test('binary COPY rows: int8 beyond 2^32, NULLs, and float8 arrays in the layout
   assert.equal(b.readDoubleBE(a + 28), 1.5);
   assert.ok(Number.isNaN(b.readDoubleBE(a + 40)));
   assert.equal(b.length, a + 48);
+  // every element in network order, whatever the machine's: signs, zeros, infinities, subnormals
+  const odd = [-0, 0, Infinity, -Infinity, 5e-324, Number.MAX_VALUE, 0.1, -123.456, 2 ** 53 + 2];
+  const v = w.row(1).float8Array(Float64Array.from(odd)).take();
+  assert.deepEqual(
+    odd.map((_, i) => v.readInt32BE(2 + 24 + i * 12)),
+    odd.map(() => 8),
+  );
+  odd.forEach((x, i) => assert.ok(Object.is(v.readDoubleBE(2 + 28 + i * 12), x), `element ${i}: ${x}`));
   assert.equal(COPY_HEADER.toString('latin1', 0, 11), 'PGCOPY\n\xff\r\n\0');
   assert.deepEqual([...COPY_TRAILER], [0xff, 0xff]);
 });

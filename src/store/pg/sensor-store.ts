@@ -414,7 +414,7 @@ export class SensorStore {
     await client.query('BEGIN');
     try {
       if (chunks.length > 0) {
-        const data = Buffer.concat([COPY_HEADER, ...chunks.map((c) => c.data), COPY_TRAILER]);
+        const data = chunks.map((c) => c.data);
         if (mayConflict) {
           await copy(client, `COPY windows_stage (${WINDOW_COLUMNS}) FROM STDIN (FORMAT binary)`, data);
           await client.query(UPSERT_WINDOWS);
@@ -423,7 +423,7 @@ export class SensorStore {
         }
       }
       if (taken.length > 0) {
-        await copy(client, `COPY flows_stage (${FLOW_COLUMNS}) FROM STDIN (FORMAT binary)`, this.encodeFlows(taken));
+        await copy(client, `COPY flows_stage (${FLOW_COLUMNS}) FROM STDIN (FORMAT binary)`, [this.encodeFlows(taken)]);
         await client.query(UPSERT_FLOWS);
       }
       await client.query(UPSERT_SENSOR, this.sensorParams(maxStart, this.queue.rows - rows));
@@ -480,7 +480,7 @@ export class SensorStore {
         .float8OrNull(f.remote_certainty)
         .float8OrNull(f.remote_since);
     }
-    return Buffer.concat([COPY_HEADER, w.take(), COPY_TRAILER]);
+    return w.take();
   }
 
   private sensorParams(maxStart: number, queued: number): unknown[] {
@@ -555,12 +555,14 @@ export class SensorStore {
   }
 }
 
-/** COPY ... FROM STDIN with `data` as the whole stream. */
-function copy(client: Client, sql: string, data: Buffer): Promise<void> {
+/** COPY ... FROM STDIN of `rows` (binary COPY rows, written as they are: no copy into one buffer). */
+function copy(client: Client, sql: string, rows: readonly Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(sql));
     stream.on('error', reject);
     stream.on('finish', () => resolve());
-    stream.end(data);
+    stream.write(COPY_HEADER);
+    for (const r of rows) stream.write(r);
+    stream.end(COPY_TRAILER);
   });
 }
