@@ -1,4 +1,4 @@
--- spymate's PostgreSQL store (spymate-tui --store postgres://...), schema version 3: many sensors
+-- spymate's PostgreSQL store (spymate-tui --store postgres://...), schema version 4: many sensors
 -- (capture hosts) write here, the one view reads. SQLite's schema is db/schema.sql; the columns of
 -- flows and windows are the same records, with a `sensor` column in front and PostgreSQL types.
 -- Created (and, for later versions, migrated by db/postgres/migrations/NNN_*.sql) by
@@ -95,11 +95,31 @@ CREATE TABLE windows (
   probability     double precision,         -- P(person) of the final prediction
   certainty       double precision,         -- confidence in `presence`, 0..100
   raw_probability double precision,         -- P(person) of the bare per-window classifier
-  features        double precision[] NOT NULL, -- in the order of sensors.feature_names; NaN = no value
+  features        bytea NOT NULL,           -- float64 little-endian values, in the order of sensors.feature_names; NaN = no value (v4)
   remote_presence text NOT NULL DEFAULT 'unknown', -- the remote side's camera: final prediction (v3)
   remote_probability double precision,      -- and its P(person) (v3)
   PRIMARY KEY (sensor, flow_id, start)
 );
+
+-- windows.features as double precision[] (v4): features are stored as SQLite stores them, float64
+-- little-endian bytes, which cost the server and the sensor a third less than an array per row;
+-- this reads them back for SQL: spymate_features(features)[array_position(feature_names, 'size_mean')].
+CREATE FUNCTION spymate_float8le(b bytea, at integer) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT CASE
+    WHEN e = 2047 AND m <> 0 THEN 'NaN'::double precision
+    WHEN e = 2047 THEN s * 'Infinity'::double precision
+    WHEN e = 0 THEN s * (m * power(2::double precision, -1074))
+    ELSE s * ((1 + m * power(2::double precision, -52)) * power(2::double precision, e - 1023))
+  END
+  FROM (SELECT (bits >> 52) & 2047 AS e, bits & 4503599627370495 AS m, CASE WHEN bits < 0 THEN -1 ELSE 1 END AS s
+        FROM (SELECT get_byte(b, at)::bigint | (get_byte(b, at + 1)::bigint << 8) | (get_byte(b, at + 2)::bigint << 16)
+                | (get_byte(b, at + 3)::bigint << 24) | (get_byte(b, at + 4)::bigint << 32) | (get_byte(b, at + 5)::bigint << 40)
+                | (get_byte(b, at + 6)::bigint << 48) | (get_byte(b, at + 7)::bigint << 56) AS bits) AS raw) AS parts
+$$;
+CREATE FUNCTION spymate_features(b bytea) RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT coalesce(array_agg(spymate_float8le(b, i * 8) ORDER BY i), '{}')
+  FROM generate_series(0, length(b) / 8 - 1) AS i
+$$;
 
 -- The display filter's IPv4 test: an address (or ::ffff:-mapped one) as a 32-bit number, else NULL.
 CREATE FUNCTION spymate_v4(ip text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
+import { featureBytes, featureValues } from '../../src/store/features-blob';
 import { PG_SCHEMA_VERSION } from '../../src/store/pg/migrate';
 import { SensorStore } from '../../src/store/pg/sensor-store';
 import { parsePgUrl } from '../../src/store/pg/target';
@@ -60,6 +61,10 @@ test(
         'DROP COLUMN remote_presence, DROP COLUMN remote_probability, DROP COLUMN remote_certainty, DROP COLUMN remote_since',
     );
     await pg.query('ALTER TABLE windows DROP COLUMN remote_presence, DROP COLUMN remote_probability');
+    await pg.query(
+      'ALTER TABLE windows ALTER COLUMN features TYPE double precision[] USING spymate_features(features); ' +
+        'DROP FUNCTION spymate_features(bytea); DROP FUNCTION spymate_float8le(bytea, integer)',
+    );
     await pg.query('UPDATE spymate_schema SET version = 1');
 
     const store = await SensorStore.open(options('new'));
@@ -69,7 +74,7 @@ test(
     const versions = await pg.query<{ version: number }>('SELECT version FROM spymate_schema ORDER BY version');
     assert.deepEqual(
       versions.map((v) => v.version),
-      [1, 2, PG_SCHEMA_VERSION],
+      [1, 2, 3, PG_SCHEMA_VERSION],
     );
     const rows = await pg.query<Record<string, unknown>>(
       `SELECT flow_id, call_certainty, call_reason, presence_since, remote_presence, remote_probability, remote_since
@@ -101,6 +106,9 @@ test(
     const wins = await pg.query<Record<string, unknown>>(
       'SELECT flow_id, remote_presence, remote_probability FROM windows ORDER BY flow_id',
     );
+    // version 4: the array became SQLite's bytes, value for value
+    const [old] = await pg.query<{ features: Buffer }>("SELECT features FROM windows WHERE flow_id = 'f1'");
+    assert.deepEqual(featureValues(old.features), windowRec('f1', 1700000000, 10, true).features);
     assert.deepEqual(
       wins.map((w) => ({ ...w })),
       [
@@ -116,3 +124,28 @@ test(
     assert.deepEqual(await columns(pg.url), await columns(freshUrl));
   },
 );
+
+test('spymate_features() reads the stored bytes back as the numbers they were, in SQL', { skip }, async () => {
+  await (await SensorStore.open(options('sql'))).close();
+  const odd = [
+    -0,
+    0,
+    Infinity,
+    -Infinity,
+    NaN,
+    5e-324,
+    2 ** -1022,
+    Number.MAX_VALUE,
+    0.1,
+    -123.456,
+    2 ** 53 + 2,
+    1e300,
+  ];
+  const [r] = await pg.query<{ a: number[]; empty: number[] }>(
+    "SELECT spymate_features($1) AS a, spymate_features(''::bytea) AS empty",
+    [featureBytes(Float64Array.from(odd))],
+  );
+  assert.equal(r.a.length, odd.length);
+  odd.forEach((x, i) => assert.ok(Object.is(r.a[i], x), `element ${i}: ${r.a[i]} for ${x}`));
+  assert.deepEqual(r.empty, []);
+});

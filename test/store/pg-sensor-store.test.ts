@@ -103,7 +103,7 @@ test('a sensor stores the same flows and windows as the SQLite filter thread', {
 
   const liteWins = db.prepare('SELECT * FROM windows ORDER BY flow_id, start').all() as Array<Record<string, unknown>>;
   const wins = await query<Record<string, unknown>>(
-    `SELECT * FROM windows WHERE sensor = 'same' ORDER BY flow_id, start`,
+    `SELECT *, spymate_features(features) AS numbers FROM windows WHERE sensor = 'same' ORDER BY flow_id, start`,
   );
   assert.equal(wins.length, liteWins.length);
   for (let i = 0; i < wins.length; i++) {
@@ -127,11 +127,13 @@ test('a sensor stores the same flows and windows as the SQLite filter thread', {
     // SQLite keeps presence as 1/0 (NULL otherwise); PostgreSQL as the label, camera-off included
     assert.equal(l.presence, w.presence === 'person' ? 1 : w.presence === 'background' ? 0 : null);
     assert.equal(l.remote_presence, w.remote_presence === 'person' ? 1 : w.remote_presence === 'background' ? 0 : null);
-    assert.deepEqual(w.features, Array.from(featureValues(l.features as Buffer)));
+    // the same bytes as SQLite's BLOB, and the same numbers through SQL's spymate_features()
+    assert.deepEqual(w.features, l.features);
+    assert.deepEqual(w.numbers, Array.from(featureValues(l.features as Buffer)));
   }
   assert.equal(wins.filter((w) => w.presence === 'camera-off').length, 10);
   assert.equal(wins.filter((w) => w.remote_presence === 'no video').length, 4);
-  assert.ok(Number.isNaN((wins[3].features as number[])[5]), 'NaN features stay NaN');
+  assert.ok(Number.isNaN((wins[3].numbers as number[])[5]), 'NaN features stay NaN');
 
   const [sensor] = await query<Record<string, unknown>>("SELECT * FROM sensors WHERE sensor = 'same'");
   assert.equal(sensor.state, 'stopped');
@@ -205,7 +207,8 @@ test(
   'beyond its memory budget the queue spills to a file, and beyond the disk budget it drops and counts',
   { skip },
   async () => {
-    const rowBytes = 2 + 15 * 4 + 400 + FEATURE_NAMES.length * 12;
+    // about a window row: field lengths, fixed-size values and strings, the features as float64 bytes
+    const rowBytes = 2 + 15 * 4 + 100 + FEATURE_NAMES.length * 8;
     const o = options('budget', {
       budget: { memoryBytes: 12 * rowBytes, diskBytes: 30 * rowBytes, spoolDir: tempDir('spool') },
       drainMs: 20000,

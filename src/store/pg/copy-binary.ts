@@ -7,15 +7,6 @@
  */
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-/** float8's type OID, named in each array value */
-const FLOAT8_OID = 701;
-
-/** one float8, and its bytes in the machine's order */
-const ONE = new Float64Array(1);
-const ONE_BYTES = new Uint8Array(ONE.buffer);
-const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
-/** where each byte of a float8 in network order is in ONE_BYTES */
-const [B0, B1, B2, B3, B4, B5, B6, B7] = LITTLE_ENDIAN ? [7, 6, 5, 4, 3, 2, 1, 0] : [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** The stream header: signature, flags 0, no header extension. */
 export const COPY_HEADER: Buffer = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
@@ -124,38 +115,12 @@ export class CopyWriter {
     return this;
   }
 
-  /** A one-dimensional float8[] (lower bound 1, no NULL elements; NaN stays NaN). */
-  float8Array(values: ArrayLike<number>): this {
-    const n = values.length;
-    const size = 20 + 12 * n;
-    this.room(4 + size);
-    const b = this.buf;
-    let p = this.pos;
-    b.writeInt32BE(size, p);
-    b.writeInt32BE(1, p + 4); // dimensions
-    b.writeInt32BE(0, p + 8); // flags: no NULLs
-    b.writeInt32BE(FLOAT8_OID, p + 12);
-    b.writeInt32BE(n, p + 16);
-    b.writeInt32BE(1, p + 20); // lower bound
-    p += 24;
-    // byte by byte from the machine's order: a tenth of writeInt32BE + writeDoubleBE per element
-    for (let i = 0; i < n; i++) {
-      ONE[0] = values[i];
-      b[p] = 0;
-      b[p + 1] = 0;
-      b[p + 2] = 0;
-      b[p + 3] = 8;
-      b[p + 4] = ONE_BYTES[B0];
-      b[p + 5] = ONE_BYTES[B1];
-      b[p + 6] = ONE_BYTES[B2];
-      b[p + 7] = ONE_BYTES[B3];
-      b[p + 8] = ONE_BYTES[B4];
-      b[p + 9] = ONE_BYTES[B5];
-      b[p + 10] = ONE_BYTES[B6];
-      b[p + 11] = ONE_BYTES[B7];
-      p += 12;
-    }
-    this.pos = p;
+  /** bytea: the bytes as they are */
+  bytea(b: Uint8Array): this {
+    this.room(4 + b.length);
+    this.buf.writeInt32BE(b.length, this.pos);
+    this.buf.set(b, this.pos + 4);
+    this.pos += 4 + b.length;
     return this;
   }
 

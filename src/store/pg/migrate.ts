@@ -10,7 +10,7 @@ import type { PgTarget } from './target';
  * gets db/postgres/schema.sql (the current schema); a newer one is refused. All of it in one
  * transaction under an advisory lock: sensors that start together create the tables once.
  */
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 /** pg_advisory_xact_lock key: any fixed number; this one spells "spym". */
 const MIGRATION_LOCK = 0x7370796d;

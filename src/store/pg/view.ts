@@ -7,6 +7,7 @@
  */
 import { Client, types as pgTypes } from 'pg';
 import { sortSql } from '../sort-sql';
+import { featureValues } from '../features-blob';
 import {
   emptySnapshot,
   rowKey,
@@ -244,7 +245,7 @@ export class PgView {
       this.featureNames.set(sensor, names);
     }
     const rows = await this.query<
-      Record<string, unknown> & { presence: string; remote_presence: string; features?: number[] }
+      Record<string, unknown> & { presence: string; remote_presence: string; features?: Buffer }
     >(
       `SELECT start, "end", packets, bytes, bitrate, raw, raw_probability, presence, probability, certainty,
          remote_presence, remote_probability ${features ? ', features' : ''}
@@ -255,7 +256,7 @@ export class PgView {
     const n = names;
     return rows.map((r) => {
       const byName: Record<string, number> = {};
-      r.features?.forEach((v, i) => (byName[n[i] ?? `feature${i}`] = v));
+      if (r.features) featureValues(r.features).forEach((v, i) => (byName[n[i] ?? `feature${i}`] = v));
       return {
         ...(r as unknown as WindowRow),
         presence: PRESENCE_CODE[r.presence] ?? null,
