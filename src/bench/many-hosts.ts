@@ -315,7 +315,7 @@ export const benchSection: BenchSection = {
         'PostgreSQL windows: bytes per row',
         Number(size),
         'B',
-        'table + primary key, 51 features as float8[]',
+        'table + primary key, 51 features as float64 bytes',
       );
       await ipfixCost(ctx, 10);
       await ipfixCost(ctx, 1);

@@ -135,7 +135,23 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
   };
 
   const featureCount = data.featureNames.length;
+  /**
+   * Batches are taken one per turn of the event loop, not all that wait at once (a port hands over
+   * every queued message in one go): between two, the PostgreSQL and IPFIX connections get their
+   * answers and send the next rows, so a burst is stored while it is still being taken.
+   */
+  const waiting: PackedBatch[] = [];
+  const takeNext = (): void => {
+    const packed = waiting.shift();
+    if (packed === undefined) return;
+    take(packed);
+    if (waiting.length > 0) setImmediate(takeNext);
+  };
   data.port.on('message', (packed: PackedBatch) => {
+    if (waiting.push(packed) === 1) setImmediate(takeNext);
+  });
+
+  const take = (packed: PackedBatch): void => {
     const now = Date.now();
     const batch = unpackBatch(packed, featureCount);
     if (batch.ndjson.length) {
@@ -187,7 +203,7 @@ async function run(data: FilterThreadData, post: (m: FilterMessage) => void): Pr
       post({ kind: 'stats', stats: { ...stats } });
     }
     if (batch.final) void finish(batch.stats);
-  });
+  };
 
   /** After the last batch: the stores deliver what they hold, the summary, done. */
   const finish = async (meter: MeterStats): Promise<void> => {
