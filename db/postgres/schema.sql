@@ -75,7 +75,7 @@ CREATE TABLE flows (
   remote_certainty   double precision,
   remote_since       double precision,
   PRIMARY KEY (sensor, flow_id)
-);
+) WITH (fillfactor = 50); -- room on each page: a flow's row, rewritten at every flush, stays on its page without new index entries (HOT) (v4)
 -- the view reads live flows and recently ended ones, not the history
 CREATE INDEX flows_live ON flows (sensor) WHERE NOT ended;
 CREATE INDEX flows_ended ON flows (sensor, ended_at) WHERE ended;

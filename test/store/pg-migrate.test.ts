@@ -42,7 +42,14 @@ async function columns(url: string): Promise<string[]> {
       `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
        WHERE table_name IN ('flows', 'windows') ORDER BY table_name, ordinal_position`,
     );
-    return r.rows.map((c) => Object.values(c).join(' '));
+    // and the storage options (flows keeps room on its pages for HOT updates)
+    const o = await client.query<{ relname: string; reloptions: string[] | null }>(
+      "SELECT relname, reloptions FROM pg_class WHERE relname IN ('flows', 'windows') ORDER BY relname",
+    );
+    return [
+      ...r.rows.map((c) => Object.values(c).join(' ')),
+      ...o.rows.map((c) => `${c.relname} ${(c.reloptions ?? []).join(',')}`),
+    ];
   } finally {
     await client.end();
   }
@@ -121,7 +128,9 @@ test(
     pg.psql('CREATE DATABASE fresh');
     const freshUrl = pg.url.replace(/\/spymate$/, '/fresh');
     await (await SensorStore.open(options('fresh', freshUrl))).close();
-    assert.deepEqual(await columns(pg.url), await columns(freshUrl));
+    const migrated = await columns(pg.url);
+    assert.deepEqual(migrated, await columns(freshUrl));
+    assert.ok(migrated.includes('flows fillfactor=50'), migrated.join('\n'));
   },
 );
 

@@ -97,7 +97,8 @@ test('flow rows: a start, windows and an end give the values SQLite would, and o
   const f = new FlowStates({ timeoutS: 10, keepS: 5 });
   f.apply(startRec('x', T0));
   for (let i = 0; i < 4; i++) f.apply(windowRec('x', T0 + i * 0.5, 10, i < 3));
-  let taken = f.takeDirty();
+  let taken = f.takeDirty(0, 1000);
+  assert.equal(taken.length, 1, 'a new flow is due at once');
   assert.equal(taken.length, 1);
   const row = taken[0].row;
   assert.deepEqual(
@@ -110,20 +111,27 @@ test('flow rows: a start, windows and an end give the values SQLite would, and o
     [row.presence_since, row.remote_presence, row.remote_probability, row.remote_certainty, row.remote_since],
     [T0 + 1.5, 'person', 0.7, 70, T0 + 1.5],
   );
-  f.written(taken);
+  f.written(taken, 1000);
   assert.equal(f.dirtyCount, 0);
-  f.apply(endRec('x', T0, T0 + 2, 30, 'fin'));
-  taken = f.takeDirty();
-  f.apply(windowRec('x', T0 + 2, 0, false)); // changed again while being written: stays dirty
-  f.written(taken);
+  // a flow that goes on is rewritten at most every second; an ended one at once
+  f.apply(windowRec('x', T0 + 2, 10, false));
+  assert.equal(f.takeDirty(1999, 1000).length, 0, 'not due yet');
+  assert.equal(f.dirtyCount, 1, 'but still dirty');
+  assert.equal(f.takeDirty(1999, 0).length, 1, 'all of them when the store closes');
+  f.apply(endRec('x', T0, T0 + 2.5, 30, 'fin'));
+  taken = f.takeDirty(1500, 1000);
+  assert.equal(taken.length, 1, 'an ended flow is due at once');
+  f.apply(windowRec('x', T0 + 2.5, 0, false)); // changed again while being written: stays dirty
+  f.written(taken, 1500);
   assert.equal(f.dirtyCount, 1);
-  const again = f.takeDirty();
+  assert.equal(f.takeDirty(2000, 1000).length, 1, 'an ended flow is due at once, however recent its last write');
+  const again = f.takeDirty(2000, 1000);
   assert.deepEqual(
     [again[0].row.presence_since, again[0].row.remote_since],
     [T0 + 1.5, T0 + 1.5],
     'a run goes on across batches and writes',
   );
-  f.written(again);
-  f.sweep(T0 + 2 + 5);
+  f.written(again, 2000);
+  f.sweep(T0 + 3 + 5);
   assert.equal(f.size, 0, 'an ended row leaves memory after keepS');
 });

@@ -14,6 +14,8 @@ interface Held {
   row: FlowState;
   /** bumped at every change: a row written while it changed again stays dirty */
   version: number;
+  /** when the row was last written (ms, the caller's clock); 0: never */
+  writtenAt: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export class FlowStates {
       row.first_ts = w.start;
       row.last_ts = last;
       row.timeout_at = last + this.opts.timeoutS;
-      h = { row, version: 0 };
+      h = { row, version: 0, writtenAt: 0 };
       this.held.set(w.flowID, h);
     }
     const f = h.row;
@@ -123,7 +125,7 @@ export class FlowStates {
     // No packets or bytes from the start event: the call's first windows, which follow it, count them.
     if (!h) {
       const row = this.fresh(r);
-      this.held.set(r.flowID, { row, version: 0 });
+      this.held.set(r.flowID, { row, version: 0, writtenAt: 0 });
       this.dirty.add(r.flowID);
       return;
     }
@@ -144,7 +146,7 @@ export class FlowStates {
   private end(r: FlowEventOut): void {
     let h = this.held.get(r.flowID);
     if (!h) {
-      h = { row: this.fresh(r), version: 0 };
+      h = { row: this.fresh(r), version: 0, writtenAt: 0 };
       this.held.set(r.flowID, h);
     }
     const f = h.row;
@@ -173,20 +175,27 @@ export class FlowStates {
     }
   }
 
-  /** The rows changed since they were last written, each with the version it was taken at. */
-  takeDirty(): Array<{ row: FlowState; version: number }> {
+  /**
+   * The rows changed since they were last written that are due, each with the version it was taken
+   * at: a new or ended flow at once, one that goes on at most every `everyMs` (the view reads once a
+   * second; a call's row changes with each of its windows, and writing it costs the server more
+   * than the window itself).
+   */
+  takeDirty(now: number, everyMs: number): Array<{ row: FlowState; version: number }> {
     const out: Array<{ row: FlowState; version: number }> = [];
     for (const id of this.dirty) {
       const h = this.held.get(id);
-      if (h) out.push({ row: { ...h.row }, version: h.version });
+      if (h && (h.writtenAt === 0 || h.row.ended || now - h.writtenAt >= everyMs))
+        out.push({ row: { ...h.row }, version: h.version });
     }
     return out;
   }
 
-  /** After a write: rows unchanged since they were taken are clean. */
-  written(taken: ReadonlyArray<{ row: FlowState; version: number }>): void {
+  /** After a write at `now`: rows unchanged since they were taken are clean. */
+  written(taken: ReadonlyArray<{ row: FlowState; version: number }>, now: number): void {
     for (const t of taken) {
       const h = this.held.get(t.row.flow_id);
+      if (h) h.writtenAt = now;
       if (!h || h.version === t.version) this.dirty.delete(t.row.flow_id);
     }
   }

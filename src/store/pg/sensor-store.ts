@@ -123,6 +123,8 @@ const UPSERT_SENSOR = `INSERT INTO sensors (sensor, source, model, window_ms, ti
 /** A flush waits for this many rows, or this long since the last one. */
 const FLUSH_ROWS = 4096;
 const FLUSH_MS = 200;
+/** a flow that goes on is rewritten at most this often (new and ended ones at the next flush) */
+const FLOW_EVERY_MS = 1000;
 /** at most this much COPY data per transaction */
 const FLUSH_BYTES = 8 << 20;
 const RETRY_MIN_MS = 250;
@@ -407,8 +409,10 @@ export class SensorStore {
   private async flush(staged: boolean): Promise<void> {
     const client = this.client as Client;
     const chunks = this.queue.head(FLUSH_BYTES);
-    const taken = this.flows.takeDirty();
+    const taken = this.flows.takeDirty(Date.now(), this.closing ? 0 : FLOW_EVERY_MS);
     const metaVersion = this.metaVersion;
+    // flows that are not due yet are all there is: nothing to write now
+    if (chunks.length === 0 && taken.length === 0 && metaVersion === this.metaWritten) return;
     const rows = chunks.reduce((n, c) => n + c.rows, 0);
     const maxStart = chunks.reduce((m, c) => Math.max(m, c.maxStart), -Infinity);
     const mayConflict = staged || this.uncertain || chunks.some((c) => c.minStart <= this.storedBefore);
@@ -438,7 +442,7 @@ export class SensorStore {
       throw err;
     }
     this.queue.remove(chunks.length);
-    this.flows.written(taken);
+    this.flows.written(taken, Date.now());
     this.metaWritten = metaVersion;
     this.registered = true;
     this.report.delivered += rows;

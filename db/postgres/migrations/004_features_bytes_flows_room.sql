@@ -2,6 +2,9 @@
 -- of sensors.feature_names, instead of double precision[]: per row the server took about 2 µs less
 -- to store them and the sensor about 0.5 µs less to encode them (docs/many-hosts.md).
 -- spymate_features(features) gives the array back to SQL.
+-- And flows leaves half of each page free: a flow's row is rewritten at every flush, and with
+-- room on its page the new version stays there without new index entries (a HOT update):
+-- about a third less server CPU per flow row (docs/many-hosts.md). Pages written from now on.
 CREATE FUNCTION spymate_float8le(b bytea, at integer) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT CASE
     WHEN e = 2047 AND m <> 0 THEN 'NaN'::double precision
@@ -27,3 +30,4 @@ CREATE FUNCTION pg_temp.spymate_float8le_bytes(a double precision[]) RETURNS byt
   FROM unnest(a) WITH ORDINALITY AS u(x, i)
 $$;
 ALTER TABLE windows ALTER COLUMN features TYPE bytea USING pg_temp.spymate_float8le_bytes(features);
+ALTER TABLE flows SET (fillfactor = 50);
