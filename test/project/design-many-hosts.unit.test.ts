@@ -13,7 +13,7 @@ const codeSpans = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].m
 /** The columns of each CREATE TABLE in a schema file, by table. */
 function schemaColumns(sql: string): Map<string, string[]> {
   const tables = new Map<string, string[]>();
-  for (const m of sql.matchAll(/CREATE TABLE (\w+) \(([\s\S]*?)\n\);/g)) {
+  for (const m of sql.matchAll(/CREATE TABLE (\w+) \(([\s\S]*?)\n\)[^;\n]*;/g)) {
     const cols = [...m[2].matchAll(/^\s+"?(\w+)"?\s+[a-z]/gm)].map((c) => c[1]).filter((c) => c !== 'PRIMARY');
     tables.set(m[1], cols);
   }
