@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { Client } from 'pg';
 import { FEATURE_NAMES } from '../features/names';
 import { IpfixExporter } from '../export/ipfix-exporter';
 import type { FilterMessage, FilterThreadData } from '../monitor/filter-thread';
@@ -31,6 +32,8 @@ import { projectRootFromBench, type BenchContext, type BenchSection } from './be
 const BATCH = 512;
 const T0 = 1_700_000_000;
 const RUNS = 30;
+/** runs of each PostgreSQL measure: the machine's noise is ±20 % between runs */
+const SAMPLES = 5;
 
 /** `total` windows over `flows` flows, sealed as the meter seals them. */
 function batches(total: number, flows: number): SealedBatch[] {
@@ -127,6 +130,19 @@ interface Span {
   cpuUs: number;
 }
 
+/** Runs `queries` in order on the database at `url`: the first column of the last one's first row, as a number. */
+async function sqlOn(url: string, queries: string[]): Promise<number> {
+  const client = new Client(parsePgUrl(url).config);
+  await client.connect();
+  try {
+    let last: unknown = null;
+    for (const q of queries) last = Object.values((await client.query(q)).rows[0] ?? {})[0];
+    return Number(last);
+  } finally {
+    await client.end();
+  }
+}
+
 const seconds = (span: { start: number; end: number }): number => (span.end - span.start) / 1000;
 
 /**
@@ -134,15 +150,15 @@ const seconds = (span: { start: number; end: number }): number => (span.end - sp
  * first one's start to the last one's end. (Four filter threads in one process took about four
  * times the CPU per record of one, which no sensor host would see.)
  */
-async function sensorProcesses(dir: string, pg: PgCluster, names: string[], total: number): Promise<number> {
+async function sensorProcesses(dir: string, url: string, names: string[], total: number): Promise<Span> {
   const startAt = Date.now() + 3000;
   const spans = await Promise.all(
     names.map(
       (name) =>
-        new Promise<{ start: number; end: number }>((resolve, reject) => {
+        new Promise<Span>((resolve, reject) => {
           const c = spawn(
             process.execPath,
-            [__filename, SENSOR_CHILD, pg.url, name, String(total), dir, String(startAt)],
+            [__filename, SENSOR_CHILD, url, name, String(total), dir, String(startAt)],
             {
               stdio: ['ignore', 'pipe', 'inherit'],
             },
@@ -150,13 +166,17 @@ async function sensorProcesses(dir: string, pg: PgCluster, names: string[], tota
           let out = '';
           c.stdout.on('data', (d: Buffer) => (out += d));
           c.on('close', (code) => {
-            if (code === 0) resolve(JSON.parse(out) as { start: number; end: number });
+            if (code === 0) resolve(JSON.parse(out) as Span);
             else reject(new Error(`sensor ${name} exited with ${code}`));
           });
         }),
     ),
   );
-  return seconds({ start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)) });
+  return {
+    start: Math.min(...spans.map((s) => s.start)),
+    end: Math.max(...spans.map((s) => s.end)),
+    cpuUs: spans.reduce((n, s) => n + s.cpuUs, 0),
+  };
 }
 
 const SENSOR_CHILD = '--sensor-child';
@@ -284,36 +304,82 @@ export const benchSection: BenchSection = {
     const pg = await startCluster('bench', { durable: true });
     try {
       const load = (): string => `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`;
-      // interleaved with the same work into SQLite: the machine's load moves both alike
-      for (let i = 0; i < 2; i++) {
-        const one = seconds(await sensors(ctx.root, dir, pg, [`one${i}`], 100_000));
+      let vacuumS = 0;
+      let stored = 0;
+      let rowBytes = 0;
+      let databases = 0;
+      /**
+       * SAMPLES runs of `once`, each into a database of its own (so that no run pays for the upkeep
+       * of the rows before it): records/s (median, range) and CPU per record, the sensors' and the
+       * server's. After each run, untimed, the VACUUM autovacuum would do, measured on its own.
+       */
+      const measure = async (
+        what: string,
+        target: string,
+        records: number,
+        once: (url: string, i: number) => Promise<Span>,
+      ): Promise<void> => {
+        const rates: number[] = [];
+        let sensorUs = 0;
+        let serverS = 0;
+        for (let i = 0; i < SAMPLES; i++) {
+          const db = `sample${databases++}`;
+          pg.psql(`CREATE DATABASE ${db}`);
+          const url = pg.url.replace(/\/spymate$/, `/${db}`);
+          const cpu0 = pg.cpuSeconds();
+          const span = await once(url, i);
+          serverS += pg.cpuSeconds() - cpu0;
+          sensorUs += span.cpuUs;
+          rates.push(records / seconds(span));
+          const upkeep0 = pg.cpuSeconds();
+          const size = await sqlOn(url, [
+            'VACUUM (ANALYZE) windows, flows, sensors',
+            "SELECT pg_total_relation_size('windows') / count(*) AS n FROM windows",
+          ]);
+          vacuumS += pg.cpuSeconds() - upkeep0;
+          stored += records;
+          rowBytes = size;
+          pg.psql(`DROP DATABASE ${db}`);
+        }
+        rates.sort((a, b) => a - b);
+        const per = (us: number): string => (us / (SAMPLES * records)).toFixed(1);
         ctx.report(
-          'one sensor into PostgreSQL',
-          100_000 / one,
+          `${what} (median of ${SAMPLES})`,
+          rates[SAMPLES >> 1],
           'records/s',
-          `100000 windows, NDJSON + COPY, committed; target >= 50000; ${load()}`,
+          `${rates[0].toFixed(0)}-${rates[SAMPLES - 1].toFixed(0)}; CPU per record: sensor ${per(sensorUs)} µs, ` +
+            `server ${per(serverS * 1e6)} µs; ${target}; ${load()}`,
         );
-        const lite = seconds(await sensors(ctx.root, dir, null, [`lite${i}`], 100_000));
-        ctx.report('  the same into SQLite (the default)', 100_000 / lite, 'records/s', load());
-      }
-      for (let i = 0; i < 2; i++) {
-        const four = await sensorProcesses(
-          dir,
-          pg,
-          ['a', 'b', 'c', 'd'].map((n) => `${n}${i}`),
-          50_000,
-        );
-        ctx.report(
-          'four sensors at once, in all',
-          200_000 / four,
-          'records/s',
-          `4 processes x 50000 windows, one server; target >= 100000; ${load()}`,
-        );
-      }
-      const size = pg.psql("SELECT pg_total_relation_size('windows') / count(*) FROM windows");
+      };
+      await measure(
+        'one sensor into PostgreSQL',
+        '100000 windows, NDJSON + COPY, committed; target >= 50000',
+        100_000,
+        (url, i) => sensors(ctx.root, dir, { url }, [`one${i}`], 100_000),
+      );
+      const lite = seconds(await sensors(ctx.root, dir, null, ['lite'], 100_000));
+      ctx.report('  the same into SQLite (the default)', 100_000 / lite, 'records/s', load());
+      await measure(
+        'four sensors at once, in all',
+        '4 processes x 50000 windows, one server; target >= 100000',
+        200_000,
+        (url, i) =>
+          sensorProcesses(
+            dir,
+            url,
+            ['a', 'b', 'c', 'd'].map((n) => `${n}${i}`),
+            50_000,
+          ),
+      );
+      ctx.report(
+        '  VACUUM of those rows, after each run',
+        (vacuumS * 1e6) / stored,
+        'µs server CPU per row',
+        `${stored} rows; not in the figures above (autovacuum does it in the background)`,
+      );
       ctx.report(
         'PostgreSQL windows: bytes per row',
-        Number(size),
+        rowBytes,
         'B',
         'table + primary key, 51 features as float64 bytes',
       );

@@ -22,6 +22,11 @@ export interface PgCluster {
   start(): void;
   /** psql -At -c SQL as the superuser, on the spymate database */
   psql(sql: string): string;
+  /**
+   * CPU seconds the server has used so far, all its processes (Linux /proc): the postmaster's own
+   * and what its children used, those that ended (reaped by it) and those that run.
+   */
+  cpuSeconds(): number;
   /** rows of one query on the spymate database, bigints as numbers */
   query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
   destroy(): void;
@@ -63,6 +68,30 @@ function ownerOf(): { name: string; uid: number; gid: number } | null {
     if (r.status === 0 && g.status === 0) return { name, uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
   }
   throw new Error('running as root, and neither a postgres nor a nobody user exists to own the test cluster');
+}
+
+/** utime, stime, cutime, cstime of /proc/PID/stat, in clock ticks (fields 14-17) */
+function procTimes(pid: string): { ppid: number; ticks: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  } catch {
+    return null; // ended meanwhile
+  }
+}
+
+/** Linux's USER_HZ: the clock ticks of /proc times (100 on every architecture Linux runs on) */
+const TICKS_PER_S = 100;
+
+function serverCpuSeconds(postmaster: number): number {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const t = procTimes(pid);
+    if (t && (Number(pid) === postmaster || t.ppid === postmaster)) ticks += t.ticks;
+  }
+  return ticks / TICKS_PER_S;
 }
 
 export interface ClusterOptions {
@@ -145,6 +174,8 @@ export async function startCluster(tag: string, opts: ClusterOptions = {}): Prom
     stop,
     start,
     psql: (sql) => psqlOn('spymate', sql),
+    cpuSeconds: () =>
+      serverCpuSeconds(Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0])),
     query: async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => {
       const c = new Client({
         connectionString: `postgres://spymate@127.0.0.1:${port}/spymate`,
