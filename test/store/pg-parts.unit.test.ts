@@ -46,7 +46,7 @@ test('the password: URL, else PGPASSWORD, else a private pgpass file read as lib
 test('binary COPY rows: int8 beyond 2^32, NULLs, text and bytea in the layout PostgreSQL reads', () => {
   const w = new CopyWriter(4);
   const features = Float64Array.of(1.5, NaN, -0);
-  w.row(4).int8(5_000_000_000).null().textOrNull('é').bytea(featureBytes(features));
+  w.row(4).int8(5_000_000_000).null().textOrNull('é').bytes(featureBytes(features));
   assert.equal(w.rows, 1);
   const b = w.take();
   assert.equal(w.rows, 0);
@@ -63,6 +63,33 @@ test('binary COPY rows: int8 beyond 2^32, NULLs, text and bytea in the layout Po
   assert.equal(b.length, 52);
   assert.equal(COPY_HEADER.toString('latin1', 0, 11), 'PGCOPY\n\xff\r\n\0');
   assert.deepEqual([...COPY_TRAILER], [0xff, 0xff]);
+});
+
+test('taken rows stay as written when the writer hands its buffer over, and hold little more memory than their bytes', () => {
+  const w = new CopyWriter(1024);
+  const seen: string[] = [];
+  let handedOver = 0;
+  for (let batch = 0; batch < 6; batch++) {
+    const rows = batch === 3 ? 3 : 60; // one small batch among large ones
+    for (let i = 0; i < rows; i++) w.row(1).text(`batch ${batch} row ${i} ${'x'.repeat(100)}`);
+    const b = w.take();
+    // decode: int16 field count, int32 length, the text
+    for (let p = 0; p < b.length;) {
+      const n = b.readInt32BE(p + 2);
+      seen.push(b.toString('utf8', p + 6, p + 6 + n));
+      p += 6 + n;
+    }
+    if (b.buffer.byteLength > b.length) handedOver++;
+    if (b.length >= 4096)
+      assert.ok(b.buffer.byteLength * 3 <= b.length * 4, `${b.buffer.byteLength} bytes held for ${b.length}`);
+    w.row(1).text('next'); // the writer goes on in a buffer of its own: what was taken does not change
+    assert.equal(b.toString('utf8', 6, 11), `batch`);
+    w.take();
+  }
+  assert.equal(seen.length, 5 * 60 + 3);
+  assert.equal(seen[61], 'batch 1 row 1 ' + 'x'.repeat(100));
+  assert.equal(seen[seen.length - 1], 'batch 5 row 59 ' + 'x'.repeat(100));
+  assert.ok(handedOver >= 3, `${handedOver} buffers handed over as they were`);
 });
 
 function chunk(rows: number, bytes: number, start: number): Chunk {

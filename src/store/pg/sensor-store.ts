@@ -155,6 +155,8 @@ export class SensorStore {
   private readonly flows: FlowStates;
   private readonly queue: RecordQueue;
   private readonly writer = new CopyWriter();
+  /** the sensor's name in UTF-8, as every window row carries it */
+  private readonly sensorName: Buffer;
   private chunkMin = Infinity;
   private chunkMax = -Infinity;
   /**
@@ -195,6 +197,7 @@ export class SensorStore {
 
   private constructor(private readonly o: SensorStoreOptions) {
     this.flows = new FlowStates({ timeoutS: o.timeoutS, keepS: o.keepS });
+    this.sensorName = Buffer.from(o.sensor);
     this.queue = new RecordQueue(o.budget);
   }
 
@@ -262,7 +265,7 @@ export class SensorStore {
 
   /** Takes one batch; never waits and never throws. */
   apply(batch: RecordBatch, recordsPerS: number): void {
-    const sensor = this.o.sensor;
+    const sensor = this.sensorName;
     for (const r of batch.records) {
       this.flows.apply(r);
       if (r.event === 'window') this.encodeWindow(sensor, r);
@@ -285,11 +288,11 @@ export class SensorStore {
     this.kick();
   }
 
-  private encodeWindow(sensor: string, w: WindowOut): void {
+  private encodeWindow(sensor: Buffer, w: WindowOut): void {
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     this.writer
       .row(15)
-      .text(sensor)
+      .bytes(sensor)
       .text(w.flowID)
       .float8(w.start)
       .float8(w.end)
@@ -301,7 +304,7 @@ export class SensorStore {
       .float8OrNull(w.probability)
       .float8OrNull(w.certainty)
       .float8OrNull(w.rawProbability)
-      .bytea(featureBytes(w.features))
+      .bytes(featureBytes(w.features))
       .text(w.remotePresence)
       .float8OrNull(w.remoteProbability);
     if (w.start < this.chunkMin) this.chunkMin = w.start;
