@@ -1,8 +1,10 @@
 -- schema version 4: windows.features as SQLite has them, float64 little-endian bytes in the order
 -- of sensors.feature_names, instead of double precision[]: per row the server took about 2 µs less
 -- to store them and the sensor about 0.5 µs less to encode them (docs/many-hosts.md).
--- spymate_features(features) gives the array back to SQL.
--- And flows leaves half of each page free: a flow's row is rewritten at every flush, and with
+-- spymate_features(features) gives the array back to SQL. The type change rewrites windows inside
+-- the migration's transaction: the first sensor of this version does it while the others wait for
+-- it; with a large windows table, start that one first, at a quiet time.
+-- And flows leaves half of each page free: a call's row is rewritten every second, and with
 -- room on its page the new version stays there without new index entries (a HOT update):
 -- about a third less server CPU per flow row (docs/many-hosts.md). Pages written from now on.
 CREATE FUNCTION spymate_float8le(b bytea, at integer) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT AS $$

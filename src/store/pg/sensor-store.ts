@@ -3,8 +3,9 @@
  * never waiting), and it delivers them in the background, one transaction per flush:
  *   windows  binary COPY straight into `windows`; rows that may be stored already (a sensor
  *            restarted on the same trace) go through a temporary table and an upsert instead
- *   flows    the rows changed since the last flush, whole (store/pg/flow-states.ts), upserted
- *            unless the stored row is newer
+ *   flows    the rows changed since they were last written, whole (store/pg/flow-states.ts):
+ *            new and ended flows at the next flush, one that goes on at most once a second;
+ *            upserted unless the stored row is newer
  *   sensors  this sensor's counters and the server's now() as its last report
  * While the server is down or restarting, windows wait in a RecordQueue (memory, then a spool
  * file, then dropped and counted) and flow rows stay dirty in memory; each change of state is one
