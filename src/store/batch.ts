@@ -199,6 +199,8 @@ export function unpackBatch(b: PackedBatch, featureCount: number): RecordBatch {
   for (let k = 0; k < n; k++) {
     const p = k * BATCH_FIELDS;
     const event = EVENTS[rows[p + EVENT]];
+    // each kind of record written out whole, its flow fields twice: one literal per kind is one
+    // object shape from the start (fields added later would live outside the object, slower to read)
     if (event === 'window') {
       records[k] = {
         event,

@@ -120,6 +120,19 @@ test('the queue keeps memory first, spills the rest to a file it unlinked, reads
   q.close();
 });
 
+test('the queue counts the memory a chunk holds, not just its rows: a handed-over buffer with room left', () => {
+  const q = new RecordQueue({ memoryBytes: 100, diskBytes: 0, spoolDir: tempDir('queue') });
+  const roomy = Buffer.allocUnsafeSlow(90).fill(1).subarray(0, 60);
+  assert.ok(q.push({ rows: 1, minStart: 1, maxStart: 1, data: roomy }));
+  assert.equal(q.memoryBytes, 90);
+  // 60 bytes of rows each: counted by their rows' bytes both would fit in 100, by memory not
+  assert.equal(q.push(chunk(2, 60, 2)), false, 'over the memory budget, no disk: dropped');
+  assert.equal(q.dropped, 2);
+  q.remove(q.head(1000).length);
+  assert.equal(q.memoryBytes, 0);
+  q.close();
+});
+
 test('flow rows: a start, windows and an end give the values SQLite would, and only changed rows are dirty', () => {
   const f = new FlowStates({ timeoutS: 10, keepS: 5 });
   f.apply(startRec('x', T0));

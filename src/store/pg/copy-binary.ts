@@ -131,7 +131,8 @@ export class CopyWriter {
       out = this.buf.subarray(0, this.pos);
       this.buf = Buffer.allocUnsafeSlow(this.buf.length);
     } else {
-      out = Buffer.allocUnsafe(this.pos);
+      // a buffer of its own (not a slice of Node's shared pool): the queue counts the memory it holds
+      out = Buffer.allocUnsafeSlow(this.pos);
       this.buf.copy(out, 0, 0, this.pos);
       // the next batch is likely as large as this one: a buffer it fills three quarters or more
       const fits = Math.ceil(this.pos * 1.25);

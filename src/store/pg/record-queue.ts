@@ -11,11 +11,19 @@ export interface Chunk {
 }
 
 export interface QueueBudget {
-  /** bytes of rows held in memory */
+  /** bytes of memory the queued rows hold */
   memoryBytes: number;
   /** bytes of rows spilled to a file under `spoolDir` once memory is full; 0 = none */
   diskBytes: number;
   spoolDir: string;
+}
+
+/**
+ * The memory a chunk keeps alive: its buffer's, which can be up to a third more than its rows'
+ * bytes (CopyWriter.take() hands a mostly full buffer over as it is). Chunks own their buffers.
+ */
+function held(c: Chunk): number {
+  return c.data.buffer.byteLength;
 }
 
 /** Per spilled chunk: rows (u32), length (u32), minStart (f64), maxStart (f64). */
@@ -63,7 +71,7 @@ export class RecordQueue {
   /** Queues `c`; false when it was dropped (both budgets full). */
   push(c: Chunk): boolean {
     // once anything waits on disk, later chunks queue behind it: the file drains in order
-    if (this.diskChunks === 0 && this.memBytes + c.data.length <= this.budget.memoryBytes) {
+    if (this.diskChunks === 0 && this.memBytes + held(c) <= this.budget.memoryBytes) {
       this.keep(c);
       return true;
     }
@@ -74,7 +82,7 @@ export class RecordQueue {
 
   private keep(c: Chunk): void {
     this.memory.push(c);
-    this.memBytes += c.data.length;
+    this.memBytes += held(c);
     this.memRows += c.rows;
   }
 
@@ -119,7 +127,7 @@ export class RecordQueue {
   /** The first `n` chunks (from head()) were stored. */
   remove(n: number): void {
     for (const c of this.memory.splice(0, n)) {
-      this.memBytes -= c.data.length;
+      this.memBytes -= held(c);
       this.memRows -= c.rows;
     }
   }
@@ -133,7 +141,7 @@ export class RecordQueue {
         readFully(this.fd, head, this.readPos);
         const length = head.readUInt32LE(4);
         if (this.memory.length > 0 && this.memBytes + length > this.budget.memoryBytes) break;
-        const data = Buffer.allocUnsafe(length);
+        const data = Buffer.allocUnsafeSlow(length);
         readFully(this.fd, data, this.readPos + HEAD);
         const rows = head.readUInt32LE(0);
         this.keep({ rows, minStart: head.readDoubleLE(8), maxStart: head.readDoubleLE(16), data });
