@@ -5,7 +5,7 @@
  * exporter's CPU per record; the view's refresh with 4 sensors x 2500 flows.
  * Everything runs on this one machine: the server, the sensors and the view share its cores.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,8 +50,8 @@ function batches(total: number, flows: number): SealedBatch[] {
 
 /**
  * Filter threads, one per sensor, each fed its batches at once: the wall-clock span from the first
- * batch (at `startAt`, when given) until all is committed. Without `pg`, one filter thread into
- * SQLite (the default store), for comparison.
+ * batch (once `gate` lets it start, when given) until all is committed. Without `pg`, one filter
+ * thread into SQLite (the default store), for comparison.
  */
 async function sensors(
   root: string,
@@ -59,7 +59,7 @@ async function sensors(
   pg: Pick<PgCluster, 'url'> | null,
   names: string[],
   total: number,
-  startAt = 0,
+  gate?: () => Promise<void>,
 ): Promise<Span> {
   const workers = names.map((name) => {
     const { port1, port2 } = new MessageChannel();
@@ -101,7 +101,7 @@ async function sensors(
       }),
   );
   await Promise.all(ready);
-  if (startAt > Date.now()) await new Promise((r) => setTimeout(r, startAt - Date.now()));
+  await gate?.();
   const start = Date.now();
   const cpu0 = process.cpuUsage();
   const done = workers.map(
@@ -146,25 +146,31 @@ async function sqlOn(url: string, queries: string[]): Promise<number> {
 const seconds = (span: { start: number; end: number }): number => (span.end - span.start) / 1000;
 
 /**
- * Sensors as separate processes, as on real capture hosts, starting together: seconds from the
- * first one's start to the last one's end. (Four filter threads in one process took about four
- * times the CPU per record of one, which no sensor host would see.)
+ * Sensors as separate processes, as on real capture hosts, starting together: the span from the
+ * first one's start to the last one's end. Each says `ready` once its batches are built and its
+ * filter thread connected, and all are told to go when the last is: none builds while others run.
+ * (Four filter threads in one process took about four times the CPU per record of one, which no
+ * sensor host would see.)
  */
 async function sensorProcesses(dir: string, url: string, names: string[], total: number): Promise<Span> {
-  const startAt = Date.now() + 3000;
+  let waiting = names.length;
+  const children: ChildProcess[] = [];
   const spans = await Promise.all(
     names.map(
       (name) =>
         new Promise<Span>((resolve, reject) => {
-          const c = spawn(
-            process.execPath,
-            [__filename, SENSOR_CHILD, url, name, String(total), dir, String(startAt)],
-            {
-              stdio: ['ignore', 'pipe', 'inherit'],
-            },
-          );
+          const c = spawn(process.execPath, [__filename, SENSOR_CHILD, url, name, String(total), dir], {
+            stdio: ['pipe', 'pipe', 'inherit'],
+          });
+          children.push(c);
           let out = '';
-          c.stdout.on('data', (d: Buffer) => (out += d));
+          c.stdout.on('data', (d: Buffer) => {
+            out += d;
+            if (out.startsWith(READY)) {
+              out = out.slice(READY.length);
+              if (--waiting === 0) for (const child of children) child.stdin?.end(GO);
+            }
+          });
           c.on('close', (code) => {
             if (code === 0) resolve(JSON.parse(out) as Span);
             else reject(new Error(`sensor ${name} exited with ${code}`));
@@ -180,11 +186,18 @@ async function sensorProcesses(dir: string, url: string, names: string[], total:
 }
 
 const SENSOR_CHILD = '--sensor-child';
+const READY = 'ready\n';
+const GO = 'go\n';
 
-// `node many-hosts.js --sensor-child URL NAME TOTAL DIR START_AT`: one sensor of sensorProcesses
+// `node many-hosts.js --sensor-child URL NAME TOTAL DIR`: one sensor of sensorProcesses
 if (require.main === module && process.argv[2] === SENSOR_CHILD) {
-  const [url, name, total, dir, startAt] = process.argv.slice(3);
-  sensors(projectRootFromBench(), dir, { url }, [name], Number(total), Number(startAt)).then(
+  const [url, name, total, dir] = process.argv.slice(3);
+  const gate = (): Promise<void> =>
+    new Promise((go) => {
+      process.stdin.once('data', () => go());
+      process.stdout.write(READY);
+    });
+  sensors(projectRootFromBench(), dir, { url }, [name], Number(total), gate).then(
     (span) => {
       process.stdout.write(JSON.stringify(span));
       process.exit(0);
@@ -311,7 +324,10 @@ export const benchSection: BenchSection = {
       /**
        * SAMPLES runs of `once`, each into a database of its own (so that no run pays for the upkeep
        * of the rows before it): records/s (median, range) and CPU per record, the sensors' and the
-       * server's. After each run, untimed, the VACUUM autovacuum would do, measured on its own.
+       * server's. After each run, untimed and measured on their own, the VACUUM autovacuum would
+       * do and a CHECKPOINT (the WAL of all runs is the cluster's: 1 GB of it, PostgreSQL's
+       * max_wal_size, started one inside whichever run it fell in, which then paid for its
+       * predecessors).
        */
       const measure = async (
         what: string,
@@ -335,6 +351,7 @@ export const benchSection: BenchSection = {
           const upkeep0 = pg.cpuSeconds();
           const size = await sqlOn(url, [
             'VACUUM (ANALYZE) windows, flows, sensors',
+            'CHECKPOINT',
             "SELECT pg_total_relation_size('windows') / count(*) AS n FROM windows",
           ]);
           vacuumS += pg.cpuSeconds() - upkeep0;
@@ -376,10 +393,10 @@ export const benchSection: BenchSection = {
           ),
       );
       ctx.report(
-        '  VACUUM of those rows, after each run',
+        '  VACUUM and CHECKPOINT after each run',
         (vacuumS * 1e6) / stored,
         'µs server CPU per row',
-        `${stored} rows; not in the figures above (autovacuum does it in the background)`,
+        `${stored} rows; not in the figures above (autovacuum and the checkpointer do it in the background)`,
       );
       ctx.report(
         'PostgreSQL windows: bytes per row',
