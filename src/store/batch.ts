@@ -43,7 +43,7 @@ const NULLABLE = 16; // probability, raw, rawProbability, certainty, remoteProba
 // start and end events: a string index, or -1 when absent
 const REASON = 14;
 const CALL_REASON = 15;
-export const BATCH_FIELDS = NULLABLE + 6;
+const BATCH_FIELDS = NULLABLE + 6;
 
 const EVENTS = ['window', 'start', 'end'] as const;
 

@@ -118,7 +118,7 @@ export interface RecordBatch extends BatchHead {
  * record object (store/batch.ts packs and unpacks).
  */
 export interface PackedBatch extends BatchHead {
-  /** one row of BATCH_FIELDS numbers per record */
+  /** one row of numbers per record (store/batch.ts BATCH_FIELDS) */
   rows: Float64Array;
   /** the batch's distinct strings */
   strings: string[];
