@@ -200,7 +200,8 @@ export function unpackBatch(b: PackedBatch, featureCount: number): RecordBatch {
     const p = k * BATCH_FIELDS;
     const event = EVENTS[rows[p + EVENT]];
     // each kind of record written out whole, its flow fields twice: one literal per kind is one
-    // object shape from the start (fields added later would live outside the object, slower to read)
+    // object shape from the start. Sharing them through a helper spread into each literal measured
+    // 16 µs a record against 0.11 (the objects fell out of V8's fast shapes).
     if (event === 'window') {
       records[k] = {
         event,
