@@ -156,7 +156,7 @@ export class SensorStore {
   private readonly flows: FlowStates;
   private readonly queue: RecordQueue;
   private readonly writer = new CopyWriter();
-  /** the sensor's name in UTF-8, as every window row carries it */
+  /** the sensor's name in UTF-8, as every window and flow row carries it */
   private readonly sensorName: Buffer;
   private chunkMin = Infinity;
   private chunkMax = -Infinity;
@@ -266,10 +266,9 @@ export class SensorStore {
 
   /** Takes one batch; never waits and never throws. */
   apply(batch: RecordBatch, recordsPerS: number): void {
-    const sensor = this.sensorName;
     for (const r of batch.records) {
       this.flows.apply(r);
-      if (r.event === 'window') this.encodeWindow(sensor, r);
+      if (r.event === 'window') this.encodeWindow(r);
     }
     this.flows.sweep(batch.clock);
     this.meta = { clock: batch.clock, monitorStart: batch.monitorStart, stats: batch.stats, recordsPerS };
@@ -289,11 +288,11 @@ export class SensorStore {
     this.kick();
   }
 
-  private encodeWindow(sensor: Buffer, w: WindowOut): void {
+  private encodeWindow(w: WindowOut): void {
     const bitrate = w.end > w.start ? (w.bytes * 8) / (w.end - w.start) : 0;
     this.writer
       .row(15)
-      .bytes(sensor)
+      .bytes(this.sensorName)
       .text(w.flowID)
       .float8(w.start)
       .float8(w.end)
@@ -457,7 +456,7 @@ export class SensorStore {
     const w = new CopyWriter(taken.length * 256);
     for (const { row: f } of taken) {
       w.row(31)
-        .text(this.o.sensor)
+        .bytes(this.sensorName)
         .text(f.flow_id)
         .text(f.app)
         .text(f.src_ip)
