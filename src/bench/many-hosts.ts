@@ -49,77 +49,68 @@ function batches(total: number, flows: number): SealedBatch[] {
 }
 
 /**
- * Filter threads, one per sensor, each fed its batches at once: the wall-clock span from the first
- * batch (once `gate` lets it start, when given) until all is committed. Without `pg`, one filter
- * thread into SQLite (the default store), for comparison.
+ * One sensor's filter thread, fed its batches at once: the wall-clock span from the first batch
+ * (once `gate` lets it start, when given) until all is committed, and the process's CPU in it.
+ * Without `pg`, the filter thread into SQLite (the default store), for comparison.
  */
-async function sensors(
+async function sensor(
   root: string,
   dir: string,
   pg: Pick<PgCluster, 'url'> | null,
-  names: string[],
+  name: string,
   total: number,
   gate?: () => Promise<void>,
 ): Promise<Span> {
-  const workers = names.map((name) => {
-    const { port1, port2 } = new MessageChannel();
-    const data: FilterThreadData = {
-      createDbDir: false,
-      dbPath: path.join(dir, `${name}.db`),
-      outPath: path.join(dir, `${name}.ndjson`),
-      headless: false,
-      timeoutS: 30,
-      keepS: 60,
-      featureNames: [...FEATURE_NAMES],
-      run: { source: 'bench', model: 'none', windowMs: 500 },
-      // room for the whole burst: this measures the server, not the spool file
-      pg: pg && {
-        url: pg.url,
-        sensor: name,
-        memoryBytes: 2 * 1024 ** 3,
-        diskBytes: 0,
-        spoolDir: dir,
-        drainMs: 600_000,
-      },
-      ipfix: null,
-      port: port2,
-    };
-    const w = new Worker(path.join(root, 'dist/src/monitor/filter-thread.js'), {
-      workerData: data,
-      transferList: [port2],
-    });
-    return { w, port: port1, input: batches(total, 1000) };
+  const { port1, port2 } = new MessageChannel();
+  const data: FilterThreadData = {
+    createDbDir: false,
+    dbPath: path.join(dir, `${name}.db`),
+    outPath: path.join(dir, `${name}.ndjson`),
+    headless: false,
+    timeoutS: 30,
+    keepS: 60,
+    featureNames: [...FEATURE_NAMES],
+    run: { source: 'bench', model: 'none', windowMs: 500 },
+    // room for the whole burst: this measures the server, not the spool file
+    pg: pg && {
+      url: pg.url,
+      sensor: name,
+      memoryBytes: 2 * 1024 ** 3,
+      diskBytes: 0,
+      spoolDir: dir,
+      drainMs: 600_000,
+    },
+    ipfix: null,
+    port: port2,
+  };
+  const w = new Worker(path.join(root, 'dist/src/monitor/filter-thread.js'), {
+    workerData: data,
+    transferList: [port2],
   });
-  const ready = workers.map(
-    ({ w }) =>
-      new Promise<void>((resolve, reject) => {
-        w.on('message', (m: FilterMessage) => {
-          if (m.kind === 'ready') resolve();
-          else if (m.kind === 'error') reject(new Error(m.line));
-        });
-        w.on('error', reject);
-      }),
-  );
-  await Promise.all(ready);
+  const input = batches(total, 1000);
+  await new Promise<void>((resolve, reject) => {
+    w.on('message', (m: FilterMessage) => {
+      if (m.kind === 'ready') resolve();
+      else if (m.kind === 'error') reject(new Error(m.line));
+    });
+    w.on('error', reject);
+  });
   await gate?.();
   const start = Date.now();
   const cpu0 = process.cpuUsage();
-  const done = workers.map(
-    ({ w }) =>
-      new Promise<void>((resolve, reject) => {
-        w.on('message', (m: FilterMessage) => {
-          if (m.kind === 'done') {
-            if (m.store && m.store.delivered !== total) reject(new Error(`${m.store.delivered} of ${total} stored`));
-            else resolve();
-          } else if (m.kind === 'error') reject(new Error(m.line));
-        });
-      }),
-  );
-  for (const { port, input } of workers) for (const b of input) port.postMessage(b.batch, b.transfer);
-  await Promise.all(done);
+  const done = new Promise<void>((resolve, reject) => {
+    w.on('message', (m: FilterMessage) => {
+      if (m.kind === 'done') {
+        if (m.store && m.store.delivered !== total) reject(new Error(`${m.store.delivered} of ${total} stored`));
+        else resolve();
+      } else if (m.kind === 'error') reject(new Error(m.line));
+    });
+  });
+  for (const b of input) port1.postMessage(b.batch, b.transfer);
+  await done;
   const end = Date.now();
   const cpu = process.cpuUsage(cpu0);
-  await Promise.all(workers.map(({ w }) => w.terminate()));
+  await w.terminate();
   return { start, end, cpuUs: cpu.user + cpu.system };
 }
 
@@ -197,7 +188,7 @@ if (require.main === module && process.argv[2] === SENSOR_CHILD) {
       process.stdin.once('data', () => go());
       process.stdout.write(READY);
     });
-  sensors(projectRootFromBench(), dir, { url }, [name], Number(total), gate).then(
+  sensor(projectRootFromBench(), dir, { url }, name, Number(total), gate).then(
     (span) => {
       process.stdout.write(JSON.stringify(span));
       process.exit(0);
@@ -375,9 +366,9 @@ export const benchSection: BenchSection = {
         '100000 windows, NDJSON + COPY, committed',
         50_000,
         100_000,
-        (url, i) => sensors(ctx.root, dir, { url }, [`one${i}`], 100_000),
+        (url, i) => sensor(ctx.root, dir, { url }, `one${i}`, 100_000),
       );
-      const lite = seconds(await sensors(ctx.root, dir, null, ['lite'], 100_000));
+      const lite = seconds(await sensor(ctx.root, dir, null, 'lite', 100_000));
       ctx.report('  the same into SQLite (the default)', 100_000 / lite, 'records/s', load());
       await measure(
         'four sensors at once, in all',
