@@ -65,6 +65,29 @@ test('binary COPY rows: int8 beyond 2^32, NULLs, text and bytea in the layout Po
   assert.deepEqual([...COPY_TRAILER], [0xff, 0xff]);
 });
 
+test('a float8Le field holds the bytes SQLite stores for the same features, bit for bit', () => {
+  const values = Float64Array.of(1.5, NaN, -0, Infinity, -Infinity, 5e-324, Number.MAX_VALUE, 1 / 3);
+  const b = new CopyWriter(4).row(1).float8Le(values).take();
+  assert.equal(b.readInt32BE(2), values.length * 8);
+  assert.deepEqual(b.subarray(6), featureBytes(values));
+  assert.equal(b.length, 6 + values.length * 8);
+});
+
+test('text fields: ASCII, and strings with characters beyond it, in UTF-8 with their byte length', () => {
+  const w = new CopyWriter(4);
+  const texts = ['10.0.0.1:5000-192.0.2.7:6000-UDP', '', 'café ☎ 𝄞', 'x'.repeat(300) + 'é'];
+  for (const t of texts) w.row(1).text(t);
+  const b = w.take();
+  const seen: string[] = [];
+  for (let p = 0; p < b.length;) {
+    const n = b.readInt32BE(p + 2);
+    assert.equal(n, Buffer.byteLength(texts[seen.length]));
+    seen.push(b.toString('utf8', p + 6, p + 6 + n));
+    p += 6 + n;
+  }
+  assert.deepEqual(seen, texts);
+});
+
 test('taken rows stay as written when the writer hands its buffer over, and hold little more memory than their bytes', () => {
   const w = new CopyWriter(1024);
   const seen: string[] = [];

@@ -15,7 +15,6 @@ import { Client, types as pgTypes } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RunMeta } from '../flow-store';
 import type { MeterStats, RecordBatch, WindowOut } from '../types';
-import { featureBytes } from '../features-blob';
 import { COPY_HEADER, COPY_TRAILER, CopyWriter } from './copy-binary';
 import { FlowStates, type FlowState } from './flow-states';
 import { describePgError, isTransient, migratePg } from './migrate';
@@ -304,7 +303,7 @@ export class SensorStore {
       .float8OrNull(w.probability)
       .float8OrNull(w.certainty)
       .float8OrNull(w.rawProbability)
-      .bytes(featureBytes(w.features))
+      .float8Le(w.features)
       .text(w.remotePresence)
       .float8OrNull(w.remoteProbability);
     if (w.start < this.chunkMin) this.chunkMin = w.start;
