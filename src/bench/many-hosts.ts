@@ -334,9 +334,9 @@ export const benchSection: BenchSection = {
        * SAMPLES runs of `once`, each into a database of its own (so that no run pays for the upkeep
        * of the rows before it): records/s (median, range) and CPU per record, the sensors' and the
        * server's, from `onGo` (the sensors connected, their batches built) to the end. After each
-       * run, untimed and measured on their own, the VACUUM autovacuum would do and a CHECKPOINT (the WAL of all runs is the cluster's: 1 GB of it, PostgreSQL's
-       * max_wal_size, started one inside whichever run it fell in, which then paid for its
-       * predecessors).
+       * run, untimed and measured on their own, the VACUUM autovacuum would do and a CHECKPOINT
+       * (the WAL of all runs is the cluster's: 1 GB of it, PostgreSQL's max_wal_size, started one
+       * inside whichever run it fell in, which then paid for its predecessors).
        */
       const measure = async (
         what: string,
