@@ -135,7 +135,7 @@ function interfaceDrops(iface: string): number {
  * a few hundred µs: enough to move packets near a window boundary into the next window. Waiting
  * for Date.now() to tick pins the offset to the moment its millisecond changes.
  */
-function epochOffsetMs(): number {
+export function epochOffsetMs(): number {
   let best = Infinity;
   let offset = performance.timeOrigin;
   for (let k = 0; k < 5; k++) {

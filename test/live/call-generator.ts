@@ -6,6 +6,7 @@
  * camera: first half), 50 audio packets/s, RTCP. It stops after `seconds`.
  */
 import dgram from 'node:dgram';
+import { epochOffsetMs } from '../../src/capture/live';
 import { syntheticCall } from '../../src/testkit/synthetic';
 
 export interface GeneratorSpec {
@@ -17,6 +18,12 @@ export interface GeneratorSpec {
   seconds: number;
   /** send A → B packets (else B → A) */
   fromA: boolean;
+  /**
+   * Send nothing in the last `ms` before a window boundary (a multiple of `windowMs` on the wall
+   * clock) nor in the first quarter of that after it: what is due then goes at once after. For
+   * comparing arrival stamps with kernel stamps (live-capture.test.ts says why).
+   */
+  guard?: { windowMs: number; ms: number };
 }
 
 let seed = 12345;
@@ -57,12 +64,23 @@ async function main(spec: GeneratorSpec): Promise<void> {
   await new Promise<void>((r) => sock.bind(spec.fromA ? spec.aPort : spec.bPort, spec.fromA ? spec.a : spec.b, r));
   const to = spec.fromA ? spec.b : spec.a;
   const port = spec.fromA ? spec.bPort : spec.aPort;
+  const epoch = epochOffsetMs();
+  const guard = spec.guard;
+  /** Waits (at most ms * 1.25) until the wall clock is clear of a window boundary. */
+  const clear = (): void => {
+    if (!guard) return;
+    for (;;) {
+      const into = (epoch + performance.now()) % guard.windowMs;
+      if (into >= guard.ms / 4 && into < guard.windowMs - guard.ms) return;
+    }
+  };
   const t0 = performance.now();
   let i = 0;
   let sent = 0;
   await new Promise<void>((resolve) => {
     const step = (): void => {
       const now = (performance.now() - t0) / 1000;
+      if (i < pkts.length && pkts[i].t <= now) clear();
       while (i < pkts.length && pkts[i].t <= now) {
         sock.send(pkts[i++].payload, port, to, () => undefined);
         sent++;
