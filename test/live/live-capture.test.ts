@@ -15,7 +15,8 @@ import { extractTrace } from '../../src/features/extract';
 import type { WindowRecord } from '../../src/features/types';
 import { loadRules } from '../../src/rules/load';
 import { buildBlaster } from '../../src/testkit/blaster';
-import { canMakeNetns, createVethPair } from '../../src/testkit/netns';
+import { canMakeNetns, createVethPair, type VethPair } from '../../src/testkit/netns';
+import type { GeneratorSpec } from './call-generator';
 import { childPids, holdsCpuLatency, ndjsonRecords, readDb, startCli, tmpDir, waitFor } from './run-cli';
 
 const SKIP = canMakeNetns();
@@ -44,6 +45,52 @@ function statusIds(pid: number): { uid: number; gid: number } | null {
   }
 }
 
+/**
+ * tcpdump in `ns` on `iface` writing `file`, once it listens. Immediate mode: without it, tcpdump
+ * reads the ring a block (or a second) at a time, and the last packets are still in it when it is
+ * told to stop.
+ */
+async function startTcpdump(ns: string, iface: string, file: string, children: ChildProcess[]): Promise<ChildProcess> {
+  const c = spawn(
+    'ip',
+    ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-s', '256', '-w', file, 'udp'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  children.push(c);
+  let err = '';
+  c.stderr!.on('data', (d: Buffer) => (err += d));
+  assert.ok(await waitFor(() => /listening on/.test(err), 10_000), `tcpdump did not start: ${err}`);
+  return c;
+}
+
+/** A call across `pair` for `seconds`: a generator in each namespace; their exit codes. */
+function call(
+  pair: VethPair,
+  seconds: number,
+  children: ChildProcess[],
+  guard?: GeneratorSpec['guard'],
+): Promise<Array<number | null>> {
+  return Promise.all(
+    [true, false].map((fromA) => {
+      const spec: GeneratorSpec = { a: pair.ipA, b: pair.ipB, aPort: 50000, bPort: 40000, seconds, fromA, guard };
+      const c = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          fromA ? pair.nsA : pair.nsB,
+          process.execPath,
+          path.join(__dirname, 'call-generator.js'),
+          JSON.stringify(spec),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      children.push(c);
+      return exited(c);
+    }),
+  );
+}
+
 test(
   'live capture in a netns: flows, windows, presence in SQLite; windows agree with tcpdump; privileges dropped; end flag; SIGTERM loses nothing',
   { skip: SKIP ?? false, timeout: 120_000 },
@@ -62,15 +109,7 @@ test(
       const pcap = path.join(dir, 'tcpdump.pcap');
       const inA = ['ip', 'netns', 'exec', pair.nsA];
 
-      const tcpdump = spawn(
-        inA[0],
-        [...inA.slice(1), 'tcpdump', '-i', pair.ifA, '-n', '-U', '-s', '256', '-w', pcap, 'udp'],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      children.push(tcpdump);
-      let tdErr = '';
-      tcpdump.stderr!.on('data', (c: Buffer) => (tdErr += c));
-      assert.ok(await waitFor(() => /listening on/.test(tdErr), 10_000), `tcpdump did not start: ${tdErr}`);
+      const tcpdump = await startTcpdump(pair.nsA, pair.ifA, pcap, children);
 
       const run = startCli(['-i', pair.ifA, '--headless', '--db', db, '--out', out, '--timeout', '3', '--bpf', 'udp'], {
         wrap: inA,
@@ -93,26 +132,7 @@ test(
         assert.ok(helpers.some(holdsCpuLatency), 'the capture helper does not hold /dev/cpu_dma_latency open');
       }
 
-      const gen = (ns: string, fromA: boolean) => {
-        const spec = {
-          a: pair.ipA,
-          b: pair.ipB,
-          aPort: 50000,
-          bPort: 40000,
-          seconds: SECONDS,
-          fromA,
-          guard: { windowMs: 500, ms: GUARD_MS },
-        };
-        const c = spawn(
-          'ip',
-          ['netns', 'exec', ns, process.execPath, path.join(__dirname, 'call-generator.js'), JSON.stringify(spec)],
-          { stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        children.push(c);
-        return exited(c);
-      };
-      const codes = await Promise.all([gen(pair.nsA, true), gen(pair.nsB, false)]);
-      assert.deepEqual(codes, [0, 0]);
+      assert.deepEqual(await call(pair, SECONDS, children, { windowMs: 500, ms: GUARD_MS }), [0, 0]);
 
       // End flag live: the call goes quiet; media stop or the --timeout sweep ends it on the wall clock.
       const ended = await waitFor(
@@ -209,17 +229,7 @@ test(
       const dir = tmpDir('stamps');
       const inA = ['ip', 'netns', 'exec', pair.nsA];
       const ref = path.join(dir, 'tcpdump.pcap');
-      const tcpdump = spawn(
-        inA[0],
-        // immediate mode: without it, tcpdump reads the ring a block (or a second) at a time and the
-        // last packets are still in it when it is told to stop
-        [...inA.slice(1), 'tcpdump', '-i', pair.ifA, '-n', '-U', '--immediate-mode', '-s', '256', '-w', ref, 'udp'],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      children.push(tcpdump);
-      let tdErr = '';
-      tcpdump.stderr!.on('data', (c: Buffer) => (tdErr += c));
-      assert.ok(await waitFor(() => /listening on/.test(tdErr), 10_000), `tcpdump did not start: ${tdErr}`);
+      const tcpdump = await startTcpdump(pair.nsA, pair.ifA, ref, children);
       // the helper alone, as the meter runs it: its stdout is a pcap stream of the arrival stamps
       const opts: LiveOptions = { iface: pair.ifA, bpf: 'udp', bufferSize: 32 << 20, dropTo: null, powerSave: false };
       const helper = spawn(
@@ -236,17 +246,7 @@ test(
         helper.on('close', () => resolve(false));
       });
       assert.ok(open, 'the capture helper did not open the device');
-      const gen = (ns: string, fromA: boolean) => {
-        const spec = { a: pair.ipA, b: pair.ipB, aPort: 50000, bPort: 40000, seconds: 10, fromA };
-        const c = spawn(
-          'ip',
-          ['netns', 'exec', ns, process.execPath, path.join(__dirname, 'call-generator.js'), JSON.stringify(spec)],
-          { stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        children.push(c);
-        return exited(c);
-      };
-      assert.deepEqual(await Promise.all([gen(pair.nsA, true), gen(pair.nsB, false)]), [0, 0]);
+      assert.deepEqual(await call(pair, 10, children), [0, 0]);
       await new Promise((r) => setTimeout(r, 300));
       helper.kill('SIGTERM');
       await exited(helper);
